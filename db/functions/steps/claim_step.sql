@@ -1,0 +1,111 @@
+-- Leases up to max_steps ready steps of the given agents to a worker. Each claim gets a
+-- fresh lease token: callbacks must present it, so a step is never settled by two runs.
+create or replace function agent_runtime.claim_step(
+  worker_id text,
+  agents text[],
+  max_steps integer default 1,
+  lease_seconds integer default 60,
+  queues text[] default null)
+returns table (
+  step_id bigint,
+  task_id uuid,
+  session_id text,
+  step_key text,
+  agent text,
+  input jsonb,
+  task_input jsonb,
+  attempt integer,
+  max_attempts integer,
+  lease_token uuid,
+  lease_expires_at timestamptz,
+  timeout_seconds integer,
+  metadata jsonb)
+language plpgsql volatile security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_unknown text[];
+begin
+  -- GUARD
+  perform agent_runtime.check_identifier(claim_step.worker_id, 'worker_id');
+  if claim_step.agents is null or cardinality(claim_step.agents) = 0
+     or array_position(claim_step.agents, null) is not null then
+    raise exception using errcode = 'AR001',
+      message = 'agents must list at least one agent name and no NULL',
+      hint = 'Pass the names of the agents this worker serves, e.g. array[''summarize''].';
+  end if;
+  select array_agg(a order by a) into v_unknown
+  from unnest(claim_step.agents) as a
+  where not exists (select 1 from agent_runtime.agents g where g.name = a);
+  if v_unknown is not null then
+    raise exception using errcode = 'AR010',
+      message = format('unknown agents: %s', array_to_string(v_unknown, ', ')),
+      hint = 'Register each agent with register_agent first.';
+  end if;
+  if claim_step.max_steps is null or claim_step.max_steps not between 1 and 1000 then
+    raise exception using errcode = 'AR001',
+      message = format('max_steps must be from 1 to 1000, got %s', coalesce(claim_step.max_steps::text, 'NULL')),
+      hint = 'Claim at most as many steps as the worker has free slots.';
+  end if;
+  if claim_step.lease_seconds is null or claim_step.lease_seconds not between 1 and 86400 then
+    raise exception using errcode = 'AR001',
+      message = format('lease_seconds must be from 1 to 86400, got %s', coalesce(claim_step.lease_seconds::text, 'NULL')),
+      hint = 'Pick a lease a few times longer than the heartbeat interval.';
+  end if;
+  if claim_step.queues is not null and (cardinality(claim_step.queues) = 0
+     or array_position(claim_step.queues, null) is not null) then
+    raise exception using errcode = 'AR001',
+      message = 'queues must be NULL (every queue) or list at least one queue and no NULL',
+      hint = 'Omit queues to claim from every queue.';
+  end if;
+
+  -- Expired leases of these agents become claimable first, so progress never waits for reap_expired.
+  perform agent_runtime.expire_leases(claim_step.agents, claim_step.max_steps);
+
+  -- LOCK + MUTATE
+  return query
+  with candidates as (
+    select s.id
+    from agent_runtime.steps s
+    where s.status = 'ready'
+      and s.run_at <= now()
+      and s.agent = any (claim_step.agents)
+      and (claim_step.queues is null or s.queue = any (claim_step.queues))
+    order by s.priority desc, s.run_at, s.id
+    limit claim_step.max_steps
+    for update skip locked
+  ), claimed as (
+    update agent_runtime.steps s
+    set status = 'running',
+        attempt = s.attempt + 1,
+        lease_token = gen_random_uuid(),
+        leased_by = claim_step.worker_id,
+        lease_expires_at = now() + make_interval(secs => claim_step.lease_seconds),
+        started_at = now(),
+        updated_at = now()
+    from candidates c
+    where s.id = c.id
+    returning s.id, s.task_id, s.key, s.agent, s.input, s.attempt, s.max_attempts, s.lease_token,
+              s.lease_expires_at, s.timeout_seconds, s.priority, s.run_at
+  ), started_tasks as (
+    update agent_runtime.tasks t
+    set status = 'working', updated_at = now()
+    where t.id in (select c.task_id from claimed c) and t.status = 'submitted'
+    returning t.id
+  ), logged as (
+    insert into agent_runtime.events (type, task_id, step_id, worker_id, data)
+    select 'step.running', c.task_id, c.id, claim_step.worker_id,
+           jsonb_build_object('attempt', c.attempt, 'lease_expires_at', c.lease_expires_at)
+    from claimed c
+    union all
+    select 'task.working', st.id, null, claim_step.worker_id, '{}'::jsonb
+    from started_tasks st
+  )
+  select c.id, c.task_id, t.session_id, c.key, c.agent, coalesce(c.input, t.input), t.input,
+         c.attempt, c.max_attempts, c.lease_token, c.lease_expires_at, c.timeout_seconds, t.metadata
+  from claimed c
+  join agent_runtime.tasks t on t.id = c.task_id
+  order by c.priority desc, c.run_at, c.id;
+end
+$$;

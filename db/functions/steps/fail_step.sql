@@ -1,0 +1,22 @@
+-- Reports a failed run: retried after a backoff while retryable and attempts remain,
+-- else the step and its task fail. Returns the outcome (see fail_steps); a stale lease or
+-- an unknown step is an error.
+create or replace function agent_runtime.fail_step(
+  step_id bigint,
+  lease_token uuid,
+  error jsonb,
+  retryable boolean default true)
+returns text
+language plpgsql volatile security definer
+set search_path = ''
+as $$
+declare
+  v_outcome text;
+begin
+  select f.outcome into v_outcome
+  from agent_runtime.fail_steps(array[fail_step.step_id], array[fail_step.lease_token],
+                                array[fail_step.error], array[fail_step.retryable]) as f;
+  perform agent_runtime.raise_callback_rejection(fail_step.step_id, v_outcome);
+  return v_outcome;
+end
+$$;

@@ -1,0 +1,42 @@
+-- A task with its steps, newest state.
+create or replace function agent_runtime.get_task(task_id uuid)
+returns agent_runtime.task_details
+language plpgsql stable security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_task agent_runtime.task_details;
+begin
+  if get_task.task_id is null then
+    raise exception using errcode = 'AR001',
+      message = 'task_id is required',
+      hint = 'Pass the task_id returned by submit_task.';
+  end if;
+
+  select t.id, t.session_id, t.target, t.status, t.input, t.output, t.error, t.queue, t.priority,
+         coalesce(st.attempts, 0), t.max_attempts, t.metadata, t.idempotency_key, t.cancel_reason,
+         t.created_at, t.updated_at, t.completed_at, coalesce(st.steps, '[]'::jsonb)
+  into v_task
+  from agent_runtime.tasks t
+  left join lateral (
+    select max(s.attempt) as attempts,
+           jsonb_agg(jsonb_build_object(
+             'step_id', s.id, 'key', s.key, 'agent', s.agent, 'status', s.status,
+             'depends_on', to_jsonb(s.depends_on), 'attempt', s.attempt, 'max_attempts', s.max_attempts,
+             'run_at', s.run_at, 'leased_by', s.leased_by, 'lease_expires_at', s.lease_expires_at,
+             'cancel_requested', s.cancel_requested, 'error', s.error,
+             'started_at', s.started_at, 'completed_at', s.completed_at) order by s.id) as steps
+    from agent_runtime.steps s
+    where s.task_id = t.id
+  ) st on true
+  where t.id = get_task.task_id;
+
+  if v_task.task_id is null then
+    raise exception using errcode = 'AR011',
+      message = format('task %s does not exist', get_task.task_id),
+      hint = 'Check the id; list_tasks shows existing tasks.';
+  end if;
+  return v_task;
+end
+$$;

@@ -1,0 +1,78 @@
+-- Tasks newest first, filtered, in pages. Each row carries the page_token that continues
+-- after it: pass the last row's token (with the same filters) for the next page.
+-- Filters (all optional): status (a status or an array of them), target, queue,
+-- session_id, created_after, created_before (ISO 8601), metadata (an object the task's
+-- metadata contains).
+create or replace function agent_runtime.list_tasks(
+  filters jsonb default '{}'::jsonb,
+  page_size integer default 50,
+  page_token text default null)
+returns setof agent_runtime.task_summary
+language plpgsql stable security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_filters jsonb := coalesce(list_tasks.filters, '{}'::jsonb);
+  v_statuses text[];
+  v_target text;
+  v_queue text;
+  v_session_id text;
+  v_created_after timestamptz;
+  v_created_before timestamptz;
+  v_metadata jsonb;
+  v_after_created_at timestamptz;
+  v_after_id uuid;
+begin
+  -- GUARD
+  perform agent_runtime.check_object(v_filters, 'filters');
+  perform agent_runtime.check_keys(v_filters, array['status', 'target', 'queue', 'session_id',
+    'created_after', 'created_before', 'metadata'], 'filters');
+  if jsonb_typeof(v_filters -> 'status') = 'array' then
+    select array_agg(e) into v_statuses from jsonb_array_elements_text(v_filters -> 'status') as e;
+  elsif v_filters ? 'status' then
+    v_statuses := array[agent_runtime.option_text(v_filters, 'status')];
+  end if;
+  if v_statuses is not null and not v_statuses <@ array['submitted', 'working', 'input-required',
+       'auth-required', 'completed', 'failed', 'canceled', 'rejected'] then
+    raise exception using errcode = 'AR001',
+      message = format('filter "status" has an unknown status: %s', v_filters -> 'status'),
+      hint = 'Statuses: submitted, working, input-required, auth-required, completed, failed, canceled, rejected.';
+  end if;
+  v_target := agent_runtime.option_text(v_filters, 'target');
+  v_queue := agent_runtime.option_text(v_filters, 'queue');
+  v_session_id := agent_runtime.option_text(v_filters, 'session_id');
+  v_created_after := agent_runtime.option_timestamp(v_filters, 'created_after');
+  v_created_before := agent_runtime.option_timestamp(v_filters, 'created_before');
+  v_metadata := v_filters -> 'metadata';
+  if v_metadata is not null then
+    perform agent_runtime.check_object(v_metadata, 'filter "metadata"');
+  end if;
+  if list_tasks.page_size is null or list_tasks.page_size not between 1 and 1000 then
+    raise exception using errcode = 'AR001',
+      message = format('page_size must be from 1 to 1000, got %s', coalesce(list_tasks.page_size::text, 'NULL')),
+      hint = 'Page through larger result sets with page_token.';
+  end if;
+  if list_tasks.page_token is not null then
+    select p.created_at, p.id into v_after_created_at, v_after_id
+    from agent_runtime.decode_page_token(list_tasks.page_token) as p;
+  end if;
+
+  return query
+  select t.id, t.session_id, t.target, t.status, t.queue, t.priority,
+         coalesce((select max(s.attempt) from agent_runtime.steps s where s.task_id = t.id), 0),
+         t.error, t.metadata, t.created_at, t.updated_at, t.completed_at,
+         agent_runtime.encode_page_token(t.created_at, t.id)
+  from agent_runtime.tasks t
+  where (v_statuses is null or t.status = any (v_statuses))
+    and (v_target is null or t.target = v_target)
+    and (v_queue is null or t.queue = v_queue)
+    and (v_session_id is null or t.session_id = v_session_id)
+    and (v_created_after is null or t.created_at >= v_created_after)
+    and (v_created_before is null or t.created_at < v_created_before)
+    and (v_metadata is null or t.metadata @> v_metadata)
+    and (v_after_id is null or (t.created_at, t.id) < (v_after_created_at, v_after_id))
+  order by t.created_at desc, t.id desc
+  limit list_tasks.page_size;
+end
+$$;

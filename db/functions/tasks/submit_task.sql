@@ -1,0 +1,111 @@
+-- Submits a task to a registered agent. With an idempotency_key, a second submit returns
+-- the task of the first (created = false) and creates nothing.
+create or replace function agent_runtime.submit_task(
+  target text,
+  input jsonb default '{}'::jsonb,
+  session_id text default null,
+  options jsonb default '{}'::jsonb)
+returns agent_runtime.submitted_task
+language plpgsql volatile security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_opts jsonb := coalesce(submit_task.options, '{}'::jsonb);
+  v_agent agent_runtime.agents;
+  v_idempotency_key text;
+  v_queue text;
+  v_priority integer;
+  v_run_at timestamptz;
+  v_max_attempts integer;
+  v_backoff_seconds double precision;
+  v_max_backoff_seconds double precision;
+  v_timeout_seconds integer;
+  v_metadata jsonb;
+  v_app_name text;
+  v_user_id text;
+  v_result agent_runtime.submitted_task;
+begin
+  -- GUARD
+  if submit_task.target is null or submit_task.target = '' then
+    raise exception using errcode = 'AR001',
+      message = 'target is required',
+      hint = 'Name a registered agent, e.g. submit_task(''summarize'', ''{"text":"..."}'').';
+  end if;
+  select * into v_agent from agent_runtime.agents g where g.name = submit_task.target;
+  if not found then
+    raise exception using errcode = 'AR010',
+      message = format('unknown target %s', left(quote_literal(submit_task.target), 120)),
+      hint = 'Register the agent with register_agent, or check the name in agent_runtime.agents.';
+  end if;
+  if submit_task.input is null then
+    raise exception using errcode = 'AR001',
+      message = 'input is required',
+      hint = 'Pass a JSON value; use ''{}'' for no input.';
+  end if;
+  perform agent_runtime.check_size(submit_task.input, 'input', 1048576);
+  perform agent_runtime.check_input_schema(submit_task.input, v_agent.input_schema, v_agent.name);
+  if submit_task.session_id is not null then
+    perform agent_runtime.check_identifier(submit_task.session_id, 'session_id');
+  end if;
+
+  perform agent_runtime.check_object(v_opts, 'options');
+  perform agent_runtime.check_keys(v_opts, array['idempotency_key', 'priority', 'queue', 'run_at',
+    'max_attempts', 'backoff_seconds', 'max_backoff_seconds', 'timeout', 'metadata',
+    'app_name', 'user_id'], 'options');
+  v_idempotency_key := agent_runtime.option_text(v_opts, 'idempotency_key');
+  if v_idempotency_key is not null then
+    perform agent_runtime.check_identifier(v_idempotency_key, 'option "idempotency_key"');
+  end if;
+  v_queue := coalesce(agent_runtime.option_text(v_opts, 'queue'), 'default');
+  perform agent_runtime.check_name(v_queue, 'option "queue"');
+  v_priority := coalesce(agent_runtime.option_integer(v_opts, 'priority', -32768, 32767), 0);
+  v_run_at := coalesce(agent_runtime.option_timestamp(v_opts, 'run_at'), now());
+  v_max_attempts := coalesce(agent_runtime.option_integer(v_opts, 'max_attempts', 1, 1000), 3);
+  v_backoff_seconds := coalesce(agent_runtime.option_number(v_opts, 'backoff_seconds', 0, 86400), 2);
+  v_max_backoff_seconds := coalesce(agent_runtime.option_number(v_opts, 'max_backoff_seconds', 0, 604800), 600);
+  v_timeout_seconds := agent_runtime.option_integer(v_opts, 'timeout', 1, 604800);
+  v_metadata := coalesce(v_opts -> 'metadata', '{}'::jsonb);
+  perform agent_runtime.check_object(v_metadata, 'option "metadata"');
+  perform agent_runtime.check_size(v_metadata, 'option "metadata"', 65536);
+  v_app_name := agent_runtime.option_text(v_opts, 'app_name');
+  if v_app_name is not null then
+    perform agent_runtime.check_identifier(v_app_name, 'option "app_name"');
+  end if;
+  v_user_id := agent_runtime.option_text(v_opts, 'user_id');
+  if v_user_id is not null then
+    perform agent_runtime.check_identifier(v_user_id, 'option "user_id"');
+  end if;
+
+  -- MUTATE
+  insert into agent_runtime.tasks as t
+    (target, session_id, input, queue, priority, max_attempts, metadata, app_name, user_id, idempotency_key)
+  values (v_agent.name, coalesce(submit_task.session_id, gen_random_uuid()::text), submit_task.input,
+          v_queue, v_priority, v_max_attempts, v_metadata, v_app_name, v_user_id, v_idempotency_key)
+  on conflict (idempotency_key) where idempotency_key is not null do nothing
+  returning t.id, t.session_id, t.status, true into v_result;
+
+  if v_result.task_id is null then
+    select t.id, t.session_id, t.status, false into v_result
+    from agent_runtime.tasks t
+    where t.idempotency_key = v_idempotency_key;
+    return v_result;
+  end if;
+
+  insert into agent_runtime.steps
+    (task_id, key, agent, status, queue, priority, run_at, max_attempts,
+     backoff_seconds, max_backoff_seconds, timeout_seconds)
+  values (v_result.task_id, v_agent.name, v_agent.name, 'ready', v_queue, v_priority, v_run_at, v_max_attempts,
+          v_backoff_seconds, v_max_backoff_seconds, v_timeout_seconds);
+
+  insert into agent_runtime.events (type, task_id, data)
+  values ('task.submitted', v_result.task_id,
+          jsonb_build_object('target', v_agent.name, 'queue', v_queue, 'priority', v_priority, 'run_at', v_run_at));
+
+  -- NOTIFY
+  if v_run_at <= now() then
+    perform pg_notify('agent_runtime_wakeup', v_agent.name);
+  end if;
+  return v_result;
+end
+$$;

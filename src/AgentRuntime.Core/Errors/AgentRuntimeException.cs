@@ -1,0 +1,74 @@
+using Npgsql;
+
+namespace AgentRuntime.Errors;
+
+/// <summary>An agent_runtime function refused a call; <see cref="Code"/> is its SQLSTATE.</summary>
+public class AgentRuntimeException(string code, string message, string? hint, PostgresException inner)
+    : Exception(message, inner)
+{
+    public string Code { get; } = code;
+    public string? Hint { get; } = hint;
+
+    /// <summary>
+    /// The typed exception for an AR error, or null when the error is not one of ours
+    /// (a connection failure, a deadlock) and should propagate as it is.
+    /// </summary>
+    public static AgentRuntimeException? From(PostgresException error)
+    {
+        var code = error.SqlState;
+        var hint = error.Hint;
+        var message = error.MessageText;
+        return code switch
+        {
+            ArErrorCodes.InvalidArgument or ArErrorCodes.UnknownOption
+                => new InvalidArgumentException(code, message, hint, error),
+            ArErrorCodes.PayloadTooLarge => new PayloadTooLargeException(code, message, hint, error),
+            ArErrorCodes.InputRejected => new InputRejectedException(code, message, hint, error),
+            ArErrorCodes.AgentNotFound or ArErrorCodes.TaskNotFound or ArErrorCodes.StepNotFound
+                => new NotFoundException(code, message, hint, error),
+            ArErrorCodes.StaleLease => new StaleLeaseException(code, message, hint, error),
+            ArErrorCodes.TaskNotCancelable or ArErrorCodes.TaskNotRetryable
+                => new InvalidTaskStateException(code, message, hint, error),
+            ArErrorCodes.LockNotHeld => new LockNotHeldException(code, message, hint, error),
+            _ when code.StartsWith("AR", StringComparison.Ordinal)
+                => new AgentRuntimeException(code, message, hint, error),
+            _ => null,
+        };
+    }
+
+    /// <summary>Runs a database call and rethrows AR errors as their typed exceptions.</summary>
+    public static async Task<T> Translate<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (PostgresException error) when (From(error) is { } typed)
+        {
+            throw typed;
+        }
+    }
+}
+
+public sealed class InvalidArgumentException(string code, string message, string? hint, PostgresException inner)
+    : AgentRuntimeException(code, message, hint, inner);
+
+public sealed class PayloadTooLargeException(string code, string message, string? hint, PostgresException inner)
+    : AgentRuntimeException(code, message, hint, inner);
+
+public sealed class InputRejectedException(string code, string message, string? hint, PostgresException inner)
+    : AgentRuntimeException(code, message, hint, inner);
+
+public sealed class NotFoundException(string code, string message, string? hint, PostgresException inner)
+    : AgentRuntimeException(code, message, hint, inner);
+
+/// <summary>The step's lease moved on: another run owns it, so this result must be dropped.</summary>
+public sealed class StaleLeaseException(string code, string message, string? hint, PostgresException inner)
+    : AgentRuntimeException(code, message, hint, inner);
+
+public sealed class InvalidTaskStateException(string code, string message, string? hint, PostgresException inner)
+    : AgentRuntimeException(code, message, hint, inner);
+
+/// <summary>The lock was lost: stop the work it guarded.</summary>
+public sealed class LockNotHeldException(string code, string message, string? hint, PostgresException inner)
+    : AgentRuntimeException(code, message, hint, inner);

@@ -1,0 +1,34 @@
+namespace AgentRuntime.Errors;
+
+/// <summary>
+/// The SQLSTATEs that agent_runtime functions raise; docs/errors.md describes each one.
+/// </summary>
+public static class ArErrorCodes
+{
+    public const string InvalidArgument = "AR001";
+    public const string PayloadTooLarge = "AR002";
+    public const string UnknownOption = "AR003";
+    public const string InputRejected = "AR004";
+    public const string AgentNotFound = "AR010";
+    public const string TaskNotFound = "AR011";
+    public const string StepNotFound = "AR012";
+    public const string StaleLease = "AR020";
+    public const string TaskNotCancelable = "AR030";
+    public const string TaskNotRetryable = "AR031";
+    public const string LockNotHeld = "AR040";
+
+    public static IReadOnlyDictionary<string, string> Names { get; } = new Dictionary<string, string>
+    {
+        [InvalidArgument] = "invalid_argument",
+        [PayloadTooLarge] = "payload_too_large",
+        [UnknownOption] = "unknown_option",
+        [InputRejected] = "input_rejected",
+        [AgentNotFound] = "agent_not_found",
+        [TaskNotFound] = "task_not_found",
+        [StepNotFound] = "step_not_found",
+        [StaleLease] = "stale_lease",
+        [TaskNotCancelable] = "task_not_cancelable",
+        [TaskNotRetryable] = "task_not_retryable",
+        [LockNotHeld] = "lock_not_held",
+    };
+}

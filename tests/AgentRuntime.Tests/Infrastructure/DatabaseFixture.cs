@@ -1,0 +1,71 @@
+using Npgsql;
+
+namespace AgentRuntime.Tests.Infrastructure;
+
+/// <summary>
+/// A fresh database with the whole schema migrated, one per test class:
+/// <code>
+/// public sealed class SubmitTests(DatabaseFixture db) : IClassFixture&lt;DatabaseFixture&gt;
+/// {
+///     [Fact]
+///     public async Task Submits()
+///     {
+///         await using var cmd = db.DataSource.CreateCommand("select 1");
+///         ...
+///     }
+/// }
+/// </code>
+/// It is a copy of <see cref="TemplateDatabase"/> and is dropped when the class's tests are done.
+/// </summary>
+public sealed class DatabaseFixture : IAsyncLifetime
+{
+    private NpgsqlDataSource? _dataSource;
+
+    public PostgresServer Server => PostgresServer.Instance;
+
+    /// <summary>The database's name (unique to this fixture).</summary>
+    public string DatabaseName { get; private set; } = "";
+
+    /// <summary>Superuser connection string of the database.</summary>
+    public string ConnectionString { get; private set; } = "";
+
+    /// <summary>A pooled data source on the database (superuser).</summary>
+    public NpgsqlDataSource DataSource => _dataSource ?? throw new InvalidOperationException("DatabaseFixture is not initialized.");
+
+    public async Task InitializeAsync()
+    {
+        var template = await TemplateDatabase.GetNameAsync();
+        DatabaseName = PostgresServer.UniqueName("agent_runtime_test");
+        await TemplateDatabase.CloneLock.WaitAsync();
+        try
+        {
+            await Server.CreateDatabaseAsync(DatabaseName, template);
+        }
+        finally
+        {
+            TemplateDatabase.CloneLock.Release();
+        }
+        ConnectionString = Server.ConnectionStringFor(DatabaseName);
+        _dataSource = NpgsqlDataSource.Create(ConnectionString);
+    }
+
+    /// <summary>A data source on this database with extra settings (e.g. another Username).</summary>
+    public NpgsqlDataSource CreateDataSource(Action<NpgsqlConnectionStringBuilder> configure)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
+        configure(builder);
+        return NpgsqlDataSource.Create(builder.ConnectionString);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_dataSource is not null)
+        {
+            await _dataSource.DisposeAsync();
+        }
+        if (DatabaseName.Length > 0)
+        {
+            await Server.DropDatabaseAsync(DatabaseName);
+        }
+    }
+}

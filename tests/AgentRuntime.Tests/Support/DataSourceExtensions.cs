@@ -1,0 +1,84 @@
+using Npgsql;
+
+namespace AgentRuntime.Tests.Support;
+
+/// <summary>Positional-parameter ($1, $2, ...) helpers for tests, and the "nothing changed" check.</summary>
+public static class DataSourceExtensions
+{
+    private static readonly string[] s_tables = ["agents", "workers", "tasks", "steps", "events", "locks"];
+
+    public static NpgsqlCommand Command(this NpgsqlDataSource dataSource, string sql, params object?[] args)
+    {
+        if (args.GetType() != typeof(object[]))
+        {
+            // A lone string[] binds as the params array itself, not as one text[] argument.
+            throw new ArgumentException("Pass a single array argument as (object)array.", nameof(args));
+        }
+        var command = dataSource.CreateCommand(sql);
+        foreach (var arg in args)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = arg ?? DBNull.Value });
+        }
+        return command;
+    }
+
+    public static async Task ExecAsync(this NpgsqlDataSource dataSource, string sql, params object?[] args)
+    {
+        await using var command = dataSource.Command(sql, args);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public static async Task<T?> ScalarAsync<T>(this NpgsqlDataSource dataSource, string sql, params object?[] args)
+    {
+        await using var command = dataSource.Command(sql, args);
+        var value = await command.ExecuteScalarAsync();
+        return value is null or DBNull ? default : (T)value;
+    }
+
+    public static async Task<List<object?[]>> RowsAsync(this NpgsqlDataSource dataSource, string sql, params object?[] args)
+    {
+        await using var command = dataSource.Command(sql, args);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<object?[]>();
+        while (await reader.ReadAsync())
+        {
+            var row = new object?[reader.FieldCount];
+            for (var i = 0; i < row.Length; i++)
+            {
+                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            }
+            rows.Add(row);
+        }
+        return rows;
+    }
+
+    public static Task ExecAsync(this Runtime runtime, string sql, params object?[] args) =>
+        runtime.DataSource.ExecAsync(sql, args);
+
+    public static Task<T?> ScalarAsync<T>(this Runtime runtime, string sql, params object?[] args) =>
+        runtime.DataSource.ScalarAsync<T>(sql, args);
+
+    public static Task<List<object?[]>> RowsAsync(this Runtime runtime, string sql, params object?[] args) =>
+        runtime.DataSource.RowsAsync(sql, args);
+
+    /// <summary>A digest of every row of every runtime table.</summary>
+    public static async Task<string> StateDigestAsync(this NpgsqlDataSource dataSource)
+    {
+        var parts = string.Join(" || ", s_tables.Select(table =>
+            $"(select '{table}:' || md5(coalesce(string_agg(r::text, E'\\n' order by r::text), '')) from agent_runtime.{table} r)"));
+        return (await dataSource.ScalarAsync<string>($"select {parts}"))!;
+    }
+
+    /// <summary>
+    /// Runs a call that must be refused: asserts its SQLSTATE and that no runtime table changed.
+    /// </summary>
+    public static async Task<PostgresException> FailsWithAsync(this Runtime runtime, string sqlState, string sql, params object?[] args)
+    {
+        var before = await runtime.DataSource.StateDigestAsync();
+        var error = await Assert.ThrowsAsync<PostgresException>(() => runtime.DataSource.ExecAsync(sql, args));
+        Assert.True(error.SqlState == sqlState, $"expected SQLSTATE {sqlState}, got {error.SqlState}: {error.MessageText}");
+        Assert.False(string.IsNullOrWhiteSpace(error.Hint), $"{sqlState} without a hint: {error.MessageText}");
+        Assert.Equal(before, await runtime.DataSource.StateDigestAsync());
+        return error;
+    }
+}

@@ -1,0 +1,103 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AgentRuntime.Tests.Support;
+
+public sealed record SubmittedTask(Guid TaskId, string SessionId, string Status, bool Created);
+
+public sealed record ClaimedStep(
+    long StepId, Guid TaskId, string SessionId, string StepKey, string Agent, string Input, string TaskInput,
+    int Attempt, int MaxAttempts, Guid LeaseToken, DateTime LeaseExpiresAt, int? TimeoutSeconds, string Metadata);
+
+/// <summary>
+/// Calls the agent_runtime functions the way a client would (named arguments), plus the few
+/// direct table writes a test needs to move time forward.
+/// </summary>
+public sealed class Runtime(NpgsqlDataSource dataSource)
+{
+    public NpgsqlDataSource DataSource { get; } = dataSource;
+
+    /// <summary>Registers an agent with a name unique to the calling test.</summary>
+    public async Task<string> NewAgentAsync(string prefix = "agent", string inputSchema = "{}")
+    {
+        var name = $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)];
+        await RegisterAgentAsync(name, inputSchema);
+        return name;
+    }
+
+    public Task RegisterAgentAsync(string name, string inputSchema = "{}") =>
+        this.ExecAsync("select agent_runtime.register_agent(name => $1, description => 'test agent', input_schema => $2::jsonb)",
+            name, inputSchema);
+
+    public async Task<SubmittedTask> SubmitAsync(string target, string input = "{}", string? sessionId = null, string options = "{}")
+    {
+        await using var command = DataSource.CreateCommand(
+            "select task_id, session_id, status, created from agent_runtime.submit_task(" +
+            "target => $1, input => $2::jsonb, session_id => $3, options => $4::jsonb)");
+        command.Parameters.Add(new NpgsqlParameter { Value = target });
+        command.Parameters.Add(new NpgsqlParameter { Value = input });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)sessionId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = options });
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return new SubmittedTask(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetBoolean(3));
+    }
+
+    public async Task<List<ClaimedStep>> ClaimAsync(string workerId, string[] agents, int maxSteps = 10, int leaseSeconds = 30)
+    {
+        await using var command = DataSource.CreateCommand(
+            "select step_id, task_id, session_id, step_key, agent, input::text, task_input::text, attempt, max_attempts, " +
+            "lease_token, lease_expires_at, timeout_seconds, metadata::text " +
+            "from agent_runtime.claim_step(worker_id => $1, agents => $2, max_steps => $3, lease_seconds => $4)");
+        command.Parameters.Add(new NpgsqlParameter { Value = workerId });
+        command.Parameters.Add(new NpgsqlParameter { Value = agents });
+        command.Parameters.Add(new NpgsqlParameter { Value = maxSteps });
+        command.Parameters.Add(new NpgsqlParameter { Value = leaseSeconds });
+        var steps = new List<ClaimedStep>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            steps.Add(new ClaimedStep(
+                reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                reader.GetString(5), reader.GetString(6), reader.GetInt32(7), reader.GetInt32(8), reader.GetGuid(9),
+                reader.GetDateTime(10), reader.IsDBNull(11) ? null : reader.GetInt32(11), reader.GetString(12)));
+        }
+        return steps;
+    }
+
+    public async Task<ClaimedStep> ClaimOneAsync(string workerId, string agent, int leaseSeconds = 30) =>
+        Assert.Single(await ClaimAsync(workerId, [agent], 1, leaseSeconds));
+
+    public async Task<string> CompleteAsync(long stepId, Guid leaseToken, string output = "{}") =>
+        (await this.ScalarAsync<string>(
+            "select agent_runtime.complete_step(step_id => $1, lease_token => $2, output => $3::jsonb)",
+            stepId, leaseToken, output))!;
+
+    public async Task<string> FailAsync(long stepId, Guid leaseToken, string error = """{"message":"boom"}""", bool retryable = true) =>
+        (await this.ScalarAsync<string>(
+            "select agent_runtime.fail_step(step_id => $1, lease_token => $2, error => $3::jsonb, retryable => $4)",
+            stepId, leaseToken, error, retryable))!;
+
+    public async Task<string> TaskStatusAsync(Guid taskId) =>
+        (await this.ScalarAsync<string>("select status from agent_runtime.get_task(task_id => $1)", taskId))!;
+
+    public async Task<string> StepStatusAsync(long stepId) =>
+        (await this.ScalarAsync<string>("select status from agent_runtime.steps where id = $1", stepId))!;
+
+    public async Task<long> CountEventsAsync(string type, Guid? taskId = null, long? stepId = null) =>
+        await this.ScalarAsync<long>(
+            "select count(*) from agent_runtime.events where type = $1 " +
+            "and ($2::uuid is null or task_id = $2) and ($3::bigint is null or step_id = $3)",
+            type, (object?)taskId ?? DBNull.Value, (object?)stepId ?? DBNull.Value);
+
+    /// <summary>Moves a running step's lease into the past, as if its worker had gone silent.</summary>
+    public Task ExpireLeaseAsync(long stepId) =>
+        this.ExecAsync("update agent_runtime.steps set lease_expires_at = now() - interval '1 second' where id = $1", stepId);
+
+    /// <summary>Makes a step that waits for its run_at (a backoff, a schedule) due now.</summary>
+    public Task MakeDueAsync(long stepId) =>
+        this.ExecAsync("update agent_runtime.steps set run_at = now() - interval '1 millisecond' where id = $1", stepId);
+
+    public Task ExpireLockAsync(string resource) =>
+        this.ExecAsync("update agent_runtime.locks set expires_at = now() - interval '1 second' where resource = $1", resource);
+}
