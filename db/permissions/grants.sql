@@ -14,10 +14,13 @@ begin
       end;
     end if;
   end loop;
+  foreach r in array array['agent_runtime_client', 'agent_runtime_worker'] loop
+    if not pg_has_role('agent_runtime_admin', r, 'member') then
+      execute format('grant %I to agent_runtime_admin', r);
+    end if;
+  end loop;
 end
 $$;
-
-grant agent_runtime_client, agent_runtime_worker to agent_runtime_admin;
 
 revoke all on schema agent_runtime from public;
 grant usage on schema agent_runtime to agent_runtime_client, agent_runtime_worker, agent_runtime_admin;

@@ -140,6 +140,8 @@ create type agent_runtime.task_details as (
   attempts         integer,
   max_attempts     integer,
   metadata         jsonb,
+  app_name         text,
+  user_id          text,
   idempotency_key  text,
   cancel_reason    text,
   created_at       timestamptz,

@@ -3,7 +3,8 @@
 --   completed     the output is stored; the task completes with its last step
 --   canceled      the task was canceled; the output is dropped
 --   duplicate     this lease already completed the step; nothing changes
---   already_failed  the step failed (its lease expired on the last attempt); nothing changes
+--   already_failed  this lease already ended in a failure (reported, or its lease expired
+--                 on the last attempt); nothing changes
 --   stale_lease   the token is not the step's current lease (AR020 in complete_step)
 --   not_found     no such step (AR012 in complete_step)
 create or replace function agent_runtime.complete_steps(
@@ -87,7 +88,7 @@ begin
            when cs.status = 'canceled' or (cs.status = 'running' and cs.cancel_requested) then 'canceled'
            when cs.status = 'running' then 'completed'
            when cs.status = 'completed' then 'duplicate'
-           else 'already_' || cs.status
+           else 'already_failed'
          end
   from requested r
   left join current_state cs on cs.id = r.step_id

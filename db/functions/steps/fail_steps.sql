@@ -4,7 +4,7 @@
 --   retry_scheduled  claimable again after the backoff
 --   failed           the step and its task failed
 --   canceled         the task was canceled; the error is dropped
---   duplicate        this lease already failed the step; nothing changes
+--   duplicate        this lease already reported this failure; nothing changes
 --   already_completed  this lease already completed the step; nothing changes
 --   stale_lease      the token is not the step's current lease (AR020 in fail_step)
 --   not_found        no such step (AR012 in fail_step)
@@ -71,7 +71,7 @@ begin
     set status = 'ready',
         run_at = now() + make_interval(secs => agent_runtime.retry_delay_seconds(
                    s.attempt, s.backoff_seconds, s.max_backoff_seconds)),
-        error = cs.error, lease_token = null, lease_expires_at = null, updated_at = now()
+        error = cs.error, lease_expires_at = null, updated_at = now()
     from current_state cs
     where s.id = cs.id and cs.token_ok and cs.status = 'running' and not cs.cancel_requested and cs.will_retry
     returning s.id, s.task_id, s.leased_by, s.attempt, s.run_at, s.error
@@ -116,8 +116,8 @@ begin
            when cs.status = 'canceled' or (cs.status = 'running' and cs.cancel_requested) then 'canceled'
            when cs.status = 'running' and cs.will_retry then 'retry_scheduled'
            when cs.status = 'running' then 'failed'
-           when cs.status = 'failed' then 'duplicate'
-           else 'already_' || cs.status
+           when cs.status in ('failed', 'ready') then 'duplicate'
+           else 'already_completed'
          end
   from requested r
   left join current_state cs on cs.id = r.step_id

@@ -15,7 +15,7 @@ begin
   end if;
 
   select t.id, t.session_id, t.target, t.status, t.input, t.output, t.error, t.queue, t.priority,
-         coalesce(st.attempts, 0), t.max_attempts, t.metadata, t.idempotency_key, t.cancel_reason,
+         coalesce(st.attempts, 0), t.max_attempts, t.metadata, t.app_name, t.user_id, t.idempotency_key, t.cancel_reason,
          t.created_at, t.updated_at, t.completed_at, coalesce(st.steps, '[]'::jsonb)
   into v_task
   from agent_runtime.tasks t

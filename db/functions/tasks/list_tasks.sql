@@ -1,8 +1,8 @@
 -- Tasks newest first, filtered, in pages. Each row carries the page_token that continues
 -- after it: pass the last row's token (with the same filters) for the next page.
--- Filters (all optional): status (a status or an array of them), target, queue,
--- session_id, created_after, created_before (ISO 8601), metadata (an object the task's
--- metadata contains).
+-- Filters (all optional; a JSON null means no filter): status (a status or an array of
+-- them), target, queue, session_id, created_after, created_before (ISO 8601), metadata (an
+-- object the task's metadata contains).
 create or replace function agent_runtime.list_tasks(
   filters jsonb default '{}'::jsonb,
   page_size integer default 50,
@@ -30,7 +30,12 @@ begin
     'created_after', 'created_before', 'metadata'], 'filters');
   if jsonb_typeof(v_filters -> 'status') = 'array' then
     select array_agg(e) into v_statuses from jsonb_array_elements_text(v_filters -> 'status') as e;
-  elsif v_filters ? 'status' then
+    if v_statuses is null then
+      raise exception using errcode = 'AR001',
+        message = 'filter "status" must list at least one status',
+        hint = 'Omit "status" to list tasks of every status.';
+    end if;
+  elsif agent_runtime.option_text(v_filters, 'status') is not null then
     v_statuses := array[agent_runtime.option_text(v_filters, 'status')];
   end if;
   if v_statuses is not null and not v_statuses <@ array['submitted', 'working', 'input-required',
@@ -44,7 +49,7 @@ begin
   v_session_id := agent_runtime.option_text(v_filters, 'session_id');
   v_created_after := agent_runtime.option_timestamp(v_filters, 'created_after');
   v_created_before := agent_runtime.option_timestamp(v_filters, 'created_before');
-  v_metadata := v_filters -> 'metadata';
+  v_metadata := nullif(v_filters -> 'metadata', 'null'::jsonb);
   if v_metadata is not null then
     perform agent_runtime.check_object(v_metadata, 'filter "metadata"');
   end if;

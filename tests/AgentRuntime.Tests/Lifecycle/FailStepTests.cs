@@ -29,6 +29,21 @@ public sealed class FailStepTests(DatabaseFixture db) : IClassFixture<DatabaseFi
     }
 
     [Fact]
+    public async Task A_repeated_failure_report_or_a_late_completion_of_the_same_run_changes_nothing()
+    {
+        var agent = await _rt.NewAgentAsync();
+        await _rt.SubmitAsync(agent, options: """{"backoff_seconds":60}""");
+        var step = await _rt.ClaimOneAsync("w", agent);
+        await _rt.FailAsync(step.StepId, step.LeaseToken, """{"message":"first report"}""");
+        var before = await db.DataSource.StateDigestAsync();
+
+        Assert.Equal("duplicate", await _rt.FailAsync(step.StepId, step.LeaseToken, """{"message":"resent"}"""));
+        Assert.Equal("already_failed", await _rt.CompleteAsync(step.StepId, step.LeaseToken));
+
+        Assert.Equal(before, await db.DataSource.StateDigestAsync());
+    }
+
+    [Fact]
     public async Task Backoff_grows_exponentially_up_to_its_cap()
     {
         var agent = await _rt.NewAgentAsync();
