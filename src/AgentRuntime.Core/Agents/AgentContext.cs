@@ -1,0 +1,27 @@
+using System.Text.Json.Nodes;
+
+namespace AgentRuntime.Agents;
+
+/// <summary>Everything an agent gets for one run of a step (what claim_step returned).</summary>
+public sealed record AgentContext
+{
+    public required long StepId { get; init; }
+    public required Guid TaskId { get; init; }
+    public required string SessionId { get; init; }
+    public required string StepKey { get; init; }
+    public required string Agent { get; init; }
+
+    /// <summary>The step's input (for a one-agent task, the task's input).</summary>
+    public required JsonNode? Input { get; init; }
+
+    public required JsonNode? TaskInput { get; init; }
+    public required JsonObject Metadata { get; init; }
+
+    /// <summary>1 for the first run; a retry or a run after a lost lease counts up.</summary>
+    public required int Attempt { get; init; }
+
+    public required int MaxAttempts { get; init; }
+
+    /// <summary>The run's time limit, when the task set one.</summary>
+    public TimeSpan? Timeout { get; init; }
+}

@@ -1,0 +1,33 @@
+using System.Text.Json.Nodes;
+
+namespace AgentRuntime.Agents;
+
+/// <summary>What an agent run ended with: complete, fail (retryable or not), or yield.</summary>
+public abstract record AgentResult
+{
+    private AgentResult()
+    {
+    }
+
+    /// <summary>The step is done. Effects (state_delta, messages, artifacts) apply with it.</summary>
+    public sealed record Completed(JsonNode? Output, JsonObject? Effects = null) : AgentResult;
+
+    /// <summary>The run failed. A retryable failure runs again after a backoff while attempts remain.</summary>
+    public sealed record Failed(JsonObject Error, bool Retryable) : AgentResult;
+
+    /// <summary>
+    /// The run pauses: for input (<c>input-required</c>), for authorization (<c>auth-required</c>), or
+    /// until <paramref name="ResumeAt"/> (a durable timer).
+    /// </summary>
+    public sealed record Yielded(string Reason, JsonNode? Payload, DateTimeOffset? ResumeAt) : AgentResult;
+
+    public static AgentResult Complete(JsonNode? output, JsonObject? effects = null) => new Completed(output, effects);
+
+    public static AgentResult Fail(string message, bool retryable = true, string? type = null) =>
+        new Failed(new JsonObject { ["message"] = message, ["type"] = type ?? "AgentError" }, retryable);
+
+    public static AgentResult Fail(JsonObject error, bool retryable = true) => new Failed(error, retryable);
+
+    public static AgentResult Yield(string reason, JsonNode? payload = null, DateTimeOffset? resumeAt = null) =>
+        new Yielded(reason, payload, resumeAt);
+}
