@@ -45,6 +45,8 @@ grant execute on function
   agent_runtime.complete_steps(bigint[], uuid[], jsonb[]),
   agent_runtime.fail_step(bigint, uuid, jsonb, boolean),
   agent_runtime.fail_steps(bigint[], uuid[], jsonb[], boolean[]),
+  agent_runtime.yield_step(bigint, uuid, text, jsonb, timestamptz),
+  agent_runtime.release_steps(bigint[], uuid[]),
   agent_runtime.heartbeat(text, integer, bigint[]),
   agent_runtime.acquire_lock(text, text, integer),
   agent_runtime.extend_lock(text, bigint, integer),

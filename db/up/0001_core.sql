@@ -39,6 +39,8 @@ create table agent_runtime.tasks (
   user_id          text,
   idempotency_key  text,
   cancel_reason    text,
+  -- A2A status message: what an input-required or auth-required task is waiting for.
+  status_message   jsonb,
   created_at       timestamptz not null default now(),
   updated_at       timestamptz not null default now(),
   completed_at     timestamptz
@@ -79,6 +81,12 @@ create table agent_runtime.steps (
   leased_by         text,
   lease_expires_at  timestamptz,
   cancel_requested  boolean not null default false,
+  -- Set by yield_step: why the step waits, what it left for its next run, and when a
+  -- durable timer wakes it.
+  wait_reason       text,
+  yield_payload     jsonb,
+  yielded_at        timestamptz,
+  resume_at         timestamptz,
   created_at        timestamptz not null default now(),
   updated_at        timestamptz not null default now(),
   started_at        timestamptz,
@@ -94,6 +102,9 @@ create index steps_running_expiry on agent_runtime.steps (lease_expires_at)
   where status = 'running';
 create index steps_running_worker on agent_runtime.steps (leased_by)
   where status = 'running';
+-- Durable timers: waiting steps whose resume_at has come.
+create index steps_waiting_resume on agent_runtime.steps (resume_at)
+  where status = 'waiting' and resume_at is not null;
 
 -- Append-only audit trail of every transition.
 create table agent_runtime.events (
@@ -144,6 +155,7 @@ create type agent_runtime.task_details as (
   user_id          text,
   idempotency_key  text,
   cancel_reason    text,
+  status_message   jsonb,
   created_at       timestamptz,
   updated_at       timestamptz,
   completed_at     timestamptz,

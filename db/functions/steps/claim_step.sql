@@ -1,5 +1,6 @@
 -- Leases up to max_steps ready steps of the given agents to a worker. Each claim gets a
 -- fresh lease token: callbacks must present it, so a step is never settled by two runs.
+-- resumed_from is the step's last yield (reason, payload, yielded_at) when it had yielded.
 create or replace function agent_runtime.claim_step(
   worker_id text,
   agents text[],
@@ -19,7 +20,8 @@ returns table (
   lease_token uuid,
   lease_expires_at timestamptz,
   timeout_seconds integer,
-  metadata jsonb)
+  metadata jsonb,
+  resumed_from jsonb)
 language plpgsql volatile security definer
 set search_path = ''
 as $$
@@ -60,8 +62,10 @@ begin
       hint = 'Omit queues to claim from every queue.';
   end if;
 
-  -- Expired leases of these agents become claimable first, so progress never waits for reap_expired.
+  -- Expired leases and due timers of these agents become claimable first, so progress never
+  -- waits for reap_expired or a scheduler.
   perform agent_runtime.expire_leases(claim_step.agents, claim_step.max_steps);
+  perform agent_runtime.wake_due_steps(claim_step.agents, claim_step.max_steps);
 
   -- LOCK + MUTATE
   return query
@@ -87,11 +91,15 @@ begin
     from candidates c
     where s.id = c.id
     returning s.id, s.task_id, s.key, s.agent, s.input, s.attempt, s.max_attempts, s.lease_token,
-              s.lease_expires_at, s.timeout_seconds, s.priority, s.run_at
+              s.lease_expires_at, s.timeout_seconds, s.priority, s.run_at,
+              case when s.yielded_at is not null then
+                jsonb_build_object('reason', s.wait_reason, 'payload', s.yield_payload, 'yielded_at', s.yielded_at)
+              end as resumed_from
   ), started_tasks as (
     update agent_runtime.tasks t
-    set status = 'working', updated_at = now()
-    where t.id in (select c.task_id from claimed c) and t.status = 'submitted'
+    set status = 'working', status_message = null, updated_at = now()
+    where t.id in (select c.task_id from claimed c)
+      and t.status in ('submitted', 'input-required', 'auth-required')
     returning t.id
   ), logged as (
     insert into agent_runtime.events (type, task_id, step_id, worker_id, data)
@@ -103,7 +111,8 @@ begin
     from started_tasks st
   )
   select c.id, c.task_id, t.session_id, c.key, c.agent, coalesce(c.input, t.input), t.input,
-         c.attempt, c.max_attempts, c.lease_token, c.lease_expires_at, c.timeout_seconds, t.metadata
+         c.attempt, c.max_attempts, c.lease_token, c.lease_expires_at, c.timeout_seconds, t.metadata,
+         c.resumed_from
   from claimed c
   join agent_runtime.tasks t on t.id = c.task_id
   order by c.priority desc, c.run_at, c.id;

@@ -16,6 +16,7 @@ begin
 
   select t.id, t.session_id, t.target, t.status, t.input, t.output, t.error, t.queue, t.priority,
          coalesce(st.attempts, 0), t.max_attempts, t.metadata, t.app_name, t.user_id, t.idempotency_key, t.cancel_reason,
+         t.status_message,
          t.created_at, t.updated_at, t.completed_at, coalesce(st.steps, '[]'::jsonb)
   into v_task
   from agent_runtime.tasks t
@@ -26,6 +27,7 @@ begin
              'depends_on', to_jsonb(s.depends_on), 'attempt', s.attempt, 'max_attempts', s.max_attempts,
              'run_at', s.run_at, 'leased_by', s.leased_by, 'lease_expires_at', s.lease_expires_at,
              'cancel_requested', s.cancel_requested, 'error', s.error,
+             'wait_reason', s.wait_reason, 'resume_at', s.resume_at,
              'started_at', s.started_at, 'completed_at', s.completed_at) order by s.id) as steps
     from agent_runtime.steps s
     where s.task_id = t.id

@@ -24,4 +24,10 @@ public sealed record AgentContext
 
     /// <summary>The run's time limit, when the task set one.</summary>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>
+    /// When the step had yielded: why (<c>reason</c>), what it left for this run (<c>payload</c>)
+    /// and when (<c>yielded_at</c>). Null on a fresh run.
+    /// </summary>
+    public JsonObject? ResumedFrom { get; init; }
 }

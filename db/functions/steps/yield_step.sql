@@ -1,0 +1,96 @@
+-- Pauses a running step without failing it: for input (input-required), for authorization
+-- (auth-required), or until resume_at (reason 'timer'). The task shows input-required or
+-- auth-required with the payload as its status message. A timer, or resume_at given with
+-- input-required/auth-required as a deadline, makes the step claimable again at that time;
+-- its next run receives the payload (claim_step's resumed_from). A yield does not use up an
+-- attempt. Returns the outcome: yielded, canceled (the task was canceled; the step stops),
+-- duplicate (this lease already yielded), already_completed or already_failed; a stale
+-- lease or an unknown step is an error.
+create or replace function agent_runtime.yield_step(
+  step_id bigint,
+  lease_token uuid,
+  reason text,
+  payload jsonb default null,
+  resume_at timestamptz default null)
+returns text
+language plpgsql volatile security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_step agent_runtime.steps;
+  v_task_status text;
+  v_outcome text;
+begin
+  -- GUARD
+  if yield_step.step_id is null or yield_step.lease_token is null then
+    raise exception using errcode = 'AR001',
+      message = 'step_id and lease_token are required',
+      hint = 'Pass the step id and lease token returned by claim_step.';
+  end if;
+  if yield_step.reason is null or yield_step.reason not in ('input-required', 'auth-required', 'timer') then
+    raise exception using errcode = 'AR001',
+      message = format('reason must be input-required, auth-required or timer, got %s',
+                       coalesce(quote_literal(left(yield_step.reason, 60)), 'NULL')),
+      hint = 'Yield for input, for authorization, or until a time.';
+  end if;
+  if yield_step.reason = 'timer' and yield_step.resume_at is null then
+    raise exception using errcode = 'AR001',
+      message = 'a timer needs resume_at',
+      hint = 'Pass the time at which the step runs again.';
+  end if;
+  perform agent_runtime.check_size(yield_step.payload, 'payload', 65536);
+
+  -- LOCK
+  select * into v_step from agent_runtime.steps s where s.id = yield_step.step_id for update;
+  if not found then
+    perform agent_runtime.raise_callback_rejection(yield_step.step_id, 'not_found');
+  end if;
+  if v_step.lease_token is distinct from yield_step.lease_token then
+    perform agent_runtime.raise_callback_rejection(yield_step.step_id, 'stale_lease');
+  end if;
+  if v_step.status <> 'running' then
+    return case v_step.status
+             when 'waiting' then 'duplicate'
+             when 'canceled' then 'canceled'
+             when 'completed' then 'already_completed'
+             else 'already_failed'
+           end;
+  end if;
+
+  -- MUTATE
+  if v_step.cancel_requested then
+    update agent_runtime.steps s
+    set status = 'canceled', lease_expires_at = null, completed_at = now(), updated_at = now()
+    where s.id = v_step.id;
+    insert into agent_runtime.events (type, task_id, step_id, worker_id, data)
+    values ('step.canceled', v_step.task_id, v_step.id, v_step.leased_by, jsonb_build_object('reason', 'task canceled'));
+    return 'canceled';
+  end if;
+
+  update agent_runtime.steps s
+  set status = 'waiting', attempt = s.attempt - 1, lease_expires_at = null,
+      wait_reason = yield_step.reason, yield_payload = yield_step.payload, yielded_at = now(),
+      resume_at = yield_step.resume_at, updated_at = now()
+  where s.id = v_step.id;
+
+  insert into agent_runtime.events (type, task_id, step_id, worker_id, data)
+  values ('step.waiting', v_step.task_id, v_step.id, v_step.leased_by,
+          jsonb_build_object('reason', yield_step.reason, 'payload', yield_step.payload,
+                             'resume_at', yield_step.resume_at));
+
+  if yield_step.reason <> 'timer' then
+    update agent_runtime.tasks t
+    set status = yield_step.reason, status_message = yield_step.payload, updated_at = now()
+    where t.id = v_step.task_id and t.status not in ('completed', 'failed', 'canceled', 'rejected')
+    returning t.status into v_task_status;
+    if v_task_status is not null then
+      insert into agent_runtime.events (type, task_id, worker_id, data)
+      values ('task.' || yield_step.reason, v_step.task_id, v_step.leased_by,
+              jsonb_build_object('message', yield_step.payload));
+    end if;
+  end if;
+  v_outcome := 'yielded';
+  return v_outcome;
+end
+$$;

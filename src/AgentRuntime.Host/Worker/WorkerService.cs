@@ -1,0 +1,303 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using AgentRuntime.Agents;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AgentRuntime.Host.Worker;
+
+/// <summary>
+/// The worker loop: claims steps in batches up to its free slots (woken by NOTIFY, with a
+/// polling fallback), runs their agents with bounded concurrency, heartbeats their leases,
+/// abandons runs whose step was canceled or whose lease was lost, and reports results in
+/// batches. On shutdown it stops claiming, lets running agents finish within the grace
+/// period and hands the rest back without using up an attempt.
+/// </summary>
+public sealed class WorkerService : BackgroundService
+{
+    private readonly StepClient _client;
+    private readonly WakeupListener _listener;
+    private readonly ResultReporter _reporter;
+    private readonly WorkerOptions _options;
+    private readonly WorkerMetrics _metrics;
+    private readonly ILogger<WorkerService> _logger;
+    private readonly Dictionary<string, IAgent> _agents;
+    private readonly string[] _agentNames;
+    private readonly ConcurrentDictionary<long, RunningStep> _held = new();
+    private readonly ConcurrentDictionary<long, Task> _runs = new();
+    private readonly SemaphoreSlim _slots;
+    private readonly Channel<bool> _wakeups = Channel.CreateBounded<bool>(
+        new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    public WorkerService(
+        StepClient client,
+        WakeupListener listener,
+        ResultReporter reporter,
+        WorkerOptions options,
+        IEnumerable<IAgent> agents,
+        WorkerMetrics metrics,
+        ILogger<WorkerService> logger)
+    {
+        _client = client;
+        _listener = listener;
+        _reporter = reporter;
+        _options = options;
+        _metrics = metrics;
+        _logger = logger;
+        var all = agents.ToDictionary(a => a.Name);
+        _agents = options.Agents.Count == 0 ? all : options.Agents.ToDictionary(n => n, n => all[n]);
+        _agentNames = [.. _agents.Keys.Order()];
+        _slots = new SemaphoreSlim(options.Concurrency, options.Concurrency);
+        _reporter.Reported += running => _held.TryRemove(running.StepId, out _);
+    }
+
+    /// <summary>Steps this host holds a lease on (running or waiting to be reported).</summary>
+    public int HeldSteps => _held.Count;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Listener, heartbeats and reporter outlive stoppingToken: the drain still needs them.
+        using var background = new CancellationTokenSource();
+        try
+        {
+            await Retry.TransientAsync(async ct =>
+            {
+                await _client.RegisterAsync(_options.WorkerId, [.. _agents.Values], WorkerInfo(), ct);
+                return true;
+            }, _logger, "register the worker", stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+        _logger.LogInformation("Worker {WorkerId} serves {Agents} with {Concurrency} slots",
+            _options.WorkerId, string.Join(", ", _agentNames), _options.Concurrency);
+
+        var listening = _listener.RunAsync(_agentNames.ToHashSet(), Wake, background.Token);
+        var heartbeats = HeartbeatLoopAsync(background.Token);
+        var reporting = _reporter.RunAsync(background.Token);
+        try
+        {
+            await ClaimLoopAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+
+        await DrainAsync(background.Token);
+        _reporter.Complete();
+        await reporting;
+        background.Cancel();
+        await Task.WhenAll(listening, heartbeats);
+        _logger.LogInformation("Worker {WorkerId} stopped", _options.WorkerId);
+    }
+
+    private void Wake() => _wakeups.Writer.TryWrite(true);
+
+    private async Task ClaimLoopAsync(CancellationToken stoppingToken)
+    {
+        var backoff = TimeSpan.FromMilliseconds(100);
+        var queues = _options.Queues.Count == 0 ? null : _options.Queues.ToArray();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await _slots.WaitAsync(stoppingToken);
+            var free = 1;
+            while (free < _options.ClaimBatchSize && _slots.Wait(0))
+            {
+                free++;
+            }
+
+            IReadOnlyList<ClaimedStep> claimed;
+            try
+            {
+                claimed = await _client.ClaimAsync(_options.WorkerId, _agentNames, free, _options.LeaseSeconds, queues, stoppingToken);
+                backoff = TimeSpan.FromMilliseconds(100);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                _slots.Release(free);
+                _logger.LogWarning("Claim failed ({Error}); retrying in {Delay} ms", ex.Message, (int)backoff.TotalMilliseconds);
+                await Task.Delay(backoff, stoppingToken);
+                backoff = Retry.Next(backoff);
+                continue;
+            }
+            catch
+            {
+                _slots.Release(free);
+                throw;
+            }
+
+            if (claimed.Count < free)
+            {
+                _slots.Release(free - claimed.Count);
+            }
+            foreach (var step in claimed)
+            {
+                Start(step);
+            }
+            if (claimed.Count == free)
+            {
+                continue;
+            }
+            // The queue is empty for now: wait for a NOTIFY or the next poll.
+            using var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            poll.CancelAfter(_options.PollInterval);
+            try
+            {
+                await _wakeups.Reader.ReadAsync(poll.Token);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+            }
+        }
+    }
+
+    private void Start(ClaimedStep step)
+    {
+        var running = new RunningStep(step);
+        _held[step.StepId] = running;
+        _metrics.Claimed(running.Agent);
+        _runs[step.StepId] = Task.Run(async () =>
+        {
+            try
+            {
+                await RunAsync(running);
+            }
+            finally
+            {
+                _runs.TryRemove(step.StepId, out _);
+                _slots.Release();
+            }
+        });
+    }
+
+    private async Task RunAsync(RunningStep running)
+    {
+        var context = running.Step.Context;
+        using var scope = _logger.BeginScope(new Dictionary<string, object>
+        {
+            ["TaskId"] = context.TaskId,
+            ["StepId"] = context.StepId,
+            ["Agent"] = context.Agent,
+            ["Attempt"] = context.Attempt,
+        });
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(running.Abandon.Token);
+        if (context.Timeout is { } timeout)
+        {
+            run.CancelAfter(timeout);
+        }
+        _metrics.Started(context.Agent, DateTimeOffset.UtcNow - running.Step.ClaimedAt);
+        var clock = Stopwatch.StartNew();
+        AgentResult result;
+        try
+        {
+            result = await _agents[context.Agent].InvokeAsync(context, run.Token);
+        }
+        catch (OperationCanceledException) when (run.IsCancellationRequested && !running.Abandon.IsCancellationRequested)
+        {
+            result = AgentResult.Fail(new JsonObject
+            {
+                ["message"] = $"the agent did not finish within its timeout of {context.Timeout!.Value.TotalSeconds:0.###} s",
+                ["type"] = "timeout",
+            });
+        }
+        catch (OperationCanceledException) when (running.Abandon.IsCancellationRequested)
+        {
+            result = AgentResult.Fail("abandoned");
+        }
+        catch (Exception ex)
+        {
+            _logger.LogWarning(ex, "Agent {Agent} threw on step {StepId}", context.Agent, context.StepId);
+            result = AgentResult.Fail(new JsonObject
+            {
+                ["message"] = ex.Message,
+                ["type"] = ex.GetType().FullName,
+                ["stack_trace"] = Truncate(ex.ToString(), 8000),
+            });
+        }
+        _metrics.Ran(context.Agent, clock.Elapsed);
+
+        if (running.TryFinish())
+        {
+            _reporter.Enqueue(new PendingReport(running, result));
+        }
+        else
+        {
+            _metrics.Dropped(context.Agent);
+            _logger.LogInformation("Dropped the result of step {StepId}: {Reason}", context.StepId, running.AbandonReason);
+        }
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
+    {
+        var interval = _options.EffectiveHeartbeatInterval;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, cancellationToken);
+                var abandon = await _client.HeartbeatAsync(_options.WorkerId, _options.LeaseSeconds, [.. _held.Keys], cancellationToken);
+                foreach (var (stepId, reason) in abandon)
+                {
+                    if (_held.TryRemove(stepId, out var running))
+                    {
+                        _logger.LogInformation("Abandoning step {StepId}: {Reason}", stepId, reason);
+                        running.AbandonAny(reason);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                _logger.LogWarning("Heartbeat failed ({Error}); leases are extended at the next one", ex.Message);
+            }
+        }
+    }
+
+    private async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        var runs = _runs.Values.ToArray();
+        if (runs.Length > 0)
+        {
+            _logger.LogInformation("Draining: waiting up to {Grace} for {Count} running steps",
+                _options.ShutdownGracePeriod, runs.Length);
+            await Task.WhenAny(Task.WhenAll(runs), Task.Delay(_options.ShutdownGracePeriod, cancellationToken));
+        }
+
+        var unfinished = _held.Values.Where(r => r.TryAbandonRunning("host shutting down")).ToList();
+        if (unfinished.Count == 0)
+        {
+            return;
+        }
+        _logger.LogInformation("Handing back {Count} unfinished steps", unfinished.Count);
+        try
+        {
+            await Retry.TransientAsync(ct => _client.ReleaseAsync([.. unfinished.Select(r => r.Step)], ct),
+                _logger, "hand back unfinished steps", cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _logger.LogError(ex, "Could not hand back {Count} steps; they run again when their leases expire", unfinished.Count);
+        }
+        foreach (var running in unfinished)
+        {
+            _held.TryRemove(running.StepId, out _);
+        }
+        await Task.WhenAll(_runs.Values.ToArray());
+    }
+
+    private JsonObject WorkerInfo() => new()
+    {
+        ["host"] = Environment.MachineName,
+        ["pid"] = Environment.ProcessId,
+        ["version"] = typeof(WorkerService).Assembly.GetName().Version?.ToString(),
+        ["concurrency"] = _options.Concurrency,
+    };
+
+    private static string Truncate(string text, int length) => text.Length <= length ? text : text[..length];
+}
