@@ -1,0 +1,243 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using HandlebarsDotNet;
+using Microsoft.Extensions.Configuration;
+
+namespace AgentRuntime.Agents;
+
+/// <summary>
+/// Reads the configured agents: sections <c>Llm</c> and <c>Http</c>, each a list (entries name themselves
+/// with <c>Name</c>) or a map keyed by agent name. Property names match the options records and, like
+/// configuration binding, ignore case. Every problem is reported as the first one found, naming its key.
+/// </summary>
+internal static partial class AgentsConfiguration
+{
+    public const string LlmSection = "Llm";
+    public const string HttpSection = "Http";
+
+    // The rule register_agent enforces (agent_runtime.check_name), checked here so it fails at start-up.
+    private const string NameRule = "1 to 100 letters, digits and _ . : / -, starting with a letter or digit";
+    private const int MaxDescription = 4000;
+    private static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(1);
+
+    private static readonly string[] LlmKeys =
+        ["Name", "Description", "Endpoint", "ApiKey", "Model", "SystemPrompt", "Prompt", "ResponseFormat", "Temperature", "MaxOutputTokens", "Timeout"];
+
+    private static readonly string[] HttpKeys = ["Name", "Description", "Url", "Headers", "Timeout"];
+
+    // Headers the agent sets itself, or that HttpClient derives from the request.
+    private static readonly string[] ReservedHeaders =
+        ["Content-Type", "Content-Length", "Host", "Transfer-Encoding", HttpAgent.TaskIdHeader, HttpAgent.StepIdHeader, HttpAgent.AttemptHeader];
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$")]
+    private static partial Regex AgentName();
+
+    [GeneratedRegex("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")]
+    private static partial Regex HeaderName();
+
+    /// <exception cref="AgentConfigurationException">The first invalid setting.</exception>
+    public static (List<LlmAgentOptions> Llm, List<HttpAgentOptions> Http) Read(IConfiguration agents, IReadOnlyCollection<string> builtInNames)
+    {
+        var owners = builtInNames.ToDictionary(n => n, n => $"the built-in {n} agent", StringComparer.Ordinal);
+        var llm = Entries(agents, LlmSection, "LLM agents").Select(e => ReadLlm(e, owners)).ToList();
+        var http = Entries(agents, HttpSection, "HTTP agents").Select(e => ReadHttp(e, owners)).ToList();
+        return (llm, http);
+    }
+
+    private static IEnumerable<IConfigurationSection> Entries(IConfiguration agents, string name, string what)
+    {
+        var section = agents.GetSection(name);
+        if (!string.IsNullOrEmpty(section.Value))
+        {
+            throw new AgentConfigurationException(section.Path, $"must be a list or a map of {what}, not a single value");
+        }
+
+        foreach (var entry in section.GetChildren())
+        {
+            if (entry.Value is not null)
+            {
+                throw new AgentConfigurationException(entry.Path, $"must be an object with the settings of one of the {what}");
+            }
+
+            yield return entry;
+        }
+    }
+
+    private static LlmAgentOptions ReadLlm(IConfigurationSection entry, Dictionary<string, string> owners)
+    {
+        CheckKeys(entry, LlmKeys, "an LLM agent");
+        var responseFormat = Optional(entry, "ResponseFormat");
+        return new LlmAgentOptions
+        {
+            Name = ReadName(entry, owners),
+            Description = ReadDescription(entry),
+            Endpoint = RequiredUrl(entry, "Endpoint", "an http(s) URL of an OpenAI-compatible API, like http://127.0.0.1:8080/v1"),
+            ApiKey = Optional(entry, "ApiKey") ?? "",
+            Model = Optional(entry, "Model") ?? throw Problem(entry, "Model", "is required (the model the endpoint serves, like gpt-4o-mini)"),
+            SystemPrompt = Template(entry, "SystemPrompt", required: false),
+            Prompt = Template(entry, "Prompt", required: true)!,
+            ResponseFormat = responseFormat is null ? LlmResponseFormat.Text
+                : Enum.TryParse<LlmResponseFormat>(responseFormat, ignoreCase: true, out var format) && !int.TryParse(responseFormat, out _) ? format
+                : throw Problem(entry, "ResponseFormat", $"'{responseFormat}' must be text or json"),
+            Temperature = (float?)Number(entry, "Temperature", 0, 2),
+            MaxOutputTokens = (int?)Number(entry, "MaxOutputTokens", 1, int.MaxValue, whole: true),
+            Timeout = ReadTimeout(entry, LlmAgentOptions.DefaultTimeout),
+        };
+    }
+
+    private static HttpAgentOptions ReadHttp(IConfigurationSection entry, Dictionary<string, string> owners)
+    {
+        CheckKeys(entry, HttpKeys, "an HTTP agent");
+        return new HttpAgentOptions
+        {
+            Name = ReadName(entry, owners),
+            Description = ReadDescription(entry),
+            Url = RequiredUrl(entry, "Url", "the http(s) URL the agent POSTs its input to"),
+            Headers = ReadHeaders(entry),
+            Timeout = ReadTimeout(entry, HttpAgentOptions.DefaultTimeout),
+        };
+    }
+
+    private static void CheckKeys(IConfigurationSection entry, string[] known, string what)
+    {
+        var unknown = entry.GetChildren().FirstOrDefault(c => !known.Contains(c.Key, StringComparer.OrdinalIgnoreCase));
+        if (unknown is not null)
+        {
+            throw new AgentConfigurationException(unknown.Path, $"is not a setting of {what} (known: {string.Join(", ", known)})");
+        }
+    }
+
+    private static string ReadName(IConfigurationSection entry, Dictionary<string, string> owners)
+    {
+        // A map entry is named by its key; a list entry must say its name.
+        var isListEntry = int.TryParse(entry.Key, NumberStyles.None, CultureInfo.InvariantCulture, out _);
+        var name = Optional(entry, "Name") ?? (isListEntry ? null : entry.Key)
+            ?? throw Problem(entry, "Name", "is required (the agent name tasks target)");
+        if (!AgentName().IsMatch(name))
+        {
+            throw Problem(entry, "Name", $"'{name}' is not a valid agent name ({NameRule})");
+        }
+
+        if (owners.TryGetValue(name, out var owner))
+        {
+            throw Problem(entry, "Name", $"'{name}' is already taken by {owner}");
+        }
+
+        owners[name] = entry.Path;
+        return name;
+    }
+
+    private static string ReadDescription(IConfigurationSection entry)
+    {
+        var description = Optional(entry, "Description") ?? "";
+        return description.Length <= MaxDescription ? description
+            : throw Problem(entry, "Description", $"has {description.Length} characters, over the limit of {MaxDescription}");
+    }
+
+    private static Uri RequiredUrl(IConfigurationSection entry, string key, string what)
+    {
+        var value = Optional(entry, key) ?? throw Problem(entry, key, $"is required ({what})");
+        return Uri.TryCreate(value, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
+            ? url
+            : throw Problem(entry, key, $"'{value}' is not {what}");
+    }
+
+    private static string? Template(IConfigurationSection entry, string key, bool required)
+    {
+        var source = Optional(entry, key);
+        if (source is null)
+        {
+            return required ? throw Problem(entry, key, "is required (a Handlebars template, like \"Summarize: {{input.text}}\")") : null;
+        }
+
+        try
+        {
+            PromptTemplate.Compile(source);
+            return source;
+        }
+        catch (HandlebarsException e)
+        {
+            throw Problem(entry, key, $"is not a valid Handlebars template: {e.Message}");
+        }
+    }
+
+    private static double? Number(IConfigurationSection entry, string key, double min, double max, bool whole = false)
+    {
+        var value = Optional(entry, key);
+        if (value is null)
+        {
+            return null;
+        }
+
+        var style = whole ? NumberStyles.Integer : NumberStyles.Float;
+        if (double.TryParse(value, style, CultureInfo.InvariantCulture, out var number) && number >= min && number <= max)
+        {
+            return number;
+        }
+
+        var kind = whole ? "a whole number" : "a number";
+        var range = max == int.MaxValue ? $"of at least {min}" : $"from {min} to {max}";
+        throw Problem(entry, key, $"'{value}' must be {kind} {range}");
+    }
+
+    private static TimeSpan ReadTimeout(IConfigurationSection entry, TimeSpan defaultTimeout)
+    {
+        var value = Optional(entry, "Timeout");
+        if (value is null)
+        {
+            return defaultTimeout;
+        }
+
+        if (TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out var timeout) && timeout > TimeSpan.Zero && timeout <= MaxTimeout)
+        {
+            return timeout;
+        }
+
+        // TimeSpan reads a bare number as days, so "30" would otherwise mean a month.
+        var hint = timeout > MaxTimeout ? $", and '{value}' means {timeout.TotalDays:0.##} days" : "";
+        throw Problem(entry, "Timeout", $"'{value}' must be a time span over zero and up to a day, like 00:00:30{hint}");
+    }
+
+    private static Dictionary<string, string> ReadHeaders(IConfigurationSection entry)
+    {
+        var section = entry.GetSection("Headers");
+        if (!string.IsNullOrEmpty(section.Value))
+        {
+            throw new AgentConfigurationException(section.Path, "must be a map of header names to values, like {\"Authorization\": \"Bearer ...\"}");
+        }
+
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var header in section.GetChildren())
+        {
+            if (!HeaderName().IsMatch(header.Key))
+            {
+                throw new AgentConfigurationException(header.Path, "is not a valid HTTP header name");
+            }
+
+            if (ReservedHeaders.Contains(header.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                throw new AgentConfigurationException(header.Path, "is set by the agent itself; remove it");
+            }
+
+            // The value is not quoted in messages: headers often carry credentials.
+            if (header.Value is null || header.Value.Contains('\r') || header.Value.Contains('\n'))
+            {
+                throw new AgentConfigurationException(header.Path, "must be a single-line text value");
+            }
+
+            headers[header.Key] = header.Value;
+        }
+
+        return headers;
+    }
+
+    /// <summary>The trimmed value, or null when the key is absent or blank (as an emptied environment variable is).</summary>
+    private static string? Optional(IConfigurationSection entry, string key)
+    {
+        var value = entry[key]?.Trim();
+        return string.IsNullOrEmpty(value) ? null : value;
+    }
+
+    private static AgentConfigurationException Problem(IConfigurationSection entry, string key, string problem) =>
+        new($"{entry.Path}:{key}", problem);
+}

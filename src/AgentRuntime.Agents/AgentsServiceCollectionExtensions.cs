@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AgentRuntime.Agents;
+
+public static class AgentsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the built-in agents as <see cref="IAgent"/> singletons: <c>echo</c>, <c>summarize</c> and
+    /// <c>extract_entities</c>, plus one <see cref="LlmAgent"/> per entry of <c>Llm</c> and one
+    /// <see cref="HttpAgent"/> per entry of <c>Http</c> in <paramref name="agentsSection"/>.
+    /// </summary>
+    /// <remarks>
+    /// Each section is a list (<c>"Llm": [{"Name": "writer", ...}]</c>) or a map keyed by agent name
+    /// (<c>"Llm": {"writer": {...}}</c>). An invalid setting makes resolving the agents throw an
+    /// <see cref="AgentConfigurationException"/> naming the key, so a host reports it as one line before
+    /// it starts, rather than failing while it assembles its services.
+    /// </remarks>
+    public static IServiceCollection AddBuiltInAgents(this IServiceCollection services, IConfiguration agentsSection)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(agentsSection);
+        IAgent[] builtIn = [new EchoAgent(), new SummarizeAgent(), new ExtractEntitiesAgent()];
+        foreach (var agent in builtIn)
+        {
+            services.AddSingleton(agent);
+        }
+
+        services.AddHttpClient();
+        try
+        {
+            var (llm, http) = AgentsConfiguration.Read(agentsSection, builtIn.Select(a => a.Name).ToList());
+            foreach (var options in llm)
+            {
+                services.AddSingleton<IAgent>(_ => new LlmAgent(options));
+            }
+
+            foreach (var options in http)
+            {
+                services.AddSingleton<IAgent>(provider => new HttpAgent(options, provider.GetRequiredService<IHttpClientFactory>()));
+            }
+        }
+        catch (AgentConfigurationException e)
+        {
+            services.AddSingleton<IAgent>(_ => throw e);
+        }
+
+        return services;
+    }
+}

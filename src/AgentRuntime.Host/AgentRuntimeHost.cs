@@ -1,0 +1,103 @@
+using AgentRuntime.Agents;
+using AgentRuntime.Host.Systemd;
+using AgentRuntime.Host.Worker;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace AgentRuntime.Host;
+
+/// <summary>
+/// Builds the worker service: configuration from appsettings.json (working directory, then the
+/// executable's folder), AGENT_RUNTIME_* environment variables and command-line overrides;
+/// console or systemd logging; the built-in agents; the worker loop.
+/// </summary>
+public static class AgentRuntimeHost
+{
+    public const string EnvironmentPrefix = "AGENT_RUNTIME_";
+
+    public static HostApplicationBuilder CreateBuilder(
+        string connectionString, IEnumerable<KeyValuePair<string, string?>>? overrides = null)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            ContentRootPath = Directory.GetCurrentDirectory(),
+        });
+        builder.Configuration
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+            .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
+            .AddEnvironmentVariables(EnvironmentPrefix)
+            .AddInMemoryCollection(overrides ?? []);
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        builder.Logging.AddSimpleConsole(options =>
+        {
+            options.SingleLine = true;
+            options.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        builder.Services.AddMetrics();
+        builder.Services.AddAgentRuntimeSystemd();
+        builder.Services.AddBuiltInAgents(builder.Configuration.GetSection("Agents"));
+        builder.Services.AddAgentRuntimeWorker(builder.Configuration, connectionString);
+        return builder;
+    }
+
+    public static IServiceCollection AddAgentRuntimeWorker(
+        this IServiceCollection services, IConfiguration configuration, string connectionString)
+    {
+        services.AddSingleton(_ =>
+        {
+            var dataSource = new NpgsqlDataSourceBuilder(connectionString);
+            // A LISTEN connection only reads: keepalives notice a server that vanished without closing it.
+            if (dataSource.ConnectionStringBuilder.KeepAlive == 0)
+            {
+                dataSource.ConnectionStringBuilder.KeepAlive = 15;
+            }
+            dataSource.ConnectionStringBuilder.ApplicationName ??= "agent-runtime";
+            return dataSource.Build();
+        });
+        services.AddSingleton(_ =>
+        {
+            var options = new WorkerOptions();
+            configuration.GetSection(WorkerOptions.Section).Bind(options);
+            return options;
+        });
+        services.AddSingleton<StepClient>();
+        services.AddSingleton<WakeupListener>();
+        services.AddSingleton<ResultReporter>();
+        services.AddSingleton<WorkerMetrics>();
+        services.AddSingleton<WorkerService>();
+        services.AddHostedService(provider => provider.GetRequiredService<WorkerService>());
+        services.Configure<HostOptions>(host =>
+        {
+            var worker = new WorkerOptions();
+            configuration.GetSection(WorkerOptions.Section).Bind(worker);
+            // Draining needs the grace period plus time to hand back what is left.
+            host.ShutdownTimeout = worker.ShutdownGracePeriod + TimeSpan.FromSeconds(15);
+        });
+        return services;
+    }
+
+    /// <summary>
+    /// The first configuration problem as one line naming the key, or null. Binding errors
+    /// (a number that is not one) and agent configuration errors surface here, before start-up.
+    /// </summary>
+    public static string? ValidateConfiguration(IServiceProvider services)
+    {
+        try
+        {
+            var agents = services.GetServices<IAgent>().Select(a => a.Name).ToList();
+            var duplicate = agents.GroupBy(a => a).FirstOrDefault(g => g.Count() > 1);
+            if (duplicate is not null)
+            {
+                return $"agent name \"{duplicate.Key}\" is configured twice";
+            }
+            return services.GetRequiredService<WorkerOptions>().Validate(agents);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or AgentConfigurationException)
+        {
+            return ex.Message;
+        }
+    }
+}
