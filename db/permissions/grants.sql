@@ -34,7 +34,8 @@ grant execute on function
   agent_runtime.get_task(uuid),
   agent_runtime.list_tasks(jsonb, integer, text),
   agent_runtime.cancel_task(uuid, text),
-  agent_runtime.retry_task(uuid)
+  agent_runtime.retry_task(uuid),
+  agent_runtime.read_events(bigint, integer, uuid)
 to agent_runtime_client;
 
 grant execute on function
@@ -51,7 +52,8 @@ grant execute on function
   agent_runtime.acquire_lock(text, text, integer),
   agent_runtime.extend_lock(text, bigint, integer),
   agent_runtime.release_lock(text, bigint),
-  agent_runtime.get_task(uuid)
+  agent_runtime.get_task(uuid),
+  agent_runtime.read_events(bigint, integer, uuid)
 to agent_runtime_worker;
 
 grant execute on function agent_runtime.reap_expired() to agent_runtime_admin;

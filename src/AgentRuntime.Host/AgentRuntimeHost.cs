@@ -71,10 +71,17 @@ public static class AgentRuntimeHost
         services.AddHostedService(provider => provider.GetRequiredService<WorkerService>());
         services.Configure<HostOptions>(host =>
         {
-            var worker = new WorkerOptions();
-            configuration.GetSection(WorkerOptions.Section).Bind(worker);
-            // Draining needs the grace period plus time to hand back what is left.
-            host.ShutdownTimeout = worker.ShutdownGracePeriod + TimeSpan.FromSeconds(15);
+            // Draining needs the grace period plus time to hand back what is left. A malformed
+            // value is reported by ValidateConfiguration, not here.
+            var grace = new WorkerOptions().ShutdownGracePeriod;
+            try
+            {
+                grace = configuration.GetValue(WorkerOptions.Section + ":" + nameof(WorkerOptions.ShutdownGracePeriod), grace);
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            host.ShutdownTimeout = grace + TimeSpan.FromSeconds(15);
         });
         return services;
     }

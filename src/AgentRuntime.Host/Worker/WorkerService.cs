@@ -53,8 +53,10 @@ public sealed class WorkerService : BackgroundService
         _reporter.Reported += running => _held.TryRemove(running.StepId, out _);
     }
 
-    /// <summary>Steps this host holds a lease on (running or waiting to be reported).</summary>
-    public int HeldSteps => _held.Count;
+    private readonly TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once the agents and this worker are registered: tasks for them can be submitted.</summary>
+    public Task Registered => _registered.Task;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -70,8 +72,10 @@ public sealed class WorkerService : BackgroundService
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+            _registered.TrySetCanceled(stoppingToken);
             return;
         }
+        _registered.TrySetResult();
         _logger.LogInformation("Worker {WorkerId} serves {Agents} with {Concurrency} slots",
             _options.WorkerId, string.Join(", ", _agentNames), _options.Concurrency);
 

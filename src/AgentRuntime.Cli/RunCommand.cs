@@ -1,0 +1,83 @@
+using System.CommandLine;
+using AgentRuntime.Host;
+using AgentRuntime.Host.Embedded;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace AgentRuntime.Cli;
+
+/// <summary><c>agent-runtime run</c>: the worker service.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var connection = new Option<string?>("--connection", "-c")
+        {
+            Description = "Npgsql connection string. Default: AGENT_RUNTIME_CONNECTION, else a local PostgreSQL of the tool's own.",
+        };
+        var workerId = new Option<string?>("--worker-id") { Description = "Unique id of this host (default: host name and pid)." };
+        var concurrency = new Option<int?>("--concurrency") { Description = "Agent runs at once (default 16)." };
+        var agents = new Option<string[]>("--agent")
+        {
+            Description = "Serve only this agent (repeatable). Default: every configured agent.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var command = new Command("run",
+            "Run the worker service: claim steps, run agents, report results. Configuration: appsettings.json, " +
+            "AGENT_RUNTIME_* environment variables (e.g. AGENT_RUNTIME_Worker__Concurrency=32), these options. " +
+            "Stops cleanly on SIGTERM (running agents get Worker:ShutdownGracePeriod to finish).")
+        {
+            connection, workerId, concurrency, agents,
+        };
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var overrides = new Dictionary<string, string?>();
+            if (parseResult.GetValue(workerId) is { } id)
+            {
+                overrides["Worker:WorkerId"] = id;
+            }
+            if (parseResult.GetValue(concurrency) is { } slots)
+            {
+                overrides["Worker:Concurrency"] = slots.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+            var served = parseResult.GetValue(agents) ?? [];
+            for (var i = 0; i < served.Length; i++)
+            {
+                overrides[$"Worker:Agents:{i}"] = served[i];
+            }
+            return RunAsync(parseResult.GetValue(connection), overrides,
+                parseResult.InvocationConfiguration.Error, cancellationToken);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(
+        string? connectionOption, Dictionary<string, string?> overrides, TextWriter error, CancellationToken cancellationToken)
+    {
+        string? connectionString;
+        try
+        {
+            connectionString = await ConnectionSettings.ResolveAsync(connectionOption, cancellationToken);
+        }
+        catch (EmbeddedPostgresException ex)
+        {
+            await error.WriteLineAsync($"agent-runtime run: {ex.Message}");
+            return ExitCodes.DatabaseUnreachable;
+        }
+        if (connectionString is null)
+        {
+            await error.WriteLineAsync("agent-runtime run: no connection string: pass --connection or set AGENT_RUNTIME_CONNECTION.");
+            return ExitCodes.Usage;
+        }
+
+        using var host = AgentRuntimeHost.CreateBuilder(connectionString, overrides).Build();
+        if (AgentRuntimeHost.ValidateConfiguration(host.Services) is { } problem)
+        {
+            await error.WriteLineAsync($"agent-runtime run: invalid configuration: {problem}");
+            return ExitCodes.Usage;
+        }
+        // The host's console lifetime turns SIGTERM and Ctrl+C into a drain, then returns.
+        await host.RunAsync();
+        return ExitCodes.Ok;
+    }
+}

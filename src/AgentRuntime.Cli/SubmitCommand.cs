@@ -1,0 +1,196 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AgentRuntime.Client;
+
+namespace AgentRuntime.Cli;
+
+/// <summary><c>agent-runtime submit</c>: submits a task and, with --wait, waits for its end.</summary>
+internal static class SubmitCommand
+{
+    public static Command Create()
+    {
+        var target = new Argument<string>("target") { Description = "The registered agent that runs the task." };
+        var input = new Option<string?>("--input", "-i")
+        {
+            Description = "The task's input: JSON text, @file to read it from a file, or - to read it from stdin. Default: {}.",
+            HelpName = "json|@file|-",
+        };
+        var session = new Option<string?>("--session") { Description = "Session (conversation) the task belongs to. Default: a new one." };
+        var idempotencyKey = new Option<string?>("--idempotency-key")
+        {
+            Description = "Submit at most once: with a key an existing task has, that task is returned and nothing is created.",
+        };
+        var priority = new Option<int?>("--priority") { Description = "-32768..32767; higher is claimed first. Default: 0." };
+        var queue = new Option<string?>("--queue") { Description = "Queue name. Default: default." };
+        var runAt = new Option<DateTimeOffset?>("--run-at")
+        {
+            Description = "Not before this ISO 8601 time, e.g. 2026-01-31T12:00:00Z. Default: now.",
+            HelpName = "iso-8601",
+            CustomParser = ParseTimestamp,
+        };
+        var maxAttempts = new Option<int?>("--max-attempts") { Description = "Runs before the task fails for good, 1..1000. Default: 3." };
+        var metadata = new Option<string?>("--metadata")
+        {
+            Description = "A JSON object stored with the task; tasks can be listed by it.",
+            HelpName = "json",
+        };
+        var wait = new Option<bool>("--wait", "-w")
+        {
+            Description = "Wait until the task finishes (LISTEN, no polling); exit 0 when it completed, 1 when it failed, was canceled or rejected.",
+        };
+        var timeout = new Option<double?>("--timeout")
+        {
+            Description = "With --wait: give up after this many seconds (exit 1). Default: wait as long as it takes.",
+            HelpName = "seconds",
+        };
+        timeout.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<double?>() is <= 0)
+            {
+                result.AddError("--timeout must be a positive number of seconds.");
+            }
+            else if (!result.GetValue(wait))
+            {
+                result.AddError("--timeout applies to waiting: add --wait.");
+            }
+        });
+        var json = ClientCommand.JsonOption("the submitted task (with --wait: the finished task)");
+        var connection = ClientCommand.ConnectionOption();
+
+        var command = new Command("submit", "Submit a task to an agent; prints its id and session, or with --wait its outcome.")
+        {
+            target, input, session, idempotencyKey, priority, queue, runAt, maxAttempts, metadata, wait, timeout, json, connection,
+        };
+        command.SetAction(async (parseResult, invocationToken) =>
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            var error = parseResult.InvocationConfiguration.Error;
+            JsonNode? inputJson;
+            JsonObject? metadataJson;
+            try
+            {
+                inputJson = ReadInput(parseResult.GetValue(input));
+                metadataJson = ParseMetadata(parseResult.GetValue(metadata));
+            }
+            catch (UsageException ex)
+            {
+                return await ClientCommand.UsageAsync(error, "submit", ex.Message);
+            }
+            var options = new SubmitOptions
+            {
+                IdempotencyKey = parseResult.GetValue(idempotencyKey),
+                Priority = parseResult.GetValue(priority),
+                Queue = parseResult.GetValue(queue),
+                RunAt = parseResult.GetValue(runAt),
+                MaxAttempts = parseResult.GetValue(maxAttempts),
+                Metadata = metadataJson,
+            };
+            var waitTimeout = parseResult.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
+
+            return await ClientCommand.RunAsync("submit", parseResult.GetValue(connection), error, async (client, cancellationToken) =>
+            {
+                var submitted = await client.SubmitAsync(parseResult.GetRequiredValue(target), inputJson,
+                    parseResult.GetValue(session), options, cancellationToken);
+                var asJson = parseResult.GetValue(json);
+                if (!parseResult.GetValue(wait))
+                {
+                    await WriteSubmittedAsync(output, submitted, asJson);
+                    return ExitCodes.Ok;
+                }
+
+                if (!asJson)
+                {
+                    await ClientOutput.WriteFieldsAsync(output, ("task_id", submitted.TaskId.ToString()), ("session_id", submitted.SessionId));
+                }
+                TaskDetails finished;
+                try
+                {
+                    finished = await client.WaitAsync(submitted.TaskId, waitTimeout, cancellationToken);
+                }
+                catch (TimeoutException ex)
+                {
+                    await error.WriteLineAsync($"agent-runtime submit: {ex.Message}; it goes on: agent-runtime get {submitted.TaskId}");
+                    return ExitCodes.Failed;
+                }
+                if (asJson)
+                {
+                    await ClientOutput.WriteJsonAsync(output, finished);
+                }
+                else
+                {
+                    await TaskView.WriteOutcomeAsync(output, finished);
+                }
+                return finished.Status == TaskStatuses.Completed ? ExitCodes.Ok : ExitCodes.Failed;
+            }, invocationToken);
+        });
+        return command;
+    }
+
+    private static async Task WriteSubmittedAsync(TextWriter output, SubmittedTask submitted, bool asJson)
+    {
+        if (asJson)
+        {
+            await ClientOutput.WriteJsonAsync(output, submitted);
+            return;
+        }
+        await ClientOutput.WriteFieldsAsync(output,
+            ("task_id", submitted.TaskId.ToString()),
+            ("session_id", submitted.SessionId),
+            ("status", submitted.Created ? submitted.Status : $"{submitted.Status} (an existing task with this idempotency key; nothing new was submitted)"));
+    }
+
+    /// <summary>The --input value: literal JSON, @file, or - for stdin; null when absent.</summary>
+    private static JsonNode? ReadInput(string? value) => value switch
+    {
+        null => null,
+        "-" => ParseJson(Console.In.ReadToEnd(), "--input (stdin)"),
+        ['@', .. var path] => ParseJson(ReadFile(path), $"--input ({path})"),
+        _ => ParseJson(value, "--input"),
+    };
+
+    private static string ReadFile(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new UsageException($"cannot read --input file {path}: {ex.Message}");
+        }
+    }
+
+    private static JsonObject? ParseMetadata(string? value) =>
+        value is null
+            ? null
+            : ParseJson(value, "--metadata") as JsonObject ?? throw new UsageException("--metadata must be a JSON object, e.g. {\"tenant\":\"acme\"}.");
+
+    private static JsonNode? ParseJson(string text, string what)
+    {
+        try
+        {
+            return JsonNode.Parse(text);
+        }
+        catch (JsonException ex)
+        {
+            throw new UsageException($"{what} is not valid JSON: {ex.Message}");
+        }
+    }
+
+    private static DateTimeOffset? ParseTimestamp(ArgumentResult result)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
+        {
+            return value;
+        }
+        result.AddError($"--run-at must be an ISO 8601 time such as 2026-01-31T12:00:00Z, got '{text}'.");
+        return null;
+    }
+
+    /// <summary>An argument that parsed but makes no sense: exit 2 with its message.</summary>
+    private sealed class UsageException(string message) : Exception(message);
+}

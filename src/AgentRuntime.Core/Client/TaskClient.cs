@@ -1,0 +1,266 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AgentRuntime.Errors;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AgentRuntime.Client;
+
+/// <summary>
+/// A client of the runtime: submits, reads, lists, cancels and retries tasks, waits for them
+/// and follows the event log, through the functions granted to <c>agent_runtime_client</c>.
+/// AR errors are thrown as <see cref="AgentRuntimeException"/> subclasses (e.g.
+/// <see cref="NotFoundException"/> for an unknown task); other database errors as they are.
+/// </summary>
+public sealed class TaskClient(NpgsqlDataSource dataSource)
+{
+    public const string TaskStatusChannel = "agent_runtime_task_status";
+    public const string EventsChannel = "agent_runtime_events";
+
+    private const int EventBatchSize = 500;
+
+    /// <summary>
+    /// How often <see cref="WaitAsync"/> and <see cref="WatchEventsAsync"/> look again when no
+    /// notification came: a NOTIFY sent while the listening connection was being set up or was
+    /// lost is never delivered.
+    /// </summary>
+    public TimeSpan FallbackPollInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Submits a task to the agent <paramref name="target"/>; a null input is <c>{}</c>, a null session a new one.</summary>
+    public Task<SubmittedTask> SubmitAsync(
+        string target,
+        JsonNode? input = null,
+        string? sessionId = null,
+        SubmitOptions? options = null,
+        CancellationToken cancellationToken = default) =>
+        AgentRuntimeException.Translate(async () =>
+        {
+            await using var command = dataSource.CreateCommand(
+                "select task_id, session_id, status, created from agent_runtime.submit_task(" +
+                "target => $1, input => $2::jsonb, session_id => $3, options => $4::jsonb)");
+            command.Parameters.Add(Text(target));
+            command.Parameters.Add(Text(input?.ToJsonString() ?? "{}"));
+            command.Parameters.Add(Text(sessionId));
+            command.Parameters.Add(Text((options ?? new SubmitOptions()).ToJson().ToJsonString()));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            return new SubmittedTask(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetBoolean(3));
+        });
+
+    /// <summary>The task as it is now, with its steps.</summary>
+    public async Task<TaskDetails> GetAsync(Guid taskId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await GetAsync(connection, taskId, cancellationToken);
+    }
+
+    /// <summary>
+    /// One page of tasks, newest first. Pass the page's <see cref="TaskPage.NextPageToken"/> with
+    /// the same filter for the next one.
+    /// </summary>
+    public Task<TaskPage> ListAsync(
+        TaskFilter? filter = null,
+        int pageSize = 50,
+        string? pageToken = null,
+        CancellationToken cancellationToken = default) =>
+        AgentRuntimeException.Translate(async () =>
+        {
+            await using var command = dataSource.CreateCommand(
+                "select task_id, session_id, target, status, queue, priority, attempts, error, metadata, " +
+                "created_at, updated_at, completed_at, page_token " +
+                "from agent_runtime.list_tasks(filters => $1::jsonb, page_size => $2, page_token => $3)");
+            command.Parameters.Add(Text((filter ?? new TaskFilter()).ToJson().ToJsonString()));
+            command.Parameters.Add(new NpgsqlParameter { Value = pageSize, NpgsqlDbType = NpgsqlDbType.Integer });
+            command.Parameters.Add(Text(pageToken));
+            var items = new List<TaskSummary>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                items.Add(new TaskSummary(
+                    reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                    reader.GetInt32(5), reader.GetInt32(6), Json(reader, 7), Json(reader, 8)!.AsObject(),
+                    Time(reader, 9)!.Value, Time(reader, 10)!.Value, Time(reader, 11), reader.GetString(12)));
+            }
+            return new TaskPage(items, items.Count == pageSize ? items[^1].PageToken : null);
+        });
+
+    /// <summary>Cancels an unfinished task; a running step is told at its worker's next heartbeat.</summary>
+    public Task CancelAsync(Guid taskId, string? reason = null, CancellationToken cancellationToken = default) =>
+        AgentRuntimeException.Translate(async () =>
+        {
+            await using var command = dataSource.CreateCommand("select agent_runtime.cancel_task(task_id => $1, reason => $2)");
+            command.Parameters.Add(Uuid(taskId));
+            command.Parameters.Add(Text(reason));
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        });
+
+    /// <summary>Re-runs a failed or canceled task.</summary>
+    public Task RetryAsync(Guid taskId, CancellationToken cancellationToken = default) =>
+        AgentRuntimeException.Translate(async () =>
+        {
+            await using var command = dataSource.CreateCommand("select agent_runtime.retry_task(task_id => $1)");
+            command.Parameters.Add(Uuid(taskId));
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        });
+
+    /// <summary>
+    /// Waits until the task is finished (completed, failed, canceled or rejected) and returns it;
+    /// at once when it already is. Throws <see cref="TimeoutException"/> when
+    /// <paramref name="timeout"/> passes first (null: no limit).
+    /// </summary>
+    public async Task<TaskDetails> WaitAsync(Guid taskId, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var changed = false;
+        connection.Notification += (_, e) => changed |= IsAbout(e.Payload, taskId);
+        // Listening starts before the first read, so a change between the two is not missed.
+        await ListenAsync(connection, TaskStatusChannel, cancellationToken);
+        while (true)
+        {
+            changed = false;
+            var task = await GetAsync(connection, taskId, cancellationToken);
+            if (TaskStatuses.IsFinished(task.Status))
+            {
+                return task;
+            }
+            var now = clock.Elapsed;
+            if (timeout is { } limit && now >= limit)
+            {
+                throw new TimeoutException(
+                    $"task {taskId} did not finish within {limit.TotalSeconds:0.###} s (status: {task.Status})");
+            }
+            var recheckAt = now + FallbackPollInterval;
+            if (timeout is { } deadline && deadline < recheckAt)
+            {
+                recheckAt = deadline;
+            }
+            while (!changed && clock.Elapsed < recheckAt)
+            {
+                await WaitForNotificationAsync(connection, recheckAt - clock.Elapsed, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Events after <paramref name="afterId"/> (0: from the start), oldest first, at most
+    /// <paramref name="maxEvents"/> (1-1000); with a null <paramref name="afterId"/> the newest
+    /// <paramref name="maxEvents"/> events instead. Only those of <paramref name="taskId"/> when given.
+    /// </summary>
+    public async Task<IReadOnlyList<RuntimeEvent>> ReadEventsAsync(
+        long? afterId,
+        int maxEvents = 100,
+        Guid? taskId = null,
+        CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await ReadEventsAsync(connection, afterId, maxEvents, taskId, cancellationToken);
+    }
+
+    /// <summary>
+    /// The event log as it grows, until <paramref name="cancellationToken"/> fires: the events after
+    /// <paramref name="afterEventId"/> (0: the whole history first; null: only events newer than
+    /// the newest one now), of <paramref name="taskId"/> only when given.
+    /// </summary>
+    public async IAsyncEnumerable<RuntimeEvent> WatchEventsAsync(
+        long? afterEventId,
+        Guid? taskId = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var notified = false;
+        connection.Notification += (_, _) => notified = true;
+        await ListenAsync(connection, EventsChannel, cancellationToken);
+        var after = afterEventId
+            ?? (await ReadEventsAsync(connection, null, 1, taskId, cancellationToken)).LastOrDefault()?.Id
+            ?? 0;
+        while (true)
+        {
+            notified = false;
+            var batch = await ReadEventsAsync(connection, after, EventBatchSize, taskId, cancellationToken);
+            foreach (var runtimeEvent in batch)
+            {
+                after = runtimeEvent.Id;
+                yield return runtimeEvent;
+            }
+            if (batch.Count < EventBatchSize && !notified)
+            {
+                await WaitForNotificationAsync(connection, FallbackPollInterval, cancellationToken);
+            }
+        }
+    }
+
+    private static Task<TaskDetails> GetAsync(NpgsqlConnection connection, Guid taskId, CancellationToken cancellationToken) =>
+        AgentRuntimeException.Translate(async () =>
+        {
+            await using var command = new NpgsqlCommand(
+                "select task_id, session_id, target, status, input, output, error, queue, priority, attempts, max_attempts, " +
+                "metadata, app_name, user_id, idempotency_key, cancel_reason, created_at, updated_at, completed_at, steps " +
+                "from agent_runtime.get_task(task_id => $1)", connection);
+            command.Parameters.Add(Uuid(taskId));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            return new TaskDetails(
+                reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                Json(reader, 4), Json(reader, 5), Json(reader, 6), reader.GetString(7), reader.GetInt32(8),
+                reader.GetInt32(9), reader.GetInt32(10), Json(reader, 11)!.AsObject(), Text(reader, 12), Text(reader, 13),
+                Text(reader, 14), Text(reader, 15), Time(reader, 16)!.Value, Time(reader, 17)!.Value, Time(reader, 18),
+                JsonSerializer.Deserialize<List<StepInfo>>(reader.GetString(19), ClientJson.Options)!);
+        });
+
+    private static Task<IReadOnlyList<RuntimeEvent>> ReadEventsAsync(
+        NpgsqlConnection connection, long? afterId, int maxEvents, Guid? taskId, CancellationToken cancellationToken) =>
+        AgentRuntimeException.Translate<IReadOnlyList<RuntimeEvent>>(async () =>
+        {
+            await using var command = new NpgsqlCommand(
+                "select id, type, task_id, step_id, worker_id, data, created_at " +
+                "from agent_runtime.read_events(after_id => $1, max_events => $2, task_id => $3)", connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)afterId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+            command.Parameters.Add(new NpgsqlParameter { Value = maxEvents, NpgsqlDbType = NpgsqlDbType.Integer });
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)taskId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+            var events = new List<RuntimeEvent>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                events.Add(new RuntimeEvent(
+                    reader.GetInt64(0), reader.GetString(1),
+                    reader.IsDBNull(2) ? null : reader.GetGuid(2),
+                    reader.IsDBNull(3) ? null : reader.GetInt64(3),
+                    Text(reader, 4), Json(reader, 5), Time(reader, 6)!.Value));
+            }
+            return events;
+        });
+
+    private static async Task ListenAsync(NpgsqlConnection connection, string channel, CancellationToken cancellationToken)
+    {
+        // The LISTEN ends when the connection goes back to the pool, which resets it (DISCARD ALL).
+        await using var command = new NpgsqlCommand($"listen {channel}", connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static Task<bool> WaitForNotificationAsync(NpgsqlConnection connection, TimeSpan timeout, CancellationToken cancellationToken) =>
+        // Whole milliseconds, at least one: Npgsql takes a timeout of 0 as "wait forever".
+        connection.WaitAsync((int)Math.Clamp(Math.Ceiling(timeout.TotalMilliseconds), 1, int.MaxValue), cancellationToken);
+
+    /// <summary>Whether a task-status payload (<c>{"task_id": ..., "status": ...}</c>) is about this task.</summary>
+    private static bool IsAbout(string payload, Guid taskId)
+    {
+        using var document = JsonDocument.Parse(payload);
+        return document.RootElement.TryGetProperty("task_id", out var id) && id.TryGetGuid(out var notified) && notified == taskId;
+    }
+
+    private static NpgsqlParameter Text(string? value) =>
+        new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
+
+    private static NpgsqlParameter Uuid(Guid value) => new() { Value = value, NpgsqlDbType = NpgsqlDbType.Uuid };
+
+    private static string? Text(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private static JsonNode? Json(NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : JsonNode.Parse(reader.GetString(ordinal));
+
+    private static DateTimeOffset? Time(NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
+}

@@ -1,0 +1,94 @@
+using System.Text.Json.Nodes;
+
+namespace AgentRuntime.Client;
+
+/// <summary>What <c>submit_task</c> returned: <paramref name="Created"/> is false when an idempotency key matched an existing task.</summary>
+public sealed record SubmittedTask(Guid TaskId, string SessionId, string Status, bool Created);
+
+/// <summary>A task as <c>get_task</c> returns it (<c>agent_runtime.task_details</c>).</summary>
+public sealed record TaskDetails(
+    Guid TaskId,
+    string SessionId,
+    string Target,
+    string Status,
+    JsonNode? Input,
+    JsonNode? Output,
+    JsonNode? Error,
+    string Queue,
+    int Priority,
+    int Attempts,
+    int MaxAttempts,
+    JsonObject Metadata,
+    string? AppName,
+    string? UserId,
+    string? IdempotencyKey,
+    string? CancelReason,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? CompletedAt,
+    IReadOnlyList<StepInfo> Steps);
+
+/// <summary>One element of <see cref="TaskDetails.Steps"/>.</summary>
+public sealed record StepInfo(
+    long StepId,
+    string Key,
+    string Agent,
+    string Status,
+    IReadOnlyList<string> DependsOn,
+    int Attempt,
+    int MaxAttempts,
+    DateTimeOffset RunAt,
+    string? LeasedBy,
+    DateTimeOffset? LeaseExpiresAt,
+    bool CancelRequested,
+    JsonNode? Error,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? CompletedAt);
+
+/// <summary>A row of <c>list_tasks</c> (<c>agent_runtime.task_summary</c>).</summary>
+public sealed record TaskSummary(
+    Guid TaskId,
+    string SessionId,
+    string Target,
+    string Status,
+    string Queue,
+    int Priority,
+    int Attempts,
+    JsonNode? Error,
+    JsonObject Metadata,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? CompletedAt,
+    string PageToken);
+
+/// <summary>
+/// One page of tasks, newest first. <see cref="NextPageToken"/> is null when this page was not
+/// full, i.e. there is nothing after it.
+/// </summary>
+public sealed record TaskPage(IReadOnlyList<TaskSummary> Items, string? NextPageToken);
+
+/// <summary>A row of the event log (<c>agent_runtime.events</c>, read through <c>read_events</c>).</summary>
+public sealed record RuntimeEvent(
+    long Id,
+    string Type,
+    Guid? TaskId,
+    long? StepId,
+    string? WorkerId,
+    JsonNode? Data,
+    DateTimeOffset CreatedAt);
+
+/// <summary>The task statuses of docs/sql-api.md.</summary>
+public static class TaskStatuses
+{
+    public const string Submitted = "submitted";
+    public const string Working = "working";
+    public const string InputRequired = "input-required";
+    public const string AuthRequired = "auth-required";
+    public const string Completed = "completed";
+    public const string Failed = "failed";
+    public const string Canceled = "canceled";
+    public const string Rejected = "rejected";
+
+    /// <summary>True for the statuses a task does not leave by itself (only retry_task re-runs it).</summary>
+    public static bool IsFinished(string status) => status is Completed or Failed or Canceled or Rejected;
+}

@@ -1,0 +1,26 @@
+using Xunit.Abstractions;
+using static AgentRuntime.Tests.EndToEnd.EndToEnd;
+
+namespace AgentRuntime.Tests.EndToEnd;
+
+public sealed class ConfigurationTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData("AGENT_RUNTIME_Worker__Concurrency", "0", "Worker:Concurrency")]
+    [InlineData("AGENT_RUNTIME_Worker__Concurrency", "many", "Worker:Concurrency")]
+    [InlineData("AGENT_RUNTIME_Worker__LeaseSeconds", "1", "Worker:LeaseSeconds")]
+    [InlineData("AGENT_RUNTIME_Worker__Agents__0", "no-such-agent", "Worker:Agents")]
+    public async Task Invalid_configuration_stops_start_up_with_one_line_naming_the_key(string variable, string value, string key)
+    {
+        var environment = HostEnvironment("Host=/nonexistent;Port=1;Username=nobody", "misconfigured");
+        environment[variable] = value;
+        await using var host = HostProcess.Start("misconfigured", environment, output, "run");
+
+        var exitCode = await host.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(host.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(key, line);
+        Assert.StartsWith("agent-runtime run: invalid configuration:", line);
+    }
+}
