@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Text.Json.Nodes;
+using AgentRuntime.Agents;
+using AgentRuntime.Client;
+using AgentRuntime.Host;
+using AgentRuntime.Host.Worker;
+using AgentRuntime.Tests.Infrastructure;
+using AgentRuntime.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace AgentRuntime.Tests.Worker;
+
+/// <summary>The worker loop in this process, with agents the tests define.</summary>
+public sealed class InProcessWorkerTests(DatabaseFixture db) : IClassFixture<DatabaseFixture>
+{
+    private sealed class ThrowingAgent : IAgent
+    {
+        public string Name => "throws";
+        public string Description => "Throws on every run.";
+        public JsonObject InputSchema => new();
+
+        public Task<AgentResult> InvokeAsync(AgentContext context, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException($"agent bug on attempt {context.Attempt}");
+    }
+
+    private sealed class AskingAgent : IAgent
+    {
+        public string Name => "asks";
+        public string Description => "Asks a question first, then completes with what it was resumed from.";
+        public JsonObject InputSchema => new();
+
+        public Task<AgentResult> InvokeAsync(AgentContext context, CancellationToken cancellationToken) =>
+            Task.FromResult(context.ResumedFrom is { } resumed
+                ? AgentResult.Complete(new JsonObject { ["resumed_from"] = resumed["reason"]?.DeepClone() })
+                : AgentResult.Yield("input-required", new JsonObject { ["question"] = "Which city?" }));
+    }
+
+    private async Task<IHost> StartWorkerAsync(string workerId)
+    {
+        var builder = AgentRuntimeHost.CreateBuilder(db.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Worker:WorkerId"] = workerId,
+            ["Worker:PollInterval"] = "00:00:00.200",
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        builder.Services.AddSingleton<IAgent, ThrowingAgent>();
+        builder.Services.AddSingleton<IAgent, AskingAgent>();
+        var host = builder.Build();
+        Assert.Null(AgentRuntimeHost.ValidateConfiguration(host.Services));
+        await host.StartAsync();
+        await host.Services.GetRequiredService<WorkerService>().Registered.WaitAsync(TimeSpan.FromSeconds(30));
+        return host;
+    }
+
+    [Fact]
+    public async Task An_agent_that_throws_is_a_retryable_failure_with_the_exception_recorded()
+    {
+        using var host = await StartWorkerAsync("throwing-host");
+        var client = new TaskClient(db.DataSource);
+
+        var task = await client.SubmitAsync("throws", options: new SubmitOptions { MaxAttempts = 2, BackoffSeconds = 0 });
+        var done = await client.WaitAsync(task.TaskId, TimeSpan.FromSeconds(30));
+
+        Assert.Equal("failed", done.Status);
+        Assert.Equal(2, done.Attempts);
+        Assert.Equal("agent bug on attempt 2", (string?)done.Error?["message"]);
+        Assert.Equal("System.InvalidOperationException", (string?)done.Error?["type"]);
+        Assert.Contains("ThrowingAgent", (string?)done.Error?["stack_trace"]);
+        Assert.Equal(1L, await db.DataSource.ScalarAsync<long>(
+            "select count(*) from agent_runtime.events where task_id = $1 and type = 'step.ready' and data->>'reason' = 'retry'", task.TaskId));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task An_agent_that_runs_past_its_timeout_is_canceled_and_failed()
+    {
+        using var host = await StartWorkerAsync("timeout-host");
+        var client = new TaskClient(db.DataSource);
+
+        var task = await client.SubmitAsync("echo", new JsonObject { ["delay_ms"] = 60_000 },
+            options: new SubmitOptions { TimeoutSeconds = 1, MaxAttempts = 1 });
+        var done = await client.WaitAsync(task.TaskId, TimeSpan.FromSeconds(30));
+
+        Assert.Equal("failed", done.Status);
+        Assert.Equal("timeout", (string?)done.Error?["type"]);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_yield_shows_the_question_and_the_resumed_run_gets_what_the_agent_left()
+    {
+        using var host = await StartWorkerAsync("asking-host");
+        var client = new TaskClient(db.DataSource);
+
+        var task = await client.SubmitAsync("asks");
+        await EndToEnd.EndToEnd.WaitUntilAsync(
+            async () => (await client.GetAsync(task.TaskId)).Status == "input-required",
+            TimeSpan.FromSeconds(30), () => Task.FromResult("the task never asked"));
+        // A deadline that has passed resumes the step, as an answer will.
+        await db.DataSource.ExecAsync("update agent_runtime.steps set resume_at = now() where task_id = $1", task.TaskId);
+        var done = await client.WaitAsync(task.TaskId, TimeSpan.FromSeconds(30));
+
+        Assert.Equal("completed", done.Status);
+        Assert.Equal("input-required", (string?)done.Output?["resumed_from"]);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task The_worker_counts_what_it_claims_and_completes()
+    {
+        var measurements = new ConcurrentBag<(string Instrument, long Value, string? Agent)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == WorkerMetrics.MeterName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            var agent = tags.ToArray().FirstOrDefault(t => t.Key == "agent").Value as string;
+            measurements.Add((instrument.Name, value, agent));
+        });
+        listener.Start();
+        using var host = await StartWorkerAsync("counting-host");
+        var client = new TaskClient(db.DataSource);
+
+        var tasks = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            tasks.Add((await client.SubmitAsync("summarize", new JsonObject { ["text"] = $"Counting is fun. Test {i}." })).TaskId);
+        }
+        foreach (var task in tasks)
+        {
+            await client.WaitAsync(task, TimeSpan.FromSeconds(30));
+        }
+        await host.StopAsync();
+
+        Assert.Equal(3, measurements.Where(m => m.Instrument == "agent_runtime.steps.claimed" && m.Agent == "summarize").Sum(m => m.Value));
+        Assert.Equal(3, measurements.Where(m => m.Instrument == "agent_runtime.steps.completed" && m.Agent == "summarize").Sum(m => m.Value));
+    }
+}
