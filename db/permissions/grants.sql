@@ -56,5 +56,14 @@ grant execute on function
   agent_runtime.read_events(bigint, integer, uuid)
 to agent_runtime_worker;
 
+-- Sessions: clients keep conversations; agents in the host read and write session state.
+grant execute on function
+  agent_runtime.create_session(text, text, jsonb, text),
+  agent_runtime.get_session(text, text, text, integer, bigint),
+  agent_runtime.list_sessions(text, text, integer, text),
+  agent_runtime.delete_session(text, text, text),
+  agent_runtime.append_event(text, text, text, jsonb, bigint)
+to agent_runtime_client, agent_runtime_worker;
+
 grant execute on function agent_runtime.reap_expired() to agent_runtime_admin;
 grant select on all tables in schema agent_runtime to agent_runtime_admin;

@@ -25,11 +25,14 @@ public class AgentRuntimeException(string code, string message, string? hint, Po
             ArErrorCodes.PayloadTooLarge => new PayloadTooLargeException(code, message, hint, error),
             ArErrorCodes.InputRejected => new InputRejectedException(code, message, hint, error),
             ArErrorCodes.AgentNotFound or ArErrorCodes.TaskNotFound or ArErrorCodes.StepNotFound
+                or ArErrorCodes.SessionNotFound
                 => new NotFoundException(code, message, hint, error),
             ArErrorCodes.StaleLease => new StaleLeaseException(code, message, hint, error),
             ArErrorCodes.TaskNotCancelable or ArErrorCodes.TaskNotRetryable
                 => new InvalidTaskStateException(code, message, hint, error),
             ArErrorCodes.LockNotHeld => new LockNotHeldException(code, message, hint, error),
+            ArErrorCodes.SessionExists => new AlreadyExistsException(code, message, hint, error),
+            ArErrorCodes.SequenceConflict => new SessionConflictException(code, message, hint, error),
             _ when code.StartsWith("AR", StringComparison.Ordinal)
                 => new AgentRuntimeException(code, message, hint, error),
             _ => null,
@@ -71,4 +74,15 @@ public sealed class InvalidTaskStateException(string code, string message, strin
 
 /// <summary>The lock was lost: stop the work it guarded.</summary>
 public sealed class LockNotHeldException(string code, string message, string? hint, PostgresException inner)
+    : AgentRuntimeException(code, message, hint, inner);
+
+/// <summary>The id asked for is taken (e.g. <c>create_session</c> with an existing session id).</summary>
+public sealed class AlreadyExistsException(string code, string message, string? hint, PostgresException inner)
+    : AgentRuntimeException(code, message, hint, inner);
+
+/// <summary>
+/// Another writer appended to the session first (<c>expected_sequence</c> was stale): read the
+/// session again, redo the work on its state, and append with its last sequence.
+/// </summary>
+public sealed class SessionConflictException(string code, string message, string? hint, PostgresException inner)
     : AgentRuntimeException(code, message, hint, inner);

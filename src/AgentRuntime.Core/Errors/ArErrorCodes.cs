@@ -16,6 +16,9 @@ public static class ArErrorCodes
     public const string TaskNotCancelable = "AR030";
     public const string TaskNotRetryable = "AR031";
     public const string LockNotHeld = "AR040";
+    public const string SessionNotFound = "AR050";
+    public const string SessionExists = "AR051";
+    public const string SequenceConflict = "AR052";
 
     public static IReadOnlyDictionary<string, string> Names { get; } = new Dictionary<string, string>
     {
@@ -30,5 +33,8 @@ public static class ArErrorCodes
         [TaskNotCancelable] = "task_not_cancelable",
         [TaskNotRetryable] = "task_not_retryable",
         [LockNotHeld] = "lock_not_held",
+        [SessionNotFound] = "session_not_found",
+        [SessionExists] = "session_exists",
+        [SequenceConflict] = "sequence_conflict",
     };
 }

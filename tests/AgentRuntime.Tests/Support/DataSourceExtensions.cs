@@ -5,8 +5,6 @@ namespace AgentRuntime.Tests.Support;
 /// <summary>Positional-parameter ($1, $2, ...) helpers for tests, and the "nothing changed" check.</summary>
 public static class DataSourceExtensions
 {
-    private static readonly string[] s_tables = ["agents", "workers", "tasks", "steps", "events", "locks"];
-
     public static NpgsqlCommand Command(this NpgsqlDataSource dataSource, string sql, params object?[] args)
     {
         if (args.GetType() != typeof(object[]))
@@ -61,24 +59,30 @@ public static class DataSourceExtensions
     public static Task<List<object?[]>> RowsAsync(this Runtime runtime, string sql, params object?[] args) =>
         runtime.DataSource.RowsAsync(sql, args);
 
-    /// <summary>A digest of every row of every runtime table.</summary>
+    /// <summary>A digest of every row of every table of the agent_runtime schema.</summary>
     public static async Task<string> StateDigestAsync(this NpgsqlDataSource dataSource)
     {
-        var parts = string.Join(" || ", s_tables.Select(table =>
+        var tables = (await dataSource.RowsAsync(
+                "select c.relname::text from pg_class c where c.relnamespace = 'agent_runtime'::regnamespace and c.relkind = 'r' order by 1"))
+            .Select(r => (string)r[0]!);
+        var parts = string.Join(" || ", tables.Select(table =>
             $"(select '{table}:' || md5(coalesce(string_agg(r::text, E'\\n' order by r::text), '')) from agent_runtime.{table} r)"));
         return (await dataSource.ScalarAsync<string>($"select {parts}"))!;
     }
 
     /// <summary>
-    /// Runs a call that must be refused: asserts its SQLSTATE and that no runtime table changed.
+    /// Runs a call that must be refused: asserts its SQLSTATE, a hint, and that no table of the schema changed.
     /// </summary>
-    public static async Task<PostgresException> FailsWithAsync(this Runtime runtime, string sqlState, string sql, params object?[] args)
+    public static async Task<PostgresException> FailsWithAsync(this NpgsqlDataSource dataSource, string sqlState, string sql, params object?[] args)
     {
-        var before = await runtime.DataSource.StateDigestAsync();
-        var error = await Assert.ThrowsAsync<PostgresException>(() => runtime.DataSource.ExecAsync(sql, args));
+        var before = await dataSource.StateDigestAsync();
+        var error = await Assert.ThrowsAsync<PostgresException>(() => dataSource.ExecAsync(sql, args));
         Assert.True(error.SqlState == sqlState, $"expected SQLSTATE {sqlState}, got {error.SqlState}: {error.MessageText}");
         Assert.False(string.IsNullOrWhiteSpace(error.Hint), $"{sqlState} without a hint: {error.MessageText}");
-        Assert.Equal(before, await runtime.DataSource.StateDigestAsync());
+        Assert.Equal(before, await dataSource.StateDigestAsync());
         return error;
     }
+
+    public static Task<PostgresException> FailsWithAsync(this Runtime runtime, string sqlState, string sql, params object?[] args) =>
+        runtime.DataSource.FailsWithAsync(sqlState, sql, args);
 }
