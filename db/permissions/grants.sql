@@ -35,7 +35,13 @@ grant execute on function
   agent_runtime.list_tasks(jsonb, integer, text),
   agent_runtime.cancel_task(uuid, text),
   agent_runtime.retry_task(uuid),
-  agent_runtime.read_events(bigint, integer, uuid)
+  agent_runtime.read_events(bigint, integer, uuid),
+  agent_runtime.store_feedback(uuid, integer, text, jsonb),
+  agent_runtime.get_feedback(uuid),
+  agent_runtime.set_push_config(uuid, text, text, jsonb, uuid),
+  agent_runtime.get_push_config(uuid, uuid),
+  agent_runtime.list_push_configs(uuid),
+  agent_runtime.delete_push_config(uuid, uuid)
 to agent_runtime_client;
 
 grant execute on function
@@ -53,7 +59,10 @@ grant execute on function
   agent_runtime.extend_lock(text, bigint, integer),
   agent_runtime.release_lock(text, bigint),
   agent_runtime.get_task(uuid),
-  agent_runtime.read_events(bigint, integer, uuid)
+  agent_runtime.read_events(bigint, integer, uuid),
+  agent_runtime.claim_push_deliveries(text, integer, integer),
+  agent_runtime.complete_push_delivery(bigint, integer),
+  agent_runtime.fail_push_delivery(bigint, text, integer, integer)
 to agent_runtime_worker;
 
 -- Sessions: clients keep conversations; agents in the host read and write session state.

@@ -1,4 +1,5 @@
 using AgentRuntime.Agents;
+using AgentRuntime.Host.Push;
 using AgentRuntime.Host.Systemd;
 using AgentRuntime.Host.Worker;
 using Microsoft.Extensions.Configuration;
@@ -40,6 +41,7 @@ public static class AgentRuntimeHost
         builder.Services.AddAgentRuntimeSystemd();
         builder.Services.AddBuiltInAgents(builder.Configuration.GetSection("Agents"));
         builder.Services.AddAgentRuntimeWorker(builder.Configuration, connectionString);
+        builder.Services.AddAgentRuntimePush(builder.Configuration);
         return builder;
     }
 
@@ -100,7 +102,8 @@ public static class AgentRuntimeHost
             {
                 return $"agent name \"{duplicate.Key}\" is configured twice";
             }
-            return services.GetRequiredService<WorkerOptions>().Validate(agents);
+            return services.GetRequiredService<WorkerOptions>().Validate(agents)
+                ?? services.GetService<PushOptions>()?.Validate();
         }
         catch (Exception ex) when (ex is InvalidOperationException or AgentConfigurationException)
         {

@@ -25,7 +25,7 @@ public class AgentRuntimeException(string code, string message, string? hint, Po
             ArErrorCodes.PayloadTooLarge => new PayloadTooLargeException(code, message, hint, error),
             ArErrorCodes.InputRejected => new InputRejectedException(code, message, hint, error),
             ArErrorCodes.AgentNotFound or ArErrorCodes.TaskNotFound or ArErrorCodes.StepNotFound
-                or ArErrorCodes.SessionNotFound
+                or ArErrorCodes.SessionNotFound or ArErrorCodes.PushConfigNotFound or ArErrorCodes.PushDeliveryNotFound
                 => new NotFoundException(code, message, hint, error),
             ArErrorCodes.StaleLease => new StaleLeaseException(code, message, hint, error),
             ArErrorCodes.TaskNotCancelable or ArErrorCodes.TaskNotRetryable

@@ -19,6 +19,8 @@ public static class ArErrorCodes
     public const string SessionNotFound = "AR050";
     public const string SessionExists = "AR051";
     public const string SequenceConflict = "AR052";
+    public const string PushConfigNotFound = "AR060";
+    public const string PushDeliveryNotFound = "AR061";
 
     public static IReadOnlyDictionary<string, string> Names { get; } = new Dictionary<string, string>
     {
@@ -36,5 +38,7 @@ public static class ArErrorCodes
         [SessionNotFound] = "session_not_found",
         [SessionExists] = "session_exists",
         [SequenceConflict] = "sequence_conflict",
+        [PushConfigNotFound] = "push_config_not_found",
+        [PushDeliveryNotFound] = "push_delivery_not_found",
     };
 }

@@ -1,0 +1,27 @@
+-- The feedback stored for a task, oldest first.
+create or replace function agent_runtime.get_feedback(task_id uuid)
+returns setof agent_runtime.task_feedback_info
+language plpgsql stable security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  -- GUARD
+  if get_feedback.task_id is null then
+    raise exception using errcode = 'AR001',
+      message = 'task_id is required',
+      hint = 'Pass the task_id returned by submit_task.';
+  end if;
+  if not exists (select from agent_runtime.tasks t where t.id = get_feedback.task_id) then
+    raise exception using errcode = 'AR011',
+      message = format('task %s does not exist', get_feedback.task_id),
+      hint = 'Check the id; list_tasks shows existing tasks.';
+  end if;
+
+  return query
+  select f.id, f.task_id, f.rating::integer, f.text, f.metadata, f.created_at
+  from agent_runtime.task_feedback f
+  where f.task_id = get_feedback.task_id
+  order by f.id;
+end
+$$;
