@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what AgentRuntime needs to build and test, when it is missing:
 #   PostgreSQL 15 (+contrib), pgvector 0.8.0 (built from Debian's source package),
-#   sqitch with its PostgreSQL driver; and checks that the .NET SDK (dotnet) is present.
+#   sqitch with its PostgreSQL driver, Node.js with the polyglot check's npm packages;
+#   and checks that the .NET SDK (dotnet) is present.
 # Idempotent and fast when everything is already there (no apt-get update then).
 # Debian/Ubuntu only for the installs; elsewhere it reports what is missing.
 # Env: PG_MAJOR (default 15), PGVECTOR_SUITE (Debian suite with pgvector 0.8.0 source, default trixie).
@@ -103,6 +104,20 @@ if command -v sqitch >/dev/null 2>&1 && perl -MDBD::Pg -e1 >/dev/null 2>&1; then
   log "sqitch: present"
 else
   apt_install sqitch libdbd-pg-perl
+fi
+
+# --- Node.js and the polyglot check's client (pg) ----------------------------------------
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  log "node: present"
+else
+  apt_install nodejs npm
+fi
+polyglot="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/polyglot"
+if [ -d "$polyglot/node_modules/pg" ]; then
+  log "polyglot client (pg): present"
+else
+  log "polyglot client (pg): npm ci"
+  (cd "$polyglot" && npm ci --no-audit --no-fund --silent --omit-lockfile-registry-resolved >&2)
 fi
 
 # --- .NET SDK ----------------------------------------------------------------------------
