@@ -1,8 +1,9 @@
 -- Tasks newest first, filtered, in pages. Each row carries the page_token that continues
 -- after it: pass the last row's token (with the same filters) for the next page.
 -- Filters (all optional; a JSON null means no filter): status (a status or an array of
--- them), target, queue, session_id, created_after, created_before (ISO 8601), metadata (an
--- object the task's metadata contains).
+-- them), target, queue, session_id, created_after, created_before, updated_after (the status
+-- changed since; A2A's lastUpdatedAfter), updated_before (ISO 8601), metadata (an object the
+-- task's metadata contains).
 create or replace function agent_runtime.list_tasks(
   filters jsonb default '{}'::jsonb,
   page_size integer default 50,
@@ -20,6 +21,8 @@ declare
   v_session_id text;
   v_created_after timestamptz;
   v_created_before timestamptz;
+  v_updated_after timestamptz;
+  v_updated_before timestamptz;
   v_metadata jsonb;
   v_after_created_at timestamptz;
   v_after_id uuid;
@@ -27,7 +30,7 @@ begin
   -- GUARD
   perform agent_runtime.check_object(v_filters, 'filters');
   perform agent_runtime.check_keys(v_filters, array['status', 'target', 'queue', 'session_id',
-    'created_after', 'created_before', 'metadata'], 'filters');
+    'created_after', 'created_before', 'updated_after', 'updated_before', 'metadata'], 'filters');
   if jsonb_typeof(v_filters -> 'status') = 'array' then
     select array_agg(e) into v_statuses from jsonb_array_elements_text(v_filters -> 'status') as e;
     if v_statuses is null then
@@ -49,6 +52,8 @@ begin
   v_session_id := agent_runtime.option_text(v_filters, 'session_id');
   v_created_after := agent_runtime.option_timestamp(v_filters, 'created_after');
   v_created_before := agent_runtime.option_timestamp(v_filters, 'created_before');
+  v_updated_after := agent_runtime.option_timestamp(v_filters, 'updated_after');
+  v_updated_before := agent_runtime.option_timestamp(v_filters, 'updated_before');
   v_metadata := nullif(v_filters -> 'metadata', 'null'::jsonb);
   if v_metadata is not null then
     perform agent_runtime.check_object(v_metadata, 'filter "metadata"');
@@ -75,6 +80,8 @@ begin
     and (v_session_id is null or t.session_id = v_session_id)
     and (v_created_after is null or t.created_at >= v_created_after)
     and (v_created_before is null or t.created_at < v_created_before)
+    and (v_updated_after is null or t.updated_at >= v_updated_after)
+    and (v_updated_before is null or t.updated_at < v_updated_before)
     and (v_metadata is null or t.metadata @> v_metadata)
     and (v_after_id is null or (t.created_at, t.id) < (v_after_created_at, v_after_id))
   order by t.created_at desc, t.id desc

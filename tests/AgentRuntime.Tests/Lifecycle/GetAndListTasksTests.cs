@@ -163,6 +163,22 @@ public sealed class GetAndListTasksTests(DatabaseFixture db) : IClassFixture<Dat
     }
 
     [Fact]
+    public async Task List_tasks_filters_by_status_change_time()
+    {
+        var agent = await _rt.NewAgentAsync();
+        var ids = await SubmitManyAsync(agent, 2);
+        var changed = (await _rt.ClaimOneAsync("w", agent)).TaskId;
+        var quiet = ids.Single(id => id != changed);
+        await _rt.ExecAsync("update agent_runtime.tasks set updated_at = now() - interval '1 hour' where id = $1", quiet);
+
+        var recent = await ListAsync(Filters(new { target = agent, updated_after = DateTime.UtcNow.AddMinutes(-10).ToString("O") }));
+        var stale = await ListAsync(Filters(new { target = agent, updated_before = DateTime.UtcNow.AddMinutes(-10).ToString("O") }));
+
+        Assert.Equal([changed], recent.Select(t => t.TaskId));
+        Assert.Equal([quiet], stale.Select(t => t.TaskId));
+    }
+
+    [Fact]
     public async Task List_tasks_filters_by_metadata_containment()
     {
         var agent = await _rt.NewAgentAsync();
@@ -284,6 +300,7 @@ public sealed class GetAndListTasksTests(DatabaseFixture db) : IClassFixture<Dat
     [InlineData("AR001", """{"session_id":{"a":1}}""", 10, null)]
     [InlineData("AR001", """{"created_after":"not a date"}""", 10, null)]
     [InlineData("AR001", """{"created_after":12}""", 10, null)]
+    [InlineData("AR001", """{"updated_after":"yesterday-ish"}""", 10, null)]
     [InlineData("AR001", """{"created_before":"2026-13-45"}""", 10, null)]
     [InlineData("AR001", """{"metadata":[1]}""", 10, null)]
     [InlineData("AR001", """{"metadata":"tenant"}""", 10, null)]
