@@ -53,6 +53,7 @@ grant execute on function
   agent_runtime.fail_step(bigint, uuid, jsonb, boolean),
   agent_runtime.fail_steps(bigint[], uuid[], jsonb[], boolean[]),
   agent_runtime.yield_step(bigint, uuid, text, jsonb, timestamptz),
+  agent_runtime.reject_step(bigint, uuid, jsonb),
   agent_runtime.release_steps(bigint[], uuid[]),
   agent_runtime.heartbeat(text, integer, bigint[]),
   agent_runtime.acquire_lock(text, text, integer),
