@@ -4,16 +4,18 @@ namespace AgentRuntime.Agents;
 
 /// <summary>
 /// Returns its input unchanged: the smallest agent, for trying out the runtime and for tests.
-/// Two optional input properties make it behave like a real agent under test: <c>delay_ms</c>
-/// (works that long, stopping early when its run is canceled) and <c>fail_attempts</c> (fails,
-/// retryably, on that many first attempts).
+/// Optional input properties make it behave like a real agent under test: <c>delay_ms</c>
+/// (works that long, stopping early when its run is canceled), <c>fail_attempts</c> (fails,
+/// retryably, on that many first attempts) and <c>ask</c> (a question for a human: the step
+/// yields input-required, and once answered with send_message completes with the answer).
 /// </summary>
 public sealed class EchoAgent : IAgent
 {
     public string Name => "echo";
 
     public string Description =>
-        "Returns its input unchanged; input delay_ms makes it take that long, fail_attempts makes its first attempts fail.";
+        "Returns its input unchanged; input delay_ms makes it take that long, fail_attempts makes its first attempts fail, " +
+        "ask makes it ask a human first.";
 
     public JsonObject InputSchema => new()
     {
@@ -21,6 +23,7 @@ public sealed class EchoAgent : IAgent
         {
             ["delay_ms"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0 },
             ["fail_attempts"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0 },
+            ["ask"] = new JsonObject { ["type"] = "string" },
         },
     };
 
@@ -37,8 +40,22 @@ public sealed class EchoAgent : IAgent
         {
             return AgentResult.Fail($"failing attempt {context.Attempt} of the first {failAttempts}, as asked", retryable: true);
         }
+        if (context.Input is JsonObject { } input && input["ask"] is JsonValue question)
+        {
+            return Answer(context) is { } answer
+                ? AgentResult.Complete(new JsonObject { ["question"] = question.DeepClone(), ["answer"] = answer })
+                : AgentResult.Yield("input-required", new JsonObject { ["question"] = question.DeepClone() });
+        }
         return AgentResult.Complete(context.Input?.DeepClone());
     }
+
+    /// <summary>The text of the newest message sent since the step asked, if any.</summary>
+    private static string? Answer(AgentContext context) =>
+        context.ResumedFrom?["messages"] is JsonArray messages && messages.LastOrDefault() is JsonObject message
+            ? string.Join(" ", (message["content"]?["parts"] as JsonArray ?? [])
+                .Select(part => part?["text"]?.GetValue<string>())
+                .Where(text => !string.IsNullOrEmpty(text)))
+            : null;
 
     private static long Read(JsonNode? input, string property) =>
         input is JsonObject obj && obj[property] is JsonValue value && value.TryGetValue<long>(out var number) ? number : 0;

@@ -50,6 +50,26 @@ public sealed class DeterministicAgentTests
     }
 
     [Fact]
+    public async Task Echo_asks_a_human_first_and_completes_with_the_answer()
+    {
+        var input = JsonNode.Parse("""{"ask": "Which city?"}""");
+        var asked = await new EchoAgent().InvokeAsync(Steps.Context(input), CancellationToken.None);
+        var resumed = Steps.Context(input) with
+        {
+            ResumedFrom = JsonNode.Parse("""
+                {"reason": "input-required", "payload": {"question": "Which city?"},
+                 "messages": [{"author": "user", "content": {"role": "user", "parts": [{"kind": "text", "text": "Paris"}]}}]}
+                """)!.AsObject(),
+        };
+
+        var yielded = Assert.IsType<AgentResult.Yielded>(asked);
+        Assert.Equal("input-required", yielded.Reason);
+        Assert.Equal("Which city?", (string?)yielded.Payload?["question"]);
+        var output = Steps.Completed(await new EchoAgent().InvokeAsync(resumed, CancellationToken.None));
+        Assert.Equal("Paris", (string?)output["answer"]);
+    }
+
+    [Fact]
     public async Task Summarize_returns_the_key_sentences_in_their_original_order()
     {
         var output = Steps.Completed(await new SummarizeAgent().InvokeAsync(Steps.Text(Article), CancellationToken.None));
