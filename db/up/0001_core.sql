@@ -159,7 +159,8 @@ create type agent_runtime.task_details as (
   created_at       timestamptz,
   updated_at       timestamptz,
   completed_at     timestamptz,
-  steps            jsonb
+  steps            jsonb,
+  history          jsonb
 );
 
 create type agent_runtime.task_summary as (

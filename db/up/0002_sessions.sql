@@ -36,6 +36,12 @@ create table agent_runtime.user_states (
   primary key (app_name, user_id)
 );
 
+-- A task lives in a session (submit_task creates it when needed); deleting the session deletes
+-- its tasks with it.
+alter table agent_runtime.tasks
+  add constraint tasks_session_id_fkey foreign key (session_id)
+  references agent_runtime.sessions (id) on delete cascade;
+
 -- A session's events, one row each (never one growing array), numbered 1, 2, .. per session.
 create table agent_runtime.session_events (
   id             bigint generated always as identity primary key,

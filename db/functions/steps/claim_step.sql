@@ -1,6 +1,8 @@
 -- Leases up to max_steps ready steps of the given agents to a worker. Each claim gets a
 -- fresh lease token: callbacks must present it, so a step is never settled by two runs.
--- resumed_from is the step's last yield (reason, payload, yielded_at) when it had yielded.
+-- resumed_from is the step's last yield (reason, payload, yielded_at) when it had yielded, with
+-- "messages": the user's events of the task sent since the yield (send_message), oldest first,
+-- each as get_session returns events.
 create or replace function agent_runtime.claim_step(
   worker_id text,
   agents text[],
@@ -92,6 +94,7 @@ begin
     where s.id = c.id
     returning s.id, s.task_id, s.key, s.agent, s.input, s.attempt, s.max_attempts, s.lease_token,
               s.lease_expires_at, s.timeout_seconds, s.priority, s.run_at,
+              s.yielded_at,
               case when s.yielded_at is not null then
                 jsonb_build_object('reason', s.wait_reason, 'payload', s.yield_payload, 'yielded_at', s.yielded_at)
               end as resumed_from
@@ -112,7 +115,13 @@ begin
   )
   select c.id, c.task_id, t.session_id, c.key, c.agent, coalesce(c.input, t.input), t.input,
          c.attempt, c.max_attempts, c.lease_token, c.lease_expires_at, c.timeout_seconds, t.metadata,
-         c.resumed_from
+         case when c.resumed_from is not null then
+           c.resumed_from || jsonb_build_object('messages', coalesce((
+             select jsonb_agg(jsonb_build_object('timestamp', extract(epoch from e.created_at)::double precision)
+                              || e.event || jsonb_build_object('sequence', e.sequence) order by e.sequence)
+             from agent_runtime.session_events e
+             where e.task_id = c.task_id and e.author = 'user' and e.created_at >= c.yielded_at), '[]'::jsonb))
+         end
   from claimed c
   join agent_runtime.tasks t on t.id = c.task_id
   order by c.priority desc, c.run_at, c.id;

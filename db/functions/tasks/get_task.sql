@@ -1,5 +1,7 @@
--- A task with its steps, newest state.
-create or replace function agent_runtime.get_task(task_id uuid)
+-- A task with its steps, newest state, and its history: the task's messages (the events of its
+-- session linked to it that have content), oldest first, each as get_session returns events;
+-- history_length keeps only the newest N (0: none; NULL: all).
+create or replace function agent_runtime.get_task(task_id uuid, history_length integer default null)
 returns agent_runtime.task_details
 language plpgsql stable security definer
 set search_path = ''
@@ -13,11 +15,24 @@ begin
       message = 'task_id is required',
       hint = 'Pass the task_id returned by submit_task.';
   end if;
+  if get_task.history_length < 0 then
+    raise exception using errcode = 'AR001',
+      message = format('history_length must be 0 or more, got %s', get_task.history_length),
+      hint = 'Pass NULL for the whole history, or the number of newest messages to return.';
+  end if;
 
   select t.id, t.session_id, t.target, t.status, t.input, t.output, t.error, t.queue, t.priority,
          coalesce(st.attempts, 0), t.max_attempts, t.metadata, t.app_name, t.user_id, t.idempotency_key, t.cancel_reason,
          t.status_message,
-         t.created_at, t.updated_at, t.completed_at, coalesce(st.steps, '[]'::jsonb)
+         t.created_at, t.updated_at, t.completed_at, coalesce(st.steps, '[]'::jsonb),
+         (select coalesce(jsonb_agg(h.event order by h.sequence), '[]'::jsonb)
+          from (select e.sequence,
+                       jsonb_build_object('timestamp', extract(epoch from e.created_at)::double precision)
+                         || e.event || jsonb_build_object('sequence', e.sequence) as event
+                from agent_runtime.session_events e
+                where e.task_id = t.id and e.content is not null
+                order by e.sequence desc
+                limit get_task.history_length) as h)
   into v_task
   from agent_runtime.tasks t
   left join lateral (

@@ -1,5 +1,9 @@
--- Submits a task to a registered agent. With an idempotency_key, a second submit returns
--- the task of the first (created = false) and creates nothing.
+-- Submits a task to a registered agent. The task lives in a session: the given one (whose
+-- app_name and user_id the task takes; options naming others are refused), a new one with
+-- the given id, or a new one (app_name: option or the target; user_id: option or
+-- 'anonymous'). The input is appended to the session as the user's message, linked to the
+-- task. With an idempotency_key, a second submit returns the task of the first
+-- (created = false) and writes nothing.
 create or replace function agent_runtime.submit_task(
   target text,
   input jsonb default '{}'::jsonb,
@@ -24,6 +28,9 @@ declare
   v_metadata jsonb;
   v_app_name text;
   v_user_id text;
+  v_session agent_runtime.sessions;
+  v_new_session boolean := false;
+  v_sequence bigint;
   v_result agent_runtime.submitted_task;
 begin
   -- GUARD
@@ -77,20 +84,74 @@ begin
     perform agent_runtime.check_identifier(v_user_id, 'option "user_id"');
   end if;
 
+  -- An idempotent retry returns the first task before anything is locked or written.
+  if v_idempotency_key is not null then
+    select t.id, t.session_id, t.status, false into v_result
+    from agent_runtime.tasks t
+    where t.idempotency_key = v_idempotency_key;
+    if v_result.task_id is not null then
+      return v_result;
+    end if;
+  end if;
+
+  -- LOCK: the task's session (its row orders the session's event sequence).
+  if submit_task.session_id is not null then
+    select * into v_session from agent_runtime.sessions s where s.id = submit_task.session_id for update;
+  end if;
+  if v_session.id is null then
+    insert into agent_runtime.sessions as s (id, app_name, user_id, last_sequence)
+    values (coalesce(submit_task.session_id, gen_random_uuid()::text), coalesce(v_app_name, v_agent.name),
+            coalesce(v_user_id, 'anonymous'), 1)
+    on conflict on constraint sessions_pkey do nothing
+    returning * into v_session;
+    v_new_session := v_session.id is not null;
+    if not v_new_session then
+      -- another submit created the session at this very moment: join it
+      select * into v_session from agent_runtime.sessions s where s.id = submit_task.session_id for update;
+    end if;
+  end if;
+  if (v_app_name is not null and v_app_name <> v_session.app_name)
+     or (v_user_id is not null and v_user_id <> v_session.user_id) then
+    raise exception using errcode = 'AR001',
+      message = format('session %s belongs to app %s and user %s, not to the app_name and user_id in options',
+                       left(quote_literal(v_session.id), 120), left(quote_literal(v_session.app_name), 120),
+                       left(quote_literal(v_session.user_id), 120)),
+      hint = 'Leave app_name and user_id out of options (the session''s own apply), or submit into another session.';
+  end if;
+
   -- MUTATE
   insert into agent_runtime.tasks as t
     (target, session_id, input, queue, priority, max_attempts, metadata, app_name, user_id, idempotency_key)
-  values (v_agent.name, coalesce(submit_task.session_id, gen_random_uuid()::text), submit_task.input,
-          v_queue, v_priority, v_max_attempts, v_metadata, v_app_name, v_user_id, v_idempotency_key)
+  values (v_agent.name, v_session.id, submit_task.input,
+          v_queue, v_priority, v_max_attempts, v_metadata, v_session.app_name, v_session.user_id, v_idempotency_key)
   on conflict (idempotency_key) where idempotency_key is not null do nothing
   returning t.id, t.session_id, t.status, true into v_result;
 
   if v_result.task_id is null then
+    -- a concurrent submit with the same idempotency key won: return its task, keep nothing of ours
+    if v_new_session then
+      delete from agent_runtime.sessions s where s.id = v_session.id;
+    end if;
     select t.id, t.session_id, t.status, false into v_result
     from agent_runtime.tasks t
     where t.idempotency_key = v_idempotency_key;
     return v_result;
   end if;
+
+  if v_new_session then
+    v_sequence := 1;
+  else
+    update agent_runtime.sessions s
+    set last_sequence = s.last_sequence + 1, updated_at = now()
+    where s.id = v_session.id
+    returning s.last_sequence into v_sequence;
+  end if;
+  insert into agent_runtime.session_events (session_id, sequence, author, task_id, content, event)
+  select v_session.id, v_sequence, 'user', v_result.task_id, m.event -> 'content', m.event
+  from (select jsonb_build_object('author', 'user', 'role', 'user',
+                 'content', jsonb_build_object('role', 'user',
+                   'parts', jsonb_build_array(jsonb_build_object('kind', 'data', 'data', submit_task.input))))
+               as event) as m;
 
   insert into agent_runtime.steps
     (task_id, key, agent, status, queue, priority, run_at, max_attempts,
@@ -100,7 +161,8 @@ begin
 
   insert into agent_runtime.events (type, task_id, data)
   values ('task.submitted', v_result.task_id,
-          jsonb_build_object('target', v_agent.name, 'queue', v_queue, 'priority', v_priority, 'run_at', v_run_at));
+          jsonb_build_object('target', v_agent.name, 'queue', v_queue, 'priority', v_priority, 'run_at', v_run_at,
+                             'session_id', v_session.id, 'sequence', v_sequence, 'new_session', v_new_session));
 
   -- NOTIFY
   if v_run_at <= now() then

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentRuntime.Errors;
+using AgentRuntime.Sessions;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -49,11 +50,37 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
             return new SubmittedTask(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetBoolean(3));
         });
 
-    /// <summary>The task as it is now, with its steps.</summary>
-    public async Task<TaskDetails> GetAsync(Guid taskId, CancellationToken cancellationToken = default)
+    /// <summary>The task as it is now, with its steps and its whole history.</summary>
+    public Task<TaskDetails> GetAsync(Guid taskId, CancellationToken cancellationToken = default) =>
+        GetAsync(taskId, null, cancellationToken);
+
+    /// <summary>The task as it is now, with its steps and the newest <paramref name="historyLength"/> messages of its history (null: all).</summary>
+    public async Task<TaskDetails> GetAsync(Guid taskId, int? historyLength, CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await GetAsync(connection, taskId, cancellationToken);
+        return await GetAsync(connection, taskId, historyLength, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends a message to an unfinished task (e.g. the answer an input-required task waits for):
+    /// it is appended to the task's session as the user's event, and a step waiting for input
+    /// runs again with it. A finished task throws <see cref="InvalidTaskStateException"/> (AR032).
+    /// </summary>
+    public Task<AppendedEvent> SendMessageAsync(Guid taskId, JsonObject message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return AgentRuntimeException.Translate(async () =>
+        {
+            await using var command = dataSource.CreateCommand(
+                "select session_id, sequence, event_id, state::text, created_at " +
+                "from agent_runtime.send_message(task_id => $1, message => $2::jsonb)");
+            command.Parameters.Add(Uuid(taskId));
+            command.Parameters.Add(Text(message.ToJsonString()));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            return new AppendedEvent(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2),
+                JsonNode.Parse(reader.GetString(3))!.AsObject(), Time(reader, 4)!.Value);
+        });
     }
 
     /// <summary>
@@ -121,7 +148,7 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
         while (true)
         {
             changed = false;
-            var task = await GetAsync(connection, taskId, cancellationToken);
+            var task = await GetAsync(connection, taskId, null, cancellationToken);
             if (TaskStatuses.IsFinished(task.Status))
             {
                 return task;
@@ -192,14 +219,17 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
         }
     }
 
-    private static Task<TaskDetails> GetAsync(NpgsqlConnection connection, Guid taskId, CancellationToken cancellationToken) =>
+    private static Task<TaskDetails> GetAsync(
+        NpgsqlConnection connection, Guid taskId, int? historyLength, CancellationToken cancellationToken) =>
         AgentRuntimeException.Translate(async () =>
         {
             await using var command = new NpgsqlCommand(
                 "select task_id, session_id, target, status, input, output, error, queue, priority, attempts, max_attempts, " +
-                "metadata, app_name, user_id, idempotency_key, cancel_reason, created_at, updated_at, completed_at, steps " +
-                "from agent_runtime.get_task(task_id => $1)", connection);
+                "metadata, app_name, user_id, idempotency_key, cancel_reason, created_at, updated_at, completed_at, steps, " +
+                "status_message, history " +
+                "from agent_runtime.get_task(task_id => $1, history_length => $2)", connection);
             command.Parameters.Add(Uuid(taskId));
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)historyLength ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             return new TaskDetails(
@@ -207,7 +237,8 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
                 Json(reader, 4), Json(reader, 5), Json(reader, 6), reader.GetString(7), reader.GetInt32(8),
                 reader.GetInt32(9), reader.GetInt32(10), Json(reader, 11)!.AsObject(), Text(reader, 12), Text(reader, 13),
                 Text(reader, 14), Text(reader, 15), Time(reader, 16)!.Value, Time(reader, 17)!.Value, Time(reader, 18),
-                JsonSerializer.Deserialize<List<StepInfo>>(reader.GetString(19), ClientJson.Options)!);
+                JsonSerializer.Deserialize<List<StepInfo>>(reader.GetString(19), ClientJson.Options)!,
+                Json(reader, 20), Json(reader, 21) as JsonArray);
         });
 
     private static Task<IReadOnlyList<RuntimeEvent>> ReadEventsAsync(

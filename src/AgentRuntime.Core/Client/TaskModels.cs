@@ -5,7 +5,11 @@ namespace AgentRuntime.Client;
 /// <summary>What <c>submit_task</c> returned: <paramref name="Created"/> is false when an idempotency key matched an existing task.</summary>
 public sealed record SubmittedTask(Guid TaskId, string SessionId, string Status, bool Created);
 
-/// <summary>A task as <c>get_task</c> returns it (<c>agent_runtime.task_details</c>).</summary>
+/// <summary>
+/// A task as <c>get_task</c> returns it (<c>agent_runtime.task_details</c>). <paramref name="StatusMessage"/>
+/// is what an input-required or auth-required task waits for; <paramref name="History"/> the task's
+/// messages (events of its session), oldest first.
+/// </summary>
 public sealed record TaskDetails(
     Guid TaskId,
     string SessionId,
@@ -26,7 +30,9 @@ public sealed record TaskDetails(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     DateTimeOffset? CompletedAt,
-    IReadOnlyList<StepInfo> Steps);
+    IReadOnlyList<StepInfo> Steps,
+    JsonNode? StatusMessage = null,
+    JsonArray? History = null);
 
 /// <summary>One element of <see cref="TaskDetails.Steps"/>.</summary>
 public sealed record StepInfo(

@@ -28,7 +28,7 @@ public class AgentRuntimeException(string code, string message, string? hint, Po
                 or ArErrorCodes.SessionNotFound or ArErrorCodes.PushConfigNotFound or ArErrorCodes.PushDeliveryNotFound
                 => new NotFoundException(code, message, hint, error),
             ArErrorCodes.StaleLease => new StaleLeaseException(code, message, hint, error),
-            ArErrorCodes.TaskNotCancelable or ArErrorCodes.TaskNotRetryable
+            ArErrorCodes.TaskNotCancelable or ArErrorCodes.TaskNotRetryable or ArErrorCodes.TaskNotAcceptingMessages
                 => new InvalidTaskStateException(code, message, hint, error),
             ArErrorCodes.LockNotHeld => new LockNotHeldException(code, message, hint, error),
             ArErrorCodes.SessionExists => new AlreadyExistsException(code, message, hint, error),

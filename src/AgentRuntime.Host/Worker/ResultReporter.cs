@@ -1,6 +1,8 @@
+using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using AgentRuntime.Agents;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace AgentRuntime.Host.Worker;
 
@@ -16,6 +18,8 @@ public sealed class ResultReporter(
     WorkerMetrics metrics,
     ILogger<ResultReporter> logger)
 {
+    private const string InvalidResult = "invalid_result";
+
     private readonly Channel<PendingReport> _queue = Channel.CreateUnbounded<PendingReport>(
         new UnboundedChannelOptions { SingleReader = true });
 
@@ -66,44 +70,54 @@ public sealed class ResultReporter(
 
         var completions = live.Where(r => r.Result is AgentResult.Completed).ToList();
         var failures = live.Where(r => r.Result is AgentResult.Failed).ToList();
-        var yields = live.Where(r => r.Result is AgentResult.Yielded).ToList();
-
         if (completions.Count > 0)
         {
-            await SettleAsync(completions, ct => client.CompleteAsync(
-                completions.Select(r => new StepCompletion(r.Running.StepId, r.Running.Step.LeaseToken,
-                    ((AgentResult.Completed)r.Result).Output)).ToList(), ct), cancellationToken);
+            await SettleAsync(completions, cancellationToken);
         }
         if (failures.Count > 0)
         {
-            await SettleAsync(failures, ct => client.FailAsync(
-                failures.Select(r =>
-                {
-                    var failed = (AgentResult.Failed)r.Result;
-                    return new StepFailure(r.Running.StepId, r.Running.Step.LeaseToken, failed.Error, failed.Retryable);
-                }).ToList(), ct), cancellationToken);
+            await SettleAsync(failures, cancellationToken);
         }
-        foreach (var report in yields)
+        foreach (var report in live.Where(r => r.Result is AgentResult.Yielded))
         {
-            await SettleAsync([report], async ct =>
-                [await client.YieldAsync(report.Running.StepId, report.Running.Step.LeaseToken,
-                    (AgentResult.Yielded)report.Result, ct)], cancellationToken);
+            await SettleAsync([report], cancellationToken);
         }
     }
 
-    private async Task SettleAsync(
-        IReadOnlyList<PendingReport> reports,
-        Func<CancellationToken, Task<IReadOnlyList<StepOutcome>>> send,
-        CancellationToken cancellationToken)
+    /// <summary>Reports results of one kind in one call: complete_steps, fail_steps or yield_step.</summary>
+    private async Task<IReadOnlyList<StepOutcome>> SendAsync(IReadOnlyList<PendingReport> reports, CancellationToken cancellationToken) =>
+        reports[0].Result switch
+        {
+            AgentResult.Completed => await client.CompleteAsync(reports.Select(r =>
+            {
+                var completed = (AgentResult.Completed)r.Result;
+                return new StepCompletion(r.Running.StepId, r.Running.Step.LeaseToken, completed.Output, completed.Effects);
+            }).ToList(), cancellationToken),
+            AgentResult.Failed => await client.FailAsync(reports.Select(r =>
+            {
+                var failed = (AgentResult.Failed)r.Result;
+                return new StepFailure(r.Running.StepId, r.Running.Step.LeaseToken, failed.Error, failed.Retryable);
+            }).ToList(), cancellationToken),
+            AgentResult.Yielded yielded =>
+                [await client.YieldAsync(reports[0].Running.StepId, reports[0].Running.Step.LeaseToken, yielded, cancellationToken)],
+            _ => throw new InvalidOperationException($"unknown result {reports[0].Result.GetType().Name}"),
+        };
+
+    private async Task SettleAsync(IReadOnlyList<PendingReport> reports, CancellationToken cancellationToken)
     {
         IReadOnlyList<StepOutcome> outcomes;
         try
         {
-            outcomes = await Retry.TransientAsync(send, logger, "report results", cancellationToken);
+            outcomes = await Retry.TransientAsync(ct => SendAsync(reports, ct), logger, "report results", cancellationToken);
+        }
+        catch (PostgresException refused) when (refused.SqlState.StartsWith("AR", StringComparison.Ordinal))
+        {
+            await SettleRefusedAsync(reports, refused, cancellationToken);
+            return;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // Not transient (a bug or a refused argument): the leases run out and the steps run again.
+            // Not transient and not refused (a bug): the leases run out and the steps run again.
             logger.LogError(ex, "Could not report {Count} results; their steps will run again after their leases expire",
                 reports.Count);
             foreach (var report in reports)
@@ -137,6 +151,40 @@ public sealed class ResultReporter(
             }
             Done(report.Running, outcome);
         }
+    }
+
+    /// <summary>
+    /// The runtime refused a batch because of one result (an output over the limit, malformed
+    /// effects): halve the batch until that result stands alone, and report it as a failure that
+    /// is not retried, since running the agent again would produce it again.
+    /// </summary>
+    private async Task SettleRefusedAsync(IReadOnlyList<PendingReport> reports, PostgresException refused, CancellationToken cancellationToken)
+    {
+        if (reports.Count > 1)
+        {
+            var half = reports.Count / 2;
+            await SettleAsync([.. reports.Take(half)], cancellationToken);
+            await SettleAsync([.. reports.Skip(half)], cancellationToken);
+            return;
+        }
+        var report = reports[0];
+        logger.LogWarning("The runtime refused the result of step {StepId} ({Code}: {Message})",
+            report.Running.StepId, refused.SqlState, refused.MessageText);
+        if (report.Result is AgentResult.Failed { Error: var error } && (string?)error["type"] == InvalidResult)
+        {
+            Done(report.Running, "unreported");
+            return;
+        }
+        await SettleAsync([report with
+        {
+            Result = AgentResult.Fail(new JsonObject
+            {
+                ["message"] = $"the runtime refused the agent's result: {refused.MessageText}",
+                ["type"] = InvalidResult,
+                ["code"] = refused.SqlState,
+                ["hint"] = refused.Hint,
+            }, retryable: false),
+        }], cancellationToken);
     }
 
     private void Done(RunningStep running, string outcome)

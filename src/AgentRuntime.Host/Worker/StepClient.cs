@@ -7,7 +7,7 @@ namespace AgentRuntime.Host.Worker;
 
 public sealed record StepOutcome(long StepId, string Outcome);
 
-public sealed record StepCompletion(long StepId, Guid LeaseToken, JsonNode? Output);
+public sealed record StepCompletion(long StepId, Guid LeaseToken, JsonNode? Output, JsonObject? Effects = null);
 
 public sealed record StepFailure(long StepId, Guid LeaseToken, JsonObject Error, bool Retryable);
 
@@ -80,10 +80,14 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<StepOutcome>> CompleteAsync(IReadOnlyList<StepCompletion> completions, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "select step_id, outcome from agent_runtime.complete_steps(step_ids => $1, lease_tokens => $2, outputs => $3)");
+            "select step_id, outcome from agent_runtime.complete_steps(step_ids => $1, lease_tokens => $2, outputs => $3, effects => $4)");
         command.Parameters.Add(new NpgsqlParameter { Value = completions.Select(c => c.StepId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = completions.Select(c => c.LeaseToken).ToArray() });
         command.Parameters.Add(JsonbArray(completions.Select(c => c.Output)));
+        // No effects at all (the common case): NULL, and complete_steps stays one set-based statement.
+        command.Parameters.Add(completions.Any(c => c.Effects is not null)
+            ? JsonbArray(completions.Select(c => (JsonNode?)c.Effects))
+            : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
         return await ReadOutcomesAsync(command, cancellationToken);
     }
 

@@ -37,6 +37,16 @@ public sealed class InProcessWorkerTests(DatabaseFixture db) : IClassFixture<Dat
                 : AgentResult.Yield("input-required", new JsonObject { ["question"] = "Which city?" }));
     }
 
+    private sealed class BadEffectsAgent : IAgent
+    {
+        public string Name => "bad-effects";
+        public string Description => "Completes with effects the runtime refuses.";
+        public JsonObject InputSchema => new();
+
+        public Task<AgentResult> InvokeAsync(AgentContext context, CancellationToken cancellationToken) =>
+            Task.FromResult(AgentResult.Complete(new JsonObject(), new JsonObject { ["state_delta"] = "not an object" }));
+    }
+
     private async Task<IHost> StartWorkerAsync(string workerId)
     {
         var builder = AgentRuntimeHost.CreateBuilder(db.ConnectionString, new Dictionary<string, string?>
@@ -47,6 +57,7 @@ public sealed class InProcessWorkerTests(DatabaseFixture db) : IClassFixture<Dat
         });
         builder.Services.AddSingleton<IAgent, ThrowingAgent>();
         builder.Services.AddSingleton<IAgent, AskingAgent>();
+        builder.Services.AddSingleton<IAgent, BadEffectsAgent>();
         var host = builder.Build();
         Assert.Null(AgentRuntimeHost.ValidateConfiguration(host.Services));
         await host.StartAsync();
@@ -104,6 +115,31 @@ public sealed class InProcessWorkerTests(DatabaseFixture db) : IClassFixture<Dat
 
         Assert.Equal("completed", done.Status);
         Assert.Equal("input-required", (string?)done.Output?["resumed_from"]);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_result_the_runtime_refuses_fails_its_step_for_good_without_holding_back_the_others()
+    {
+        var client = new TaskClient(db.DataSource);
+        var bad = await client.SubmitAsync("bad-effects", options: new SubmitOptions { MaxAttempts = 3 });
+        var good = new List<Guid>();
+        for (var i = 0; i < 5; i++)
+        {
+            good.Add((await client.SubmitAsync("echo", new JsonObject { ["n"] = i })).TaskId);
+        }
+        using var host = await StartWorkerAsync("refused-host");
+
+        var failed = await client.WaitAsync(bad.TaskId, TimeSpan.FromSeconds(30));
+        foreach (var task in good)
+        {
+            Assert.Equal("completed", (await client.WaitAsync(task, TimeSpan.FromSeconds(30))).Status);
+        }
+
+        Assert.Equal("failed", failed.Status);
+        Assert.Equal(1, failed.Attempts);
+        Assert.Equal("invalid_result", (string?)failed.Error?["type"]);
+        Assert.Equal("AR001", (string?)failed.Error?["code"]);
         await host.StopAsync();
     }
 

@@ -1,0 +1,72 @@
+-- Sends a message to a task (A2A message/send on an existing task): appends it to the task's
+-- session as the user's event, linked to the task. A step waiting for input or authorization
+-- (input-required, auth-required) becomes claimable at once, and its next run receives the
+-- messages sent since it yielded (claim_step's resumed_from.messages). A message to a finished
+-- task is refused (AR032). Returns the appended event, like append_event.
+create or replace function agent_runtime.send_message(
+  task_id uuid,
+  message jsonb)
+returns agent_runtime.appended_event
+language plpgsql volatile security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  v_event jsonb;
+  v_task agent_runtime.tasks;
+  v_session agent_runtime.sessions;
+  v_woken record;
+  v_result agent_runtime.appended_event;
+begin
+  -- GUARD
+  if send_message.task_id is null then
+    raise exception using errcode = 'AR001',
+      message = 'task_id is required',
+      hint = 'Pass the task_id returned by submit_task.';
+  end if;
+  v_event := agent_runtime.message_event(send_message.message, 'message', 'user', 'user');
+
+  -- LOCK: steps, then the task, then its session (the order of complete_steps).
+  perform 1 from agent_runtime.steps s where s.task_id = send_message.task_id order by s.id for update;
+  select * into v_task from agent_runtime.tasks t where t.id = send_message.task_id for update;
+  if not found then
+    raise exception using errcode = 'AR011',
+      message = format('task %s does not exist', send_message.task_id),
+      hint = 'Check the id; list_tasks shows existing tasks.';
+  end if;
+  if v_task.status in ('completed', 'failed', 'canceled', 'rejected') then
+    raise exception using errcode = 'AR032',
+      message = format('task %s is already %s and takes no more messages', send_message.task_id, v_task.status),
+      hint = 'Submit a new task in the same session (submit_task with its session_id) to continue the conversation.';
+  end if;
+  select * into v_session from agent_runtime.sessions s where s.id = v_task.session_id for update;
+
+  -- MUTATE
+  v_result.sequence := agent_runtime.append_task_events(v_session.id, v_task.id, jsonb_build_array(v_event));
+  select e.id, e.created_at into v_result.event_id, v_result.created_at
+  from agent_runtime.session_events e
+  where e.session_id = v_session.id and e.sequence = v_result.sequence;
+
+  for v_woken in
+    with woken as (
+      update agent_runtime.steps s
+      set status = 'ready', run_at = now(), resume_at = null, updated_at = now()
+      where s.task_id = v_task.id and s.status = 'waiting' and s.wait_reason in ('input-required', 'auth-required')
+      returning s.id, s.agent, s.wait_reason
+    ), logged as (
+      insert into agent_runtime.events (type, task_id, step_id, data)
+      select 'step.ready', v_task.id, w.id, jsonb_build_object('reason', 'message', 'waited_for', w.wait_reason)
+      from woken w
+    )
+    select distinct w.agent from woken w
+  loop
+    -- NOTIFY
+    perform pg_notify('agent_runtime_wakeup', v_woken.agent);
+  end loop;
+
+  v_result.session_id := v_session.id;
+  v_result.state := agent_runtime.session_state(v_session.app_name, v_session.user_id,
+                                                (select s.state from agent_runtime.sessions s where s.id = v_session.id));
+  return v_result;
+end
+$$;
