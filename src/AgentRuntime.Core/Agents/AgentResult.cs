@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace AgentRuntime.Agents;
 
-/// <summary>What an agent run ended with: complete, fail (retryable or not), or yield.</summary>
+/// <summary>What an agent run ended with: complete, fail (retryable or not), yield, or reject.</summary>
 public abstract record AgentResult
 {
     private AgentResult()
@@ -21,12 +21,17 @@ public abstract record AgentResult
     /// </summary>
     public sealed record Yielded(string Reason, JsonNode? Payload, DateTimeOffset? ResumeAt) : AgentResult;
 
+    /// <summary>The agent refuses the input (A2A rejected): the task ends without retries.</summary>
+    public sealed record Rejected(JsonObject Reason) : AgentResult;
+
     public static AgentResult Complete(JsonNode? output, JsonObject? effects = null) => new Completed(output, effects);
 
     public static AgentResult Fail(string message, bool retryable = true, string? type = null) =>
         new Failed(new JsonObject { ["message"] = message, ["type"] = type ?? "AgentError" }, retryable);
 
     public static AgentResult Fail(JsonObject error, bool retryable = true) => new Failed(error, retryable);
+
+    public static AgentResult Reject(string message) => new Rejected(new JsonObject { ["message"] = message });
 
     public static AgentResult Yield(string reason, JsonNode? payload = null, DateTimeOffset? resumeAt = null) =>
         new Yielded(reason, payload, resumeAt);

@@ -78,13 +78,13 @@ public sealed class ResultReporter(
         {
             await SettleAsync(failures, cancellationToken);
         }
-        foreach (var report in live.Where(r => r.Result is AgentResult.Yielded))
+        foreach (var report in live.Where(r => r.Result is AgentResult.Yielded or AgentResult.Rejected))
         {
             await SettleAsync([report], cancellationToken);
         }
     }
 
-    /// <summary>Reports results of one kind in one call: complete_steps, fail_steps or yield_step.</summary>
+    /// <summary>Reports results of one kind in one call: complete_steps, fail_steps, yield_step or reject_step.</summary>
     private async Task<IReadOnlyList<StepOutcome>> SendAsync(IReadOnlyList<PendingReport> reports, CancellationToken cancellationToken) =>
         reports[0].Result switch
         {
@@ -100,6 +100,8 @@ public sealed class ResultReporter(
             }).ToList(), cancellationToken),
             AgentResult.Yielded yielded =>
                 [await client.YieldAsync(reports[0].Running.StepId, reports[0].Running.Step.LeaseToken, yielded, cancellationToken)],
+            AgentResult.Rejected rejected =>
+                [await client.RejectAsync(reports[0].Running.StepId, reports[0].Running.Step.LeaseToken, rejected.Reason, cancellationToken)],
             _ => throw new InvalidOperationException($"unknown result {reports[0].Result.GetType().Name}"),
         };
 
@@ -138,7 +140,7 @@ public sealed class ResultReporter(
             });
             switch (outcome)
             {
-                case "completed" or "failed" or "retry_scheduled" or "yielded":
+                case "completed" or "failed" or "retry_scheduled" or "yielded" or "rejected":
                     logger.LogDebug("Step {StepId} {Outcome}", report.Running.StepId, outcome);
                     break;
                 case "canceled":

@@ -119,6 +119,16 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
         return new StepOutcome(stepId, (string)(await command.ExecuteScalarAsync(cancellationToken))!);
     }
 
+    public async Task<StepOutcome> RejectAsync(long stepId, Guid leaseToken, JsonObject reason, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "select agent_runtime.reject_step(step_id => $1, lease_token => $2, reason => $3)");
+        command.Parameters.Add(new NpgsqlParameter { Value = stepId });
+        command.Parameters.Add(new NpgsqlParameter { Value = leaseToken });
+        command.Parameters.Add(Jsonb(reason));
+        return new StepOutcome(stepId, (string)(await command.ExecuteScalarAsync(cancellationToken))!);
+    }
+
     public async Task<IReadOnlyList<StepOutcome>> ReleaseAsync(IReadOnlyList<ClaimedStep> steps, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(

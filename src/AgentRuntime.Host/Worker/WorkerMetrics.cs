@@ -43,7 +43,7 @@ public sealed class WorkerMetrics : IDisposable
         var counter = outcome switch
         {
             "completed" => _completed,
-            "failed" => _failed,
+            "failed" or "rejected" => _failed,
             "retry_scheduled" => _retried,
             "yielded" => _yielded,
             _ => _dropped,

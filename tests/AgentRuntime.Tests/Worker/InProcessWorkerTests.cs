@@ -47,6 +47,16 @@ public sealed class InProcessWorkerTests(DatabaseFixture db) : IClassFixture<Dat
             Task.FromResult(AgentResult.Complete(new JsonObject(), new JsonObject { ["state_delta"] = "not an object" }));
     }
 
+    private sealed class PickyAgent : IAgent
+    {
+        public string Name => "picky";
+        public string Description => "Refuses every input.";
+        public JsonObject InputSchema => new();
+
+        public Task<AgentResult> InvokeAsync(AgentContext context, CancellationToken cancellationToken) =>
+            Task.FromResult(AgentResult.Reject("I only take requests on Tuesdays"));
+    }
+
     private async Task<IHost> StartWorkerAsync(string workerId)
     {
         var builder = AgentRuntimeHost.CreateBuilder(db.ConnectionString, new Dictionary<string, string?>
@@ -58,6 +68,7 @@ public sealed class InProcessWorkerTests(DatabaseFixture db) : IClassFixture<Dat
         builder.Services.AddSingleton<IAgent, ThrowingAgent>();
         builder.Services.AddSingleton<IAgent, AskingAgent>();
         builder.Services.AddSingleton<IAgent, BadEffectsAgent>();
+        builder.Services.AddSingleton<IAgent, PickyAgent>();
         var host = builder.Build();
         Assert.Null(AgentRuntimeHost.ValidateConfiguration(host.Services));
         await host.StartAsync();
@@ -140,6 +151,21 @@ public sealed class InProcessWorkerTests(DatabaseFixture db) : IClassFixture<Dat
         Assert.Equal(1, failed.Attempts);
         Assert.Equal("invalid_result", (string?)failed.Error?["type"]);
         Assert.Equal("AR001", (string?)failed.Error?["code"]);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task An_agent_that_refuses_the_input_ends_the_task_as_rejected()
+    {
+        using var host = await StartWorkerAsync("rejecting-host");
+        var client = new TaskClient(db.DataSource);
+
+        var task = await client.SubmitAsync("picky", options: new SubmitOptions { MaxAttempts = 3 });
+        var done = await client.WaitAsync(task.TaskId, TimeSpan.FromSeconds(30));
+
+        Assert.Equal("rejected", done.Status);
+        Assert.Equal(1, done.Attempts);
+        Assert.Equal("I only take requests on Tuesdays", (string?)done.Error?["message"]);
         await host.StopAsync();
     }
 
