@@ -32,6 +32,7 @@ revoke execute on all functions in schema agent_runtime from public;
 grant execute on function
   agent_runtime.submit_task(text, jsonb, text, jsonb),
   agent_runtime.get_task(uuid, integer),
+  agent_runtime.get_a2a_task(uuid, integer),
   agent_runtime.list_tasks(jsonb, integer, text),
   agent_runtime.cancel_task(uuid, text),
   agent_runtime.send_message(uuid, jsonb),
@@ -61,6 +62,7 @@ grant execute on function
   agent_runtime.extend_lock(text, bigint, integer),
   agent_runtime.release_lock(text, bigint),
   agent_runtime.get_task(uuid, integer),
+  agent_runtime.get_a2a_task(uuid, integer),
   agent_runtime.read_events(bigint, integer, uuid),
   agent_runtime.claim_push_deliveries(text, integer, integer),
   agent_runtime.complete_push_delivery(bigint, integer),

@@ -1,6 +1,6 @@
 // A Node.js client of AgentRuntime: plain SQL through `pg`, no AgentRuntime library.
 // Submits a task, waits for its completion on the task-status channel (LISTEN, started before
-// the submit so no notification can be missed), reads the result, prints it as JSON.
+// the submit so no notification can be missed), reads the A2A-shaped result, prints it as JSON.
 //   node submit-and-wait.mjs <target> '<input json>'
 // Connection: the standard PG* environment variables (PGHOST, PGPORT, PGUSER, PGDATABASE, ...).
 import pg from "pg";
@@ -41,18 +41,11 @@ try {
   await done;
   clearTimeout(timeout);
 
-  const { rows: [task] } = await client.query(
-    "select task_id, session_id, status, output, error, attempts from agent_runtime.get_task(task_id => $1)", [taskId]);
-  console.log(JSON.stringify({
-    id: task.task_id,
-    contextId: task.session_id,
-    status: { state: task.status },
-    output: task.output,
-    error: task.error,
-    attempts: task.attempts,
-    statusesSeen: statuses(),
-  }));
-  process.exit(task.status === "completed" ? 0 : 1);
+  // The result as an A2A Task object (what an A2A server answers to tasks/get).
+  const { rows: [{ task }] } = await client.query(
+    "select agent_runtime.get_a2a_task(task_id => $1) as task", [taskId]);
+  console.log(JSON.stringify({ task, statusesSeen: statuses() }));
+  process.exit(task.status.state === "completed" ? 0 : 1);
 } finally {
   await client.end();
 }

@@ -56,9 +56,12 @@ public sealed class PolyglotTests(DatabaseFixture db, ITestOutputHelper output) 
 
         Assert.True(node.ExitCode == 0, $"node exited with {node.ExitCode}: {await stderr}\n{await stdout}");
         var result = JsonNode.Parse(await stdout)!;
-        Assert.Equal("completed", (string?)result["status"]!["state"]);
-        Assert.False(string.IsNullOrEmpty((string?)result["contextId"]));
-        Assert.Contains("PostgreSQL runs the agents", (string?)result["output"]!["summary"]);
+        var task = result["task"]!;
+        Assert.Equal("task", (string?)task["kind"]);
+        Assert.Equal("completed", (string?)task["status"]!["state"]);
+        Assert.False(string.IsNullOrEmpty((string?)task["contextId"]));
+        Assert.Equal("user", (string?)task["history"]![0]!["role"]);
+        Assert.Contains("PostgreSQL runs the agents", (string?)task["artifacts"]![0]!["parts"]![0]!["data"]!["summary"]);
         Assert.Equal(["submitted", "working", "completed"], result["statusesSeen"]!.AsArray().Select(s => (string)s!));
     }
 }
