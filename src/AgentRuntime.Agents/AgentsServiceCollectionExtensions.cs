@@ -1,3 +1,4 @@
+using AgentRuntime.Sessions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -32,7 +33,7 @@ public static class AgentsServiceCollectionExtensions
             var (llm, http) = AgentsConfiguration.Read(agentsSection, builtIn.Select(a => a.Name).ToList());
             foreach (var options in llm)
             {
-                services.AddSingleton<IAgent>(_ => new LlmAgent(options));
+                services.AddSingleton<IAgent>(provider => new LlmAgent(options, provider.GetService<SessionService>()));
             }
 
             foreach (var options in http)

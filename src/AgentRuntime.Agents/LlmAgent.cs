@@ -2,6 +2,7 @@ using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AgentRuntime.Sessions;
 using HandlebarsDotNet;
 using OpenAI;
 using OpenAI.Chat;
@@ -31,10 +32,15 @@ public sealed class LlmAgent : IAgent
     private readonly PromptTemplate? _systemPrompt;
     private readonly PromptTemplate _prompt;
     private readonly string _endpoint;
+    private readonly SessionService? _sessions;
 
+    /// <param name="options">The agent's configuration.</param>
+    /// <param name="sessions">When given, templates see the session's merged state as <c>{{state.x}}</c>
+    /// (<c>{{state.[user:name]}}</c> for prefixed keys).</param>
     /// <exception cref="ArgumentException">The options are incomplete or a template does not compile.</exception>
-    public LlmAgent(LlmAgentOptions options)
+    public LlmAgent(LlmAgentOptions options, SessionService? sessions = null)
     {
+        _sessions = sessions;
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrWhiteSpace(options.Name, nameof(options));
         ArgumentException.ThrowIfNullOrWhiteSpace(options.Model, nameof(options));
@@ -69,7 +75,11 @@ public sealed class LlmAgent : IAgent
         var messages = new List<ChatMessage>(2);
         try
         {
-            var values = PromptTemplate.Values(context);
+            var state = _sessions is null
+                ? null
+                : (await _sessions.GetAsync(context.AppName, context.UserId, context.SessionId, numRecentEvents: 0,
+                    cancellationToken: cancellationToken)).State;
+            var values = PromptTemplate.Values(context, state);
             if (_systemPrompt is not null)
             {
                 messages.Add(new SystemChatMessage(_systemPrompt.Render(values)));

@@ -33,8 +33,9 @@ internal sealed class PromptTemplate
     /// <exception cref="HandlebarsException">A value is missing or a helper failed.</exception>
     public string Render(IReadOnlyDictionary<string, object?> values) => _render(values);
 
-    public static Dictionary<string, object?> Values(AgentContext context) => new(StringComparer.Ordinal)
+    public static Dictionary<string, object?> Values(AgentContext context, JsonObject? sessionState = null) => new(StringComparer.Ordinal)
     {
+        ["state"] = ToObject(sessionState ?? []),
         ["input"] = ToObject(context.Input),
         ["task_input"] = ToObject(context.TaskInput),
         ["metadata"] = ToObject(context.Metadata),

@@ -2,6 +2,7 @@ using AgentRuntime.Agents;
 using AgentRuntime.Host.Push;
 using AgentRuntime.Host.Systemd;
 using AgentRuntime.Host.Worker;
+using AgentRuntime.Sessions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -66,6 +67,8 @@ public static class AgentRuntimeHost
             return options;
         });
         services.AddSingleton<StepClient>();
+        // Agents read and change their session's state through the client library.
+        services.AddSingleton<SessionService>();
         services.AddSingleton<WakeupListener>();
         services.AddSingleton<ResultReporter>();
         services.AddSingleton<WorkerMetrics>();

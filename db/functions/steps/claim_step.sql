@@ -23,7 +23,9 @@ returns table (
   lease_expires_at timestamptz,
   timeout_seconds integer,
   metadata jsonb,
-  resumed_from jsonb)
+  resumed_from jsonb,
+  app_name text,
+  user_id text)
 language plpgsql volatile security definer
 set search_path = ''
 as $$
@@ -121,9 +123,11 @@ begin
                               || e.event || jsonb_build_object('sequence', e.sequence) order by e.sequence)
              from agent_runtime.session_events e
              where e.task_id = c.task_id and e.author = 'user' and e.created_at >= c.yielded_at), '[]'::jsonb))
-         end
+         end,
+         ss.app_name, ss.user_id
   from claimed c
   join agent_runtime.tasks t on t.id = c.task_id
+  join agent_runtime.sessions ss on ss.id = t.session_id
   order by c.priority desc, c.run_at, c.id;
 end
 $$;

@@ -8,6 +8,12 @@ public sealed record AgentContext
     public required long StepId { get; init; }
     public required Guid TaskId { get; init; }
     public required string SessionId { get; init; }
+
+    /// <summary>The app and user of the task's session: with <see cref="SessionId"/>, what
+    /// <c>AgentRuntime.Sessions.SessionService</c> needs to read or change the session's state.</summary>
+    public required string AppName { get; init; }
+
+    public required string UserId { get; init; }
     public required string StepKey { get; init; }
     public required string Agent { get; init; }
 

@@ -41,7 +41,7 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
     {
         await using var command = dataSource.CreateCommand(
             "select step_id, task_id, session_id, step_key, agent, input, task_input, attempt, max_attempts, " +
-            "lease_token, lease_expires_at, timeout_seconds, metadata, resumed_from " +
+            "lease_token, lease_expires_at, timeout_seconds, metadata, resumed_from, app_name, user_id " +
             "from agent_runtime.claim_step(worker_id => $1, agents => $2, max_steps => $3, lease_seconds => $4, queues => $5)");
         command.Parameters.Add(new NpgsqlParameter { Value = workerId });
         command.Parameters.Add(new NpgsqlParameter { Value = agents });
@@ -62,6 +62,8 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
                 StepId = reader.GetInt64(0),
                 TaskId = reader.GetGuid(1),
                 SessionId = reader.GetString(2),
+                AppName = reader.GetString(14),
+                UserId = reader.GetString(15),
                 StepKey = reader.GetString(3),
                 Agent = reader.GetString(4),
                 Input = ParseJson(reader, 5),

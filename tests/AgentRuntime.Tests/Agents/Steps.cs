@@ -13,6 +13,8 @@ internal static class Steps
         StepId = 42,
         TaskId = TaskId,
         SessionId = "session-7",
+        AppName = "test-app",
+        UserId = "test-user",
         StepKey = "main",
         Agent = "test",
         Input = input,
