@@ -17,22 +17,11 @@ declare
   v_error jsonb;
 begin
   -- GUARD
-  if reject_step.step_id is null or reject_step.lease_token is null then
-    raise exception using errcode = 'AR001',
-      message = 'step_id and lease_token are required',
-      hint = 'Pass the step id and lease token returned by claim_step.';
-  end if;
   perform agent_runtime.check_object(reject_step.reason, 'reason');
   perform agent_runtime.check_size(reject_step.reason, 'reason', 65536);
 
   -- LOCK
-  select * into v_step from agent_runtime.steps s where s.id = reject_step.step_id for update;
-  if not found then
-    perform agent_runtime.raise_callback_rejection(reject_step.step_id, 'not_found');
-  end if;
-  if v_step.lease_token is distinct from reject_step.lease_token then
-    perform agent_runtime.raise_callback_rejection(reject_step.step_id, 'stale_lease');
-  end if;
+  v_step := agent_runtime.lock_leased_step(reject_step.step_id, reject_step.lease_token);
   if v_step.status <> 'running' then
     return case v_step.status
              when 'canceled' then 'canceled'
@@ -42,15 +31,6 @@ begin
   end if;
 
   -- MUTATE
-  if v_step.cancel_requested then
-    update agent_runtime.steps s
-    set status = 'canceled', lease_expires_at = null, completed_at = now(), updated_at = now()
-    where s.id = v_step.id;
-    insert into agent_runtime.events (type, task_id, step_id, worker_id, data)
-    values ('step.canceled', v_step.task_id, v_step.id, v_step.leased_by, jsonb_build_object('reason', 'task canceled'));
-    return 'canceled';
-  end if;
-
   v_error := jsonb_build_object('code', 'rejected') || reject_step.reason;
   update agent_runtime.steps s
   set status = 'failed', error = v_error, lease_expires_at = null, completed_at = now(), updated_at = now()

@@ -20,14 +20,8 @@ as $$
 declare
   v_step agent_runtime.steps;
   v_task_status text;
-  v_outcome text;
 begin
   -- GUARD
-  if yield_step.step_id is null or yield_step.lease_token is null then
-    raise exception using errcode = 'AR001',
-      message = 'step_id and lease_token are required',
-      hint = 'Pass the step id and lease token returned by claim_step.';
-  end if;
   if yield_step.reason is null or yield_step.reason not in ('input-required', 'auth-required', 'timer') then
     raise exception using errcode = 'AR001',
       message = format('reason must be input-required, auth-required or timer, got %s',
@@ -42,13 +36,7 @@ begin
   perform agent_runtime.check_size(yield_step.payload, 'payload', 65536);
 
   -- LOCK
-  select * into v_step from agent_runtime.steps s where s.id = yield_step.step_id for update;
-  if not found then
-    perform agent_runtime.raise_callback_rejection(yield_step.step_id, 'not_found');
-  end if;
-  if v_step.lease_token is distinct from yield_step.lease_token then
-    perform agent_runtime.raise_callback_rejection(yield_step.step_id, 'stale_lease');
-  end if;
+  v_step := agent_runtime.lock_leased_step(yield_step.step_id, yield_step.lease_token);
   if v_step.status <> 'running' then
     return case v_step.status
              when 'waiting' then 'duplicate'
@@ -59,15 +47,6 @@ begin
   end if;
 
   -- MUTATE
-  if v_step.cancel_requested then
-    update agent_runtime.steps s
-    set status = 'canceled', lease_expires_at = null, completed_at = now(), updated_at = now()
-    where s.id = v_step.id;
-    insert into agent_runtime.events (type, task_id, step_id, worker_id, data)
-    values ('step.canceled', v_step.task_id, v_step.id, v_step.leased_by, jsonb_build_object('reason', 'task canceled'));
-    return 'canceled';
-  end if;
-
   update agent_runtime.steps s
   set status = 'waiting', attempt = s.attempt - 1, lease_expires_at = null,
       wait_reason = yield_step.reason, yield_payload = yield_step.payload, yielded_at = now(),
@@ -90,7 +69,6 @@ begin
               jsonb_build_object('message', yield_step.payload));
     end if;
   end if;
-  v_outcome := 'yielded';
-  return v_outcome;
+  return 'yielded';
 end
 $$;
