@@ -5,7 +5,6 @@ using System.Threading.Channels;
 using AgentRuntime.Host.Worker;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 
 namespace AgentRuntime.Host.Push;
 
@@ -20,7 +19,7 @@ namespace AgentRuntime.Host.Push;
 /// </summary>
 public sealed class PushDeliveryService(
     PushClient client,
-    NpgsqlDataSource dataSource,
+    NotificationListener listener,
     IHttpClientFactory httpClients,
     PushOptions options,
     WorkerOptions workerOptions,
@@ -40,7 +39,7 @@ public sealed class PushDeliveryService(
             return;
         }
         using var background = new CancellationTokenSource();
-        var listening = ListenAsync(background.Token);
+        var listening = listener.RunAsync(Channel, _ => true, Wake, background.Token);
         try
         {
             await ClaimLoopAsync(stoppingToken);
@@ -204,47 +203,6 @@ public sealed class PushDeliveryService(
         {
             request.Headers.Authorization = new AuthenticationHeaderValue(
                 scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase) ? "Basic" : "Bearer", credentials);
-        }
-    }
-
-    private async Task ListenAsync(CancellationToken cancellationToken)
-    {
-        var backoff = TimeSpan.FromMilliseconds(250);
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-                connection.Notification += (_, _) => Wake();
-                await using (var listen = new NpgsqlCommand($"listen {Channel}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(cancellationToken);
-                }
-                backoff = TimeSpan.FromMilliseconds(250);
-                Wake();
-                while (true)
-                {
-                    await connection.WaitAsync(cancellationToken);
-                }
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                logger.LogWarning("Lost the {Channel} LISTEN connection ({Error}); reconnecting in {Delay} ms",
-                    Channel, ex.Message, (int)backoff.TotalMilliseconds);
-                try
-                {
-                    await Task.Delay(backoff, cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-                backoff = Retry.Next(backoff);
-            }
         }
     }
 }

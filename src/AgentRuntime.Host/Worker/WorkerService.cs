@@ -18,7 +18,7 @@ namespace AgentRuntime.Host.Worker;
 public sealed class WorkerService : BackgroundService
 {
     private readonly StepClient _client;
-    private readonly WakeupListener _listener;
+    private readonly NotificationListener _listener;
     private readonly ResultReporter _reporter;
     private readonly WorkerOptions _options;
     private readonly WorkerMetrics _metrics;
@@ -31,9 +31,12 @@ public sealed class WorkerService : BackgroundService
     private readonly Channel<bool> _wakeups = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
+    /// <summary>Payload: the name of an agent whose steps became due.</summary>
+    public const string WakeupChannel = "agent_runtime_wakeup";
+
     public WorkerService(
         StepClient client,
-        WakeupListener listener,
+        NotificationListener listener,
         ResultReporter reporter,
         WorkerOptions options,
         IEnumerable<IAgent> agents,
@@ -79,7 +82,8 @@ public sealed class WorkerService : BackgroundService
         _logger.LogInformation("Worker {WorkerId} serves {Agents} with {Concurrency} slots",
             _options.WorkerId, string.Join(", ", _agentNames), _options.Concurrency);
 
-        var listening = _listener.RunAsync(_agentNames.ToHashSet(), Wake, background.Token);
+        var agents = _agentNames.ToHashSet();
+        var listening = _listener.RunAsync(WakeupChannel, agents.Contains, Wake, background.Token);
         var heartbeats = HeartbeatLoopAsync(background.Token);
         var reporting = _reporter.RunAsync(background.Token);
         try

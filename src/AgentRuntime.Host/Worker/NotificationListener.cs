@@ -4,19 +4,17 @@ using Npgsql;
 namespace AgentRuntime.Host.Worker;
 
 /// <summary>
-/// Holds a dedicated LISTEN connection on agent_runtime_wakeup and calls back when one of our
-/// agents has work. A NOTIFY is only a hint: the worker also polls, and after every reconnect
-/// it claims at once in case it missed one.
+/// Holds a dedicated LISTEN connection on a channel and calls back when a notification concerns
+/// us. A NOTIFY is only a hint: the callers also poll, and after every reconnect the callback
+/// fires at once in case a notification was missed while the connection was down.
 /// </summary>
-public sealed class WakeupListener(NpgsqlDataSource dataSource, ILogger<WakeupListener> logger)
+public sealed class NotificationListener(NpgsqlDataSource dataSource, ILogger<NotificationListener> logger)
 {
-    public const string Channel = "agent_runtime_wakeup";
+    private static readonly TimeSpan s_firstBackoff = TimeSpan.FromMilliseconds(250);
 
-    private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(30);
-
-    public async Task RunAsync(IReadOnlySet<string> agents, Action wake, CancellationToken cancellationToken)
+    public async Task RunAsync(string channel, Func<string, bool> concernsUs, Action wake, CancellationToken cancellationToken)
     {
-        var backoff = TimeSpan.FromMilliseconds(250);
+        var backoff = s_firstBackoff;
         while (!cancellationToken.IsCancellationRequested)
         {
             try
@@ -24,17 +22,17 @@ public sealed class WakeupListener(NpgsqlDataSource dataSource, ILogger<WakeupLi
                 await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
                 connection.Notification += (_, e) =>
                 {
-                    if (agents.Contains(e.Payload))
+                    if (concernsUs(e.Payload))
                     {
                         wake();
                     }
                 };
-                await using (var listen = new NpgsqlCommand($"listen {Channel}", connection))
+                await using (var listen = new NpgsqlCommand($"listen {channel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(cancellationToken);
                 }
-                logger.LogInformation("Listening on {Channel}", Channel);
-                backoff = TimeSpan.FromMilliseconds(250);
+                logger.LogInformation("Listening on {Channel}", channel);
+                backoff = s_firstBackoff;
                 wake();
                 while (true)
                 {
@@ -47,8 +45,8 @@ public sealed class WakeupListener(NpgsqlDataSource dataSource, ILogger<WakeupLi
             }
             catch (Exception ex)
             {
-                logger.LogWarning("Lost the LISTEN connection ({Error}); reconnecting in {Delay} ms",
-                    ex.Message, (int)backoff.TotalMilliseconds);
+                logger.LogWarning("Lost the LISTEN connection on {Channel} ({Error}); reconnecting in {Delay} ms",
+                    channel, ex.Message, (int)backoff.TotalMilliseconds);
                 dataSource.Clear();
                 try
                 {
@@ -58,7 +56,7 @@ public sealed class WakeupListener(NpgsqlDataSource dataSource, ILogger<WakeupLi
                 {
                     return;
                 }
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, s_maxBackoff.Ticks));
+                backoff = Retry.Next(backoff);
             }
         }
     }
