@@ -76,8 +76,9 @@ internal static class RunCommand
             await error.WriteLineAsync($"agent-runtime run: invalid configuration: {problem}");
             return ExitCodes.Usage;
         }
-        // The host's console lifetime turns SIGTERM and Ctrl+C into a drain, then returns.
+        // The host's console lifetime turns SIGTERM and Ctrl+C into a drain, then returns. A worker
+        // that stopped the host because the database cannot serve it has set the exit code.
         await host.RunAsync();
-        return ExitCodes.Ok;
+        return Environment.ExitCode;
     }
 }

@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using AgentRuntime.Agents;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace AgentRuntime.Host.Worker;
 
@@ -28,8 +29,13 @@ public sealed class WorkerService : BackgroundService
     private readonly ConcurrentDictionary<long, RunningStep> _held = new();
     private readonly ConcurrentDictionary<long, Task> _runs = new();
     private readonly SemaphoreSlim _slots;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Channel<bool> _wakeups = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    /// <summary>The process exit code when the database cannot serve this worker (as the CLI's "cannot reach the database").</summary>
+    public const int UnusableDatabaseExitCode = 3;
 
     /// <summary>Payload: the name of an agent whose steps became due.</summary>
     public const string WakeupChannel = "agent_runtime_wakeup";
@@ -41,8 +47,10 @@ public sealed class WorkerService : BackgroundService
         WorkerOptions options,
         IEnumerable<IAgent> agents,
         WorkerMetrics metrics,
+        IHostApplicationLifetime lifetime,
         ILogger<WorkerService> logger)
     {
+        _lifetime = lifetime;
         _client = client;
         _listener = listener;
         _reporter = reporter;
@@ -55,8 +63,6 @@ public sealed class WorkerService : BackgroundService
         _slots = new SemaphoreSlim(options.Concurrency, options.Concurrency);
         _reporter.Reported += running => _held.TryRemove(running.StepId, out _);
     }
-
-    private readonly TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completes once the agents and this worker are registered: tasks for them can be submitted.</summary>
     public Task Registered => _registered.Task;
@@ -76,6 +82,17 @@ public sealed class WorkerService : BackgroundService
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             _registered.TrySetCanceled(stoppingToken);
+            return;
+        }
+        catch (PostgresException ex)
+        {
+            // Not an outage that passes (those are retried): the database refuses us, most often
+            // because it was never migrated. Waiting would not help, so stop with a clear reason.
+            _logger.LogCritical("Cannot register worker {WorkerId}: {Error}. Is the database migrated? Run agent-runtime migrate.",
+                _options.WorkerId, ex.MessageText);
+            _registered.TrySetException(ex);
+            Environment.ExitCode = UnusableDatabaseExitCode;
+            _lifetime.StopApplication();
             return;
         }
         _registered.TrySetResult();

@@ -1,3 +1,4 @@
+using AgentRuntime.Tests.Infrastructure;
 using Xunit.Abstractions;
 using static AgentRuntime.Tests.EndToEnd.EndToEnd;
 
@@ -22,5 +23,17 @@ public sealed class ConfigurationTests(ITestOutputHelper output)
         var line = Assert.Single(host.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains(key, line);
         Assert.StartsWith("agent-runtime run: invalid configuration:", line);
+    }
+
+    [Fact]
+    public async Task A_database_that_was_never_migrated_stops_the_host_with_a_clear_reason()
+    {
+        await using var empty = await EmptyDatabase.CreateAsync();
+        await using var host = HostProcess.Start("unmigrated", HostEnvironment(empty.ConnectionString, "unmigrated"), output, "run");
+
+        var exitCode = await host.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(3, exitCode);
+        Assert.Contains("agent-runtime migrate", host.Output);
     }
 }
