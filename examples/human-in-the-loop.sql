@@ -43,5 +43,5 @@ $$;
 select status, output ->> 'answer' as answer from agent_runtime.get_task(:'task_id');
 
 -- The conversation: the input, the question as a status change, the answer.
-select type, data from agent_runtime.read_events(after_id => 0, max_events => 100, task_id => :'task_id')
+select type, data from agent_runtime.read_events(from_start => true, max_events => 100, task_id => :'task_id')
 where type like 'task.%' order by id;

@@ -114,9 +114,14 @@ create table agent_runtime.events (
   step_id     bigint,
   worker_id   text,
   data        jsonb not null default '{}'::jsonb,
-  created_at  timestamptz not null default now()
+  created_at  timestamptz not null default now(),
+  -- The writing transaction: ids are taken at insert, not at commit, so readers order by
+  -- (xact_id, id) and only read up to the oldest transaction still in progress (read_events).
+  xact_id     xid8 not null default pg_current_xact_id()
 );
 create index events_task on agent_runtime.events (task_id, id) where task_id is not null;
+-- read_events: the log in commit-safe order.
+create index events_xact on agent_runtime.events (xact_id, id);
 
 create table agent_runtime.locks (
   resource     text primary key,
@@ -177,4 +182,16 @@ create type agent_runtime.task_summary as (
   updated_at    timestamptz,
   completed_at  timestamptz,
   page_token    text
+);
+
+-- A row of the event log as read_events returns it; position continues after it.
+create type agent_runtime.event_info as (
+  id          bigint,
+  type        text,
+  task_id     uuid,
+  step_id     bigint,
+  worker_id   text,
+  data        jsonb,
+  created_at  timestamptz,
+  position    text
 );

@@ -104,7 +104,7 @@ internal static class DemoCommand
 
     private static async Task RunTasksAsync(TaskClient client, TextWriter output, CancellationToken cancellationToken)
     {
-        var newestEvent = (await client.ReadEventsAsync(null, 1, cancellationToken: cancellationToken)).LastOrDefault()?.Id ?? 0;
+        var now = await client.CurrentEventPositionAsync(cancellationToken);
         var demoRun = Guid.NewGuid().ToString("N")[..8];
         var metadata = new JsonObject { ["demo"] = demoRun };
         async Task<DemoTask> Submit(string label, string target, JsonObject input, SubmitOptions? options = null) =>
@@ -131,7 +131,7 @@ internal static class DemoCommand
         {
             try
             {
-                await foreach (var e in client.WatchEventsAsync(newestEvent, cancellationToken: stopWatching.Token))
+                await foreach (var e in client.WatchEventsAsync(now, cancellationToken: stopWatching.Token))
                 {
                     if (e.TaskId is not { } taskId || !byId.TryGetValue(taskId, out var task))
                     {
@@ -175,7 +175,7 @@ internal static class DemoCommand
         var retried = tasks[3].Submitted.TaskId;
         await output.WriteLineAsync();
         await output.WriteLineAsync($"Event timeline of \"{tasks[3].Label}\" (task {retried}):");
-        var timeline = await client.ReadEventsAsync(0, 100, retried, cancellationToken);
+        var timeline = await client.ReadEventsAsync(null, 100, retried, fromStart: true, cancellationToken);
         var start = timeline.FirstOrDefault()?.CreatedAt ?? DateTimeOffset.UtcNow;
         foreach (var e in timeline)
         {

@@ -31,7 +31,7 @@ internal static class WatchCommand
             {
                 try
                 {
-                    var events = client.WatchEventsAsync(parseResult.GetValue(fromStart) ? 0 : null, parseResult.GetValue(task), cancellationToken);
+                    var events = client.WatchEventsAsync(null, parseResult.GetValue(task), parseResult.GetValue(fromStart), cancellationToken);
                     await foreach (var runtimeEvent in events)
                     {
                         await output.WriteLineAsync(asJson ? JsonSerializer.Serialize(runtimeEvent, ClientOutput.Compact) : Line(runtimeEvent));

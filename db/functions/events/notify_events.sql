@@ -1,7 +1,7 @@
 -- One statement-level trigger announces every event, so no transition can forget to:
 -- task.<status> events on the task-status channel (one per task), and the newest event id
--- on the event-stream channel (one per statement; listeners read the rows after their
--- last id). Payloads stay far below NOTIFY's 8000-byte limit.
+-- on the event-stream channel (one per statement; listeners then read_events after the
+-- position they last read). Payloads stay far below NOTIFY's 8000-byte limit.
 create or replace function agent_runtime.notify_events()
 returns trigger
 language plpgsql

@@ -21,6 +21,8 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
     public const string EventsChannel = "agent_runtime_events";
 
     private const int EventBatchSize = 500;
+    private static readonly TimeSpan HeldBackFirstDelay = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan HeldBackLastDelay = TimeSpan.FromSeconds(3.2);
 
     /// <summary>
     /// How often <see cref="WaitAsync"/> and <see cref="WatchEventsAsync"/> look again when no
@@ -172,49 +174,79 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// Events after <paramref name="afterId"/> (0: from the start), oldest first, at most
-    /// <paramref name="maxEvents"/> (1-1000); with a null <paramref name="afterId"/> the newest
-    /// <paramref name="maxEvents"/> events instead. Only those of <paramref name="taskId"/> when given.
+    /// Events after <paramref name="afterPosition"/> (the <see cref="RuntimeEvent.Position"/> of the
+    /// last event read), oldest first, at most <paramref name="maxEvents"/> (1-1000); with
+    /// <paramref name="fromStart"/> from the beginning instead; with neither the newest
+    /// <paramref name="maxEvents"/> events. Only those of <paramref name="taskId"/> when given.
+    /// Events of a transaction appear once every older transaction has ended, so none is skipped.
     /// </summary>
     public async Task<IReadOnlyList<RuntimeEvent>> ReadEventsAsync(
-        long? afterId,
+        string? afterPosition,
         int maxEvents = 100,
         Guid? taskId = null,
+        bool fromStart = false,
         CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await ReadEventsAsync(connection, afterId, maxEvents, taskId, cancellationToken);
+        return await ReadEventsAsync(connection, afterPosition, maxEvents, taskId, fromStart, cancellationToken);
+    }
+
+    /// <summary>
+    /// The position of now in the event log (<c>current_event_position</c>): reading after it returns
+    /// only the events that become readable from now on, even when the log is empty.
+    /// </summary>
+    public async Task<string> CurrentEventPositionAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await CurrentEventPositionAsync(connection, cancellationToken);
     }
 
     /// <summary>
     /// The event log as it grows, until <paramref name="cancellationToken"/> fires: the events after
-    /// <paramref name="afterEventId"/> (0: the whole history first; null: only events newer than
-    /// the newest one now), of <paramref name="taskId"/> only when given.
+    /// <paramref name="afterPosition"/>; with <paramref name="fromStart"/> the whole history first;
+    /// with neither only events from now on. Of <paramref name="taskId"/> only when given.
     /// </summary>
     public async IAsyncEnumerable<RuntimeEvent> WatchEventsAsync(
-        long? afterEventId,
+        string? afterPosition,
         Guid? taskId = null,
+        bool fromStart = false,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var notified = false;
         connection.Notification += (_, _) => notified = true;
         await ListenAsync(connection, EventsChannel, cancellationToken);
-        var after = afterEventId
-            ?? (await ReadEventsAsync(connection, null, 1, taskId, cancellationToken)).LastOrDefault()?.Id
-            ?? 0;
+        var after = afterPosition ?? (fromStart ? null : await CurrentEventPositionAsync(connection, cancellationToken));
+        var heldBackDelay = HeldBackFirstDelay;
         while (true)
         {
+            var wasNotified = notified;
             notified = false;
-            var batch = await ReadEventsAsync(connection, after, EventBatchSize, taskId, cancellationToken);
+            var batch = await ReadEventsAsync(connection, after, EventBatchSize, taskId, fromStart: after is null, cancellationToken);
             foreach (var runtimeEvent in batch)
             {
-                after = runtimeEvent.Id;
+                after = runtimeEvent.Position;
                 yield return runtimeEvent;
+            }
+            if (batch.Count > 0)
+            {
+                heldBackDelay = HeldBackFirstDelay;
             }
             if (batch.Count < EventBatchSize && !notified)
             {
-                await WaitForNotificationAsync(connection, FallbackPollInterval, cancellationToken);
+                // A notification with nothing to read: the new events wait for an older
+                // transaction to end, which may write no event and so notify no one. Look
+                // again soon, less and less often, then only on the fallback interval.
+                var wait = FallbackPollInterval;
+                if (wasNotified && batch.Count == 0 && heldBackDelay <= HeldBackLastDelay)
+                {
+                    wait = heldBackDelay < wait ? heldBackDelay : wait;
+                    heldBackDelay *= 2;
+                }
+                if (!await WaitForNotificationAsync(connection, wait, cancellationToken) && wait != FallbackPollInterval)
+                {
+                    notified = true;
+                }
             }
         }
     }
@@ -242,15 +274,17 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
         });
 
     private static Task<IReadOnlyList<RuntimeEvent>> ReadEventsAsync(
-        NpgsqlConnection connection, long? afterId, int maxEvents, Guid? taskId, CancellationToken cancellationToken) =>
+        NpgsqlConnection connection, string? afterPosition, int maxEvents, Guid? taskId, bool fromStart,
+        CancellationToken cancellationToken) =>
         AgentRuntimeException.Translate<IReadOnlyList<RuntimeEvent>>(async () =>
         {
             await using var command = new NpgsqlCommand(
-                "select id, type, task_id, step_id, worker_id, data, created_at " +
-                "from agent_runtime.read_events(after_id => $1, max_events => $2, task_id => $3)", connection);
-            command.Parameters.Add(new NpgsqlParameter { Value = (object?)afterId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+                "select id, type, task_id, step_id, worker_id, data, created_at, position " +
+                "from agent_runtime.read_events(after_position => $1, max_events => $2, task_id => $3, from_start => $4)", connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)afterPosition ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             command.Parameters.Add(new NpgsqlParameter { Value = maxEvents, NpgsqlDbType = NpgsqlDbType.Integer });
             command.Parameters.Add(new NpgsqlParameter { Value = (object?)taskId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+            command.Parameters.Add(new NpgsqlParameter { Value = fromStart, NpgsqlDbType = NpgsqlDbType.Boolean });
             var events = new List<RuntimeEvent>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
@@ -259,9 +293,16 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
                     reader.GetInt64(0), reader.GetString(1),
                     reader.IsDBNull(2) ? null : reader.GetGuid(2),
                     reader.IsDBNull(3) ? null : reader.GetInt64(3),
-                    Text(reader, 4), Json(reader, 5), Time(reader, 6)!.Value));
+                    Text(reader, 4), Json(reader, 5), Time(reader, 6)!.Value, reader.GetString(7)));
             }
             return events;
+        });
+
+    private static Task<string> CurrentEventPositionAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        AgentRuntimeException.Translate(async () =>
+        {
+            await using var command = new NpgsqlCommand("select agent_runtime.current_event_position()", connection);
+            return (string)(await command.ExecuteScalarAsync(cancellationToken))!;
         });
 
     private static async Task ListenAsync(NpgsqlConnection connection, string channel, CancellationToken cancellationToken)

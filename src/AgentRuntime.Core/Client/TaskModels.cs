@@ -73,7 +73,10 @@ public sealed record TaskSummary(
 /// </summary>
 public sealed record TaskPage(IReadOnlyList<TaskSummary> Items, string? NextPageToken);
 
-/// <summary>A row of the event log (<c>agent_runtime.events</c>, read through <c>read_events</c>).</summary>
+/// <summary>
+/// A row of the event log (<c>agent_runtime.events</c>, read through <c>read_events</c>).
+/// <see cref="Position"/> is the opaque cursor to read on after it.
+/// </summary>
 public sealed record RuntimeEvent(
     long Id,
     string Type,
@@ -81,7 +84,8 @@ public sealed record RuntimeEvent(
     long? StepId,
     string? WorkerId,
     JsonNode? Data,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt,
+    string Position);
 
 /// <summary>The task statuses of docs/sql-api.md.</summary>
 public static class TaskStatuses

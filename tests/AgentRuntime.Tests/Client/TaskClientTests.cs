@@ -150,6 +150,7 @@ public sealed class TaskClientTests(DatabaseFixture db) : IClassFixture<Database
         Assert.Equal(ArErrorCodes.TaskNotCancelable, notCancelable.Code);
 
         await _client.RetryAsync(taskId);
+        await _rt.EventsReadableAsync();
         Assert.Equal("submitted", (await _client.GetAsync(taskId)).Status);
         var notRetryable = await Assert.ThrowsAsync<InvalidTaskStateException>(() => _client.RetryAsync(taskId));
         Assert.Equal(ArErrorCodes.TaskNotRetryable, notRetryable.Code);
@@ -173,7 +174,7 @@ public sealed class TaskClientTests(DatabaseFixture db) : IClassFixture<Database
             _client.SubmitAsync(agent, new JsonObject { ["text"] = "x" }, options: new SubmitOptions { Priority = 40000 }));
         await Assert.ThrowsAsync<InvalidArgumentException>(() => _client.ListAsync(pageSize: 0));
         await Assert.ThrowsAsync<InvalidArgumentException>(() => _client.ListAsync(pageToken: "not-a-token"));
-        await Assert.ThrowsAsync<InvalidArgumentException>(() => _client.ReadEventsAsync(afterId: -1));
+        await Assert.ThrowsAsync<InvalidArgumentException>(() => _client.ReadEventsAsync(afterPosition: "not-a-position"));
         Assert.Empty((await _client.ListAsync(new TaskFilter { Target = agent })).Items);
     }
 
@@ -258,7 +259,7 @@ public sealed class TaskClientTests(DatabaseFixture db) : IClassFixture<Database
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var client = new TaskClient(db.DataSource) { FallbackPollInterval = s_noFallback };
 
-        await using var live = client.WatchEventsAsync(afterEventId: null, cancellationToken: timeout.Token).GetAsyncEnumerator();
+        await using var live = client.WatchEventsAsync(afterPosition: null, cancellationToken: timeout.Token).GetAsyncEnumerator();
         // The watch starts from the newest event when it has set up: submit until it sees one.
         var first = live.MoveNextAsync().AsTask();
         var submitted = new List<Guid>();
@@ -280,11 +281,11 @@ public sealed class TaskClientTests(DatabaseFixture db) : IClassFixture<Database
             seen.Add(live.Current);
         }
         Assert.DoesNotContain(seen, e => e.TaskId == before);
-        Assert.Equal(seen.Select(e => e.Id).Order(), seen.Select(e => e.Id));
+        Assert.Equal(seen.Count, seen.Select(e => e.Position).Distinct().Count());
         Assert.Equal(["step.canceled", "task.canceled"], seen.Where(e => e.TaskId == canceled && e.Type.EndsWith(".canceled")).Select(e => e.Type));
 
         var history = new List<RuntimeEvent>();
-        await foreach (var e in client.WatchEventsAsync(0, before, timeout.Token))
+        await foreach (var e in client.WatchEventsAsync(null, before, fromStart: true, timeout.Token))
         {
             history.Add(e);
             break;
@@ -298,15 +299,31 @@ public sealed class TaskClientTests(DatabaseFixture db) : IClassFixture<Database
         var agent = await _rt.NewAgentAsync();
         var taskId = (await _client.SubmitAsync(agent)).TaskId;
         await _client.CancelAsync(taskId, "tail");
+        await _rt.EventsReadableAsync();
 
-        var tail = await _client.ReadEventsAsync(afterId: null, maxEvents: 2);
-        var ofTask = await _client.ReadEventsAsync(afterId: 0, taskId: taskId);
+        var tail = await _client.ReadEventsAsync(afterPosition: null, maxEvents: 2);
+        var ofTask = await _client.ReadEventsAsync(afterPosition: null, taskId: taskId, fromStart: true);
 
         Assert.Equal(["step.canceled", "task.canceled"], tail.Select(e => e.Type));
         Assert.Equal(["task.submitted", "step.canceled", "task.canceled"], ofTask.Select(e => e.Type));
         Assert.Equal(ofTask.Skip(1).Select(e => e.Id), tail.Select(e => e.Id));
         Assert.Equal("tail", ofTask[^1].Data!["reason"]!.GetValue<string>());
         Assert.NotNull(ofTask[1].StepId);
-        Assert.Empty(await _client.ReadEventsAsync(afterId: ofTask[^1].Id, taskId: taskId));
+        Assert.Empty(await _client.ReadEventsAsync(afterPosition: ofTask[^1].Position, taskId: taskId));
+        Assert.Equal(ofTask.Skip(1), await _client.ReadEventsAsync(afterPosition: ofTask[0].Position, taskId: taskId), new EventComparer());
+        var now = await _client.CurrentEventPositionAsync();
+        Assert.Empty(await _client.ReadEventsAsync(afterPosition: now, taskId: taskId));
+        await _client.RetryAsync(taskId);
+        await _rt.EventsReadableAsync();
+        var retried = await _client.ReadEventsAsync(afterPosition: now, taskId: taskId);
+        Assert.Contains("task.submitted", retried.Select(e => e.Type));
+        Assert.DoesNotContain(retried, e => ofTask.Any(o => o.Position == e.Position));
+    }
+
+    private sealed class EventComparer : IEqualityComparer<RuntimeEvent>
+    {
+        public bool Equals(RuntimeEvent? x, RuntimeEvent? y) => (x?.Id, x?.Position) == (y?.Id, y?.Position);
+
+        public int GetHashCode(RuntimeEvent obj) => obj.Id.GetHashCode();
     }
 }

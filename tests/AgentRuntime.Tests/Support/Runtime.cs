@@ -90,6 +90,22 @@ public sealed class Runtime(NpgsqlDataSource dataSource)
             "and ($2::uuid is null or task_id = $2) and ($3::bigint is null or step_id = $3)",
             type, (object?)taskId ?? DBNull.Value, (object?)stepId ?? DBNull.Value);
 
+    /// <summary>
+    /// Waits until read_events can return every event written so far: it holds back events
+    /// while an older transaction is open, and tests in other databases of the cluster run
+    /// transactions of their own.
+    /// </summary>
+    public async Task EventsReadableAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await this.ScalarAsync<bool>(
+                   "select coalesce(pg_snapshot_xmin(pg_current_snapshot()) > max(xact_id), true) from agent_runtime.events"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "events stayed held back for 30 s");
+            await Task.Delay(10);
+        }
+    }
+
     /// <summary>Moves a running step's lease into the past, as if its worker had gone silent.</summary>
     public Task ExpireLeaseAsync(long stepId) =>
         this.ExecAsync("update agent_runtime.steps set lease_expires_at = now() - interval '1 second' where id = $1", stepId);
