@@ -55,61 +55,10 @@ public sealed class PushDeliveryService(
 
     private void Wake() => _wakeups.Writer.TryWrite(true);
 
-    private async Task ClaimLoopAsync(CancellationToken stoppingToken)
-    {
-        var backoff = TimeSpan.FromMilliseconds(100);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            await _slots.WaitAsync(stoppingToken);
-            var free = 1;
-            while (free < options.Concurrency && _slots.Wait(0))
-            {
-                free++;
-            }
-
-            IReadOnlyList<PushDelivery> claimed;
-            try
-            {
-                claimed = await client.ClaimAsync(workerOptions.WorkerId, free, options.LeaseSeconds, stoppingToken);
-                backoff = TimeSpan.FromMilliseconds(100);
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                _slots.Release(free);
-                logger.LogWarning("Claiming push deliveries failed ({Error}); retrying in {Delay} ms", ex.Message, (int)backoff.TotalMilliseconds);
-                await Task.Delay(backoff, stoppingToken);
-                backoff = Retry.Next(backoff);
-                continue;
-            }
-            catch
-            {
-                _slots.Release(free);
-                throw;
-            }
-
-            if (claimed.Count < free)
-            {
-                _slots.Release(free - claimed.Count);
-            }
-            foreach (var delivery in claimed)
-            {
-                Start(delivery);
-            }
-            if (claimed.Count > 0)
-            {
-                continue;
-            }
-            using var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            poll.CancelAfter(options.PollInterval);
-            try
-            {
-                await _wakeups.Reader.ReadAsync(poll.Token);
-            }
-            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-            {
-            }
-        }
-    }
+    private Task ClaimLoopAsync(CancellationToken stoppingToken) =>
+        ClaimLoop.RunAsync(_slots, options.Concurrency, options.PollInterval, _wakeups.Reader,
+            (free, ct) => client.ClaimAsync(workerOptions.WorkerId, free, options.LeaseSeconds, ct),
+            Start, logger, "push deliveries", stoppingToken);
 
     private void Start(PushDelivery delivery)
     {

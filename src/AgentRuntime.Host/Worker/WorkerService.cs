@@ -121,62 +121,12 @@ public sealed class WorkerService : BackgroundService
 
     private void Wake() => _wakeups.Writer.TryWrite(true);
 
-    private async Task ClaimLoopAsync(CancellationToken stoppingToken)
+    private Task ClaimLoopAsync(CancellationToken stoppingToken)
     {
-        var backoff = TimeSpan.FromMilliseconds(100);
         var queues = _options.Queues.Count == 0 ? null : _options.Queues.ToArray();
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            await _slots.WaitAsync(stoppingToken);
-            var free = 1;
-            while (free < _options.ClaimBatchSize && _slots.Wait(0))
-            {
-                free++;
-            }
-
-            IReadOnlyList<ClaimedStep> claimed;
-            try
-            {
-                claimed = await _client.ClaimAsync(_options.WorkerId, _agentNames, free, _options.LeaseSeconds, queues, stoppingToken);
-                backoff = TimeSpan.FromMilliseconds(100);
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                _slots.Release(free);
-                _logger.LogWarning("Claim failed ({Error}); retrying in {Delay} ms", ex.Message, (int)backoff.TotalMilliseconds);
-                await Task.Delay(backoff, stoppingToken);
-                backoff = Retry.Next(backoff);
-                continue;
-            }
-            catch
-            {
-                _slots.Release(free);
-                throw;
-            }
-
-            if (claimed.Count < free)
-            {
-                _slots.Release(free - claimed.Count);
-            }
-            foreach (var step in claimed)
-            {
-                Start(step);
-            }
-            if (claimed.Count == free)
-            {
-                continue;
-            }
-            // The queue is empty for now: wait for a NOTIFY or the next poll.
-            using var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            poll.CancelAfter(_options.PollInterval);
-            try
-            {
-                await _wakeups.Reader.ReadAsync(poll.Token);
-            }
-            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-            {
-            }
-        }
+        return ClaimLoop.RunAsync(_slots, _options.ClaimBatchSize, _options.PollInterval, _wakeups.Reader,
+            (free, ct) => _client.ClaimAsync(_options.WorkerId, _agentNames, free, _options.LeaseSeconds, queues, ct),
+            Start, _logger, "steps", stoppingToken);
     }
 
     private void Start(ClaimedStep step)

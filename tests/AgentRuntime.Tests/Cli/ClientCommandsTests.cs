@@ -363,6 +363,9 @@ public sealed class ClientCommandsTests(DatabaseFixture db) : IClassFixture<Data
     {
         var agent = await _rt.NewAgentAsync();
         var before = Field(await RunAsync("submit", agent), "task_id");
+        // "From now on" starts below every transaction still open in the cluster (other tests'
+        // included): wait until the earlier event is past that horizon, so it is history.
+        await _rt.EventsReadableAsync();
         var output = new SharedWriter();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
 

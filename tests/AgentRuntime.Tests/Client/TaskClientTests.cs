@@ -256,6 +256,9 @@ public sealed class TaskClientTests(DatabaseFixture db) : IClassFixture<Database
     {
         var agent = await _rt.NewAgentAsync();
         var before = (await _client.SubmitAsync(agent)).TaskId;
+        // "From now on" starts below every transaction still open in the cluster: let the earlier
+        // event get past that horizon, so that it is history for the watch.
+        await _rt.EventsReadableAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var client = new TaskClient(db.DataSource) { FallbackPollInterval = s_noFallback };
 
