@@ -10,29 +10,11 @@ set search_path = ''
 as $$
 #variable_conflict use_column
 declare
-  v_status text;
+  v_delivery agent_runtime.push_deliveries;
 begin
-  -- GUARD
-  if complete_push_delivery.delivery_id is null then
-    raise exception using errcode = 'AR001',
-      message = 'delivery_id is required',
-      hint = 'Pass the delivery_id claim_push_deliveries returned.';
-  end if;
-  if complete_push_delivery.status_code not between 100 and 599 then
-    raise exception using errcode = 'AR001',
-      message = format('status_code must be an HTTP status from 100 to 599, got %s', complete_push_delivery.status_code),
-      hint = 'Pass the receiver''s HTTP status, or NULL.';
-  end if;
-
-  -- LOCK
-  select d.status into v_status
-  from agent_runtime.push_deliveries d where d.id = complete_push_delivery.delivery_id for update;
-  if not found then
-    raise exception using errcode = 'AR061',
-      message = format('push delivery %s does not exist', complete_push_delivery.delivery_id),
-      hint = 'Use the delivery_id claim_push_deliveries returned; a deleted config takes its deliveries with it.';
-  end if;
-  if v_status = 'delivered' then
+  -- GUARD + LOCK
+  v_delivery := agent_runtime.lock_push_delivery(complete_push_delivery.delivery_id, complete_push_delivery.status_code);
+  if v_delivery.status = 'delivered' then
     return 'already_delivered';
   end if;
 

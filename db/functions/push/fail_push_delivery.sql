@@ -19,30 +19,14 @@ declare
   v_outcome text;
 begin
   -- GUARD
-  if fail_push_delivery.delivery_id is null then
-    raise exception using errcode = 'AR001',
-      message = 'delivery_id is required',
-      hint = 'Pass the delivery_id claim_push_deliveries returned.';
-  end if;
   if length(v_error) > 4000 then
     raise exception using errcode = 'AR002',
       message = format('error has %s characters, over the limit of 4000', length(v_error)),
       hint = 'Shorten the error.';
   end if;
-  if fail_push_delivery.status_code not between 100 and 599 then
-    raise exception using errcode = 'AR001',
-      message = format('status_code must be an HTTP status from 100 to 599, got %s', fail_push_delivery.status_code),
-      hint = 'Pass the receiver''s HTTP status, or NULL when it did not answer.';
-  end if;
 
-  -- LOCK
-  select * into v_delivery
-  from agent_runtime.push_deliveries d where d.id = fail_push_delivery.delivery_id for update;
-  if not found then
-    raise exception using errcode = 'AR061',
-      message = format('push delivery %s does not exist', fail_push_delivery.delivery_id),
-      hint = 'Use the delivery_id claim_push_deliveries returned; a deleted config takes its deliveries with it.';
-  end if;
+  -- LOCK (checks the delivery id and status code first)
+  v_delivery := agent_runtime.lock_push_delivery(fail_push_delivery.delivery_id, fail_push_delivery.status_code);
   if v_delivery.status <> 'delivering'
      or (fail_push_delivery.attempt is not null and fail_push_delivery.attempt <> v_delivery.attempts) then
     return 'stale';
