@@ -1,11 +1,14 @@
--- Runs on every migration. Three roles: clients submit and read tasks, workers run steps,
--- admins do everything and read the tables. Nobody but the owner writes tables directly:
--- every function is SECURITY DEFINER with a pinned search_path.
+-- Runs on every migration. Four roles, none of which can log in: clients submit and read tasks,
+-- workers run steps, admins do everything and read the tables, and agent_runtime_owner owns
+-- every object of the schema. Nobody but the owner writes tables directly: every API function
+-- is SECURITY DEFINER, so it runs as the owner (never as whoever migrated, who is often a
+-- superuser), with search_path pinned to pg_catalog, pg_temp (see docs/security.md).
 do $$
 declare
   r text;
+  o record;
 begin
-  foreach r in array array['agent_runtime_client', 'agent_runtime_worker', 'agent_runtime_admin'] loop
+  foreach r in array array['agent_runtime_owner', 'agent_runtime_client', 'agent_runtime_worker', 'agent_runtime_admin'] loop
     if not exists (select 1 from pg_roles where rolname = r) then
       begin
         execute format('create role %I nologin', r);
@@ -18,6 +21,35 @@ begin
     if not pg_has_role('agent_runtime_admin', r, 'member') then
       execute format('grant %I to agent_runtime_admin', r);
     end if;
+  end loop;
+
+  -- Ownership: the schema, then every table, view, sequence, standalone type and function in it.
+  -- Functions and tables created by this migration are the migrator's until here.
+  if (select n.nspowner::regrole::text from pg_namespace n where n.nspname = 'agent_runtime') <> 'agent_runtime_owner' then
+    alter schema agent_runtime owner to agent_runtime_owner;
+  end if;
+  for o in
+    select format('alter %s %s owner to agent_runtime_owner',
+                  case c.relkind when 'v' then 'view' when 'S' then 'sequence' else 'table' end, c.oid::regclass) as ddl
+    from pg_class c
+    where c.relnamespace = 'agent_runtime'::regnamespace
+      and c.relkind in ('r', 'p', 'v', 'S')
+      and c.relowner <> 'agent_runtime_owner'::regrole
+      -- identity sequences belong to their table and move with it
+      and not exists (select from pg_depend d where d.objid = c.oid and d.deptype in ('a', 'i') and c.relkind = 'S')
+    union all
+    select format('alter type %s owner to agent_runtime_owner', t.oid::regtype)
+    from pg_type t
+    where t.typnamespace = 'agent_runtime'::regnamespace
+      and t.typowner <> 'agent_runtime_owner'::regrole
+      and (t.typtype in ('e', 'd') or (t.typtype = 'c' and (select c.relkind from pg_class c where c.oid = t.typrelid) = 'c'))
+    union all
+    select format('alter function %s owner to agent_runtime_owner', p.oid::regprocedure)
+    from pg_proc p
+    where p.pronamespace = 'agent_runtime'::regnamespace
+      and p.proowner <> 'agent_runtime_owner'::regrole
+  loop
+    execute o.ddl;
   end loop;
 end
 $$;
@@ -59,26 +91,44 @@ grant execute on function
   agent_runtime.reject_step(bigint, uuid, jsonb),
   agent_runtime.release_steps(bigint[], uuid[]),
   agent_runtime.heartbeat(text, integer, bigint[]),
-  agent_runtime.acquire_lock(text, text, integer),
-  agent_runtime.extend_lock(text, bigint, integer),
-  agent_runtime.release_lock(text, bigint),
+  agent_runtime.acquire_lock(text, text, integer, uuid),
+  agent_runtime.extend_lock(text, bigint, uuid, integer),
+  agent_runtime.release_lock(text, bigint, uuid),
   agent_runtime.get_task(uuid, integer),
   agent_runtime.get_a2a_task(uuid, integer),
   agent_runtime.read_events(text, integer, uuid, boolean),
   agent_runtime.current_event_position(),
   agent_runtime.claim_push_deliveries(text, integer, integer),
   agent_runtime.complete_push_delivery(bigint, integer),
-  agent_runtime.fail_push_delivery(bigint, text, integer, integer)
+  agent_runtime.fail_push_delivery(bigint, text, integer, integer),
+  agent_runtime.get_settings()
 to agent_runtime_worker;
 
--- Sessions: clients keep conversations; agents in the host read and write session state.
+-- Sessions: clients keep conversations; agents in the host read and write the session of a
+-- step they hold (a worker-only role reaches no other session).
 grant execute on function
   agent_runtime.create_session(text, text, jsonb, text),
-  agent_runtime.get_session(text, text, text, integer, bigint),
   agent_runtime.list_sessions(text, text, integer, text),
-  agent_runtime.delete_session(text, text, text),
+  agent_runtime.delete_session(text, text, text)
+to agent_runtime_client;
+grant execute on function
+  agent_runtime.get_session(text, text, text, integer, bigint),
   agent_runtime.append_event(text, text, text, jsonb, bigint)
 to agent_runtime_client, agent_runtime_worker;
 
-grant execute on function agent_runtime.reap_expired() to agent_runtime_admin;
+-- Databases migrated by older versions granted workers these; workers no longer get them.
+revoke execute on function
+  agent_runtime.create_session(text, text, jsonb, text),
+  agent_runtime.list_sessions(text, text, integer, text),
+  agent_runtime.delete_session(text, text, text)
+from agent_runtime_worker;
+
+grant execute on function
+  agent_runtime.reap_expired(),
+  agent_runtime.bind_tenant(text, text),
+  agent_runtime.unbind_tenant(text, text),
+  agent_runtime.list_tenant_bindings(),
+  agent_runtime.set_setting(text, jsonb),
+  agent_runtime.get_settings()
+to agent_runtime_admin;
 grant select on all tables in schema agent_runtime to agent_runtime_admin;

@@ -2,4 +2,4 @@ create or replace trigger events_notify
   after insert on agent_runtime.events
   referencing new table as new_events
   for each statement
-  execute function agent_runtime.notify_events();
+  execute function agent_runtime._notify_events();

@@ -2,4 +2,4 @@ create or replace trigger events_push
   after insert on agent_runtime.events
   referencing new table as new_events
   for each statement
-  execute function agent_runtime.enqueue_push_deliveries();
+  execute function agent_runtime._enqueue_push_deliveries();

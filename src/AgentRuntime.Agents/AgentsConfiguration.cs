@@ -15,7 +15,7 @@ internal static partial class AgentsConfiguration
     public const string LlmSection = "Llm";
     public const string HttpSection = "Http";
 
-    // The rule register_agent enforces (agent_runtime.check_name), checked here so it fails at start-up.
+    // The rule register_agent enforces (agent_runtime._check_name), checked here so it fails at start-up.
     private const string NameRule = "1 to 100 letters, digits and _ . : / -, starting with a letter or digit";
     private const int MaxDescription = 4000;
     private static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(1);

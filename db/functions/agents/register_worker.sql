@@ -6,14 +6,14 @@ create or replace function agent_runtime.register_worker(
   info jsonb default '{}'::jsonb)
 returns void
 language plpgsql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
   unknown text[];
 begin
   -- GUARD
-  perform agent_runtime.check_identifier(register_worker.worker_id, 'worker_id');
+  perform agent_runtime._check_identifier(register_worker.worker_id, 'worker_id');
   if register_worker.agents is null or cardinality(register_worker.agents) = 0
      or array_position(register_worker.agents, null) is not null then
     raise exception using errcode = 'AR001',
@@ -28,8 +28,8 @@ begin
       message = format('unknown agents: %s', array_to_string(unknown, ', ')),
       hint = 'Register each agent with register_agent first.';
   end if;
-  perform agent_runtime.check_object(coalesce(register_worker.info, '{}'::jsonb), 'info');
-  perform agent_runtime.check_size(register_worker.info, 'info', 65536);
+  perform agent_runtime._check_object(coalesce(register_worker.info, '{}'::jsonb), 'info');
+  perform agent_runtime._check_size(register_worker.info, 'info', 65536);
 
   -- MUTATE
   insert into agent_runtime.workers as w (worker_id, agents, info)

@@ -6,9 +6,9 @@
 create or replace function agent_runtime.current_event_position()
 returns text
 language plpgsql stable security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 begin
-  return agent_runtime.encode_event_position(pg_snapshot_xmin(pg_current_snapshot()), 0);
+  return agent_runtime._encode_event_position(pg_snapshot_xmin(pg_current_snapshot()), 0);
 end
 $$;

@@ -10,6 +10,8 @@
 -- transactions older than every transaction still in progress are returned: all of those
 -- have ended, and any event not returned yet sorts after them. The cost: a long-running
 -- transaction holds back every reader until it ends.
+-- A role bound to tenants reads the events of its apps' tasks and sessions only (agent, worker,
+-- lock and setting events belong to no tenant, and neither do events of deleted tasks).
 -- Returns event_info: an OUT column may not share the task_id argument's name.
 create or replace function agent_runtime.read_events(
   after_position text default null,
@@ -18,13 +20,14 @@ create or replace function agent_runtime.read_events(
   from_start boolean default false)
 returns setof agent_runtime.event_info
 language plpgsql stable security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
   v_horizon xid8 := pg_snapshot_xmin(pg_current_snapshot());
   v_after_xact_id xid8;
   v_after_id bigint;
+  v_apps text[] := agent_runtime._caller_apps();
 begin
   -- GUARD
   if read_events.max_events is null or read_events.max_events not between 1 and 1000 then
@@ -44,28 +47,30 @@ begin
   end if;
   if read_events.after_position is not null then
     select p.xact_id, p.id into v_after_xact_id, v_after_id
-    from agent_runtime.decode_event_position(read_events.after_position) as p;
+    from agent_runtime._decode_event_position(read_events.after_position) as p;
   end if;
 
   if read_events.after_position is null and not read_events.from_start then
     return query
     select tail.id, tail.type, tail.task_id, tail.step_id, tail.worker_id, tail.data, tail.created_at,
-           agent_runtime.encode_event_position(tail.xact_id, tail.id)
+           agent_runtime._encode_event_position(tail.xact_id, tail.id)
     from (select e.*
           from agent_runtime.events e
           where e.xact_id < v_horizon
             and (read_events.task_id is null or e.task_id = read_events.task_id)
+            and (v_apps is null or agent_runtime._event_visible(v_apps, e.task_id, e.data))
           order by e.xact_id desc, e.id desc
           limit read_events.max_events) as tail
     order by tail.xact_id, tail.id;
   else
     return query
     select e.id, e.type, e.task_id, e.step_id, e.worker_id, e.data, e.created_at,
-           agent_runtime.encode_event_position(e.xact_id, e.id)
+           agent_runtime._encode_event_position(e.xact_id, e.id)
     from agent_runtime.events e
     where e.xact_id < v_horizon
       and (v_after_xact_id is null or (e.xact_id, e.id) > (v_after_xact_id, v_after_id))
       and (read_events.task_id is null or e.task_id = read_events.task_id)
+      and (v_apps is null or agent_runtime._event_visible(v_apps, e.task_id, e.data))
     order by e.xact_id, e.id
     limit read_events.max_events;
   end if;

@@ -7,7 +7,7 @@ create or replace function agent_runtime.store_feedback(
   metadata jsonb default '{}'::jsonb)
 returns bigint
 language plpgsql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -30,15 +30,14 @@ begin
       message = format('text has %s characters, over the limit of 4000', length(store_feedback.text)),
       hint = 'Shorten the text.';
   end if;
-  perform agent_runtime.check_object(v_metadata, 'metadata');
-  perform agent_runtime.check_size(v_metadata, 'metadata', 65536);
+  perform agent_runtime._check_object(v_metadata, 'metadata');
+  perform agent_runtime._check_size(v_metadata, 'metadata', 65536);
 
   -- LOCK
-  perform from agent_runtime.tasks t where t.id = store_feedback.task_id for key share;
+  perform from agent_runtime.tasks t where t.id = store_feedback.task_id
+    and agent_runtime._app_visible(agent_runtime._caller_apps(), t.app_name) for key share;
   if not found then
-    raise exception using errcode = 'AR011',
-      message = format('task %s does not exist', store_feedback.task_id),
-      hint = 'Check the id; list_tasks shows existing tasks.';
+    perform agent_runtime._raise_task_not_found(store_feedback.task_id);
   end if;
 
   -- MUTATE

@@ -9,12 +9,12 @@ create or replace function agent_runtime.claim_push_deliveries(
   lease_seconds integer default 60)
 returns setof agent_runtime.claimed_push_delivery
 language plpgsql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 begin
   -- GUARD
-  perform agent_runtime.check_identifier(claim_push_deliveries.worker_id, 'worker_id');
+  perform agent_runtime._check_identifier(claim_push_deliveries.worker_id, 'worker_id');
   if claim_push_deliveries.max_deliveries is null or claim_push_deliveries.max_deliveries not between 1 and 1000 then
     raise exception using errcode = 'AR001',
       message = format('max_deliveries must be from 1 to 1000, got %s',

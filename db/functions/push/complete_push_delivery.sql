@@ -6,14 +6,14 @@ create or replace function agent_runtime.complete_push_delivery(
   status_code integer default null)
 returns text
 language plpgsql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
   v_delivery agent_runtime.push_deliveries;
 begin
   -- GUARD + LOCK
-  v_delivery := agent_runtime.lock_push_delivery(complete_push_delivery.delivery_id, complete_push_delivery.status_code);
+  v_delivery := agent_runtime._lock_push_delivery(complete_push_delivery.delivery_id, complete_push_delivery.status_code);
   if v_delivery.status = 'delivered' then
     return 'already_delivered';
   end if;

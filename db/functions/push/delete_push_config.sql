@@ -3,7 +3,7 @@
 create or replace function agent_runtime.delete_push_config(task_id uuid, config_id uuid)
 returns void
 language plpgsql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 begin
@@ -15,11 +15,10 @@ begin
   end if;
 
   -- LOCK
-  perform from agent_runtime.tasks t where t.id = delete_push_config.task_id for key share;
+  perform from agent_runtime.tasks t where t.id = delete_push_config.task_id
+    and agent_runtime._app_visible(agent_runtime._caller_apps(), t.app_name) for key share;
   if not found then
-    raise exception using errcode = 'AR011',
-      message = format('task %s does not exist', delete_push_config.task_id),
-      hint = 'Check the id; list_tasks shows existing tasks.';
+    perform agent_runtime._raise_task_not_found(delete_push_config.task_id);
   end if;
   perform from agent_runtime.push_configs p
   where p.id = delete_push_config.config_id and p.task_id = delete_push_config.task_id

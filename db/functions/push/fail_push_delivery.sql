@@ -10,7 +10,7 @@ create or replace function agent_runtime.fail_push_delivery(
   attempt integer default null)
 returns text
 language plpgsql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -26,7 +26,7 @@ begin
   end if;
 
   -- LOCK (checks the delivery id and status code first)
-  v_delivery := agent_runtime.lock_push_delivery(fail_push_delivery.delivery_id, fail_push_delivery.status_code);
+  v_delivery := agent_runtime._lock_push_delivery(fail_push_delivery.delivery_id, fail_push_delivery.status_code);
   if v_delivery.status <> 'delivering'
      or (fail_push_delivery.attempt is not null and fail_push_delivery.attempt <> v_delivery.attempts) then
     return 'stale';
@@ -36,7 +36,7 @@ begin
   v_outcome := case when v_delivery.attempts >= v_delivery.max_attempts then 'failed' else 'retry' end;
   update agent_runtime.push_deliveries d
   set status = case when v_outcome = 'failed' then 'failed' else 'pending' end,
-      next_attempt_at = now() + make_interval(secs => agent_runtime.retry_delay_seconds(d.attempts, 1, 300)),
+      next_attempt_at = now() + make_interval(secs => agent_runtime._retry_delay_seconds(d.attempts, 1, 300)),
       last_error = v_error, last_status_code = fail_push_delivery.status_code,
       leased_by = null, lease_expires_at = null, updated_at = now()
   where d.id = fail_push_delivery.delivery_id;

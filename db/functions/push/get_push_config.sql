@@ -2,7 +2,7 @@
 create or replace function agent_runtime.get_push_config(task_id uuid, config_id uuid)
 returns agent_runtime.push_config_info
 language plpgsql stable security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -14,10 +14,9 @@ begin
       message = 'task_id and config_id are required',
       hint = 'Pass the task id and the config id set_push_config returned.';
   end if;
-  if not exists (select from agent_runtime.tasks t where t.id = get_push_config.task_id) then
-    raise exception using errcode = 'AR011',
-      message = format('task %s does not exist', get_push_config.task_id),
-      hint = 'Check the id; list_tasks shows existing tasks.';
+  if not exists (select from agent_runtime.tasks t where t.id = get_push_config.task_id
+                 and agent_runtime._app_visible(agent_runtime._caller_apps(), t.app_name)) then
+    perform agent_runtime._raise_task_not_found(get_push_config.task_id);
   end if;
 
   select p.id, p.task_id, p.url, p.token, p.authentication, p.created_at, p.updated_at

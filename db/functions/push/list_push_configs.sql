@@ -2,7 +2,7 @@
 create or replace function agent_runtime.list_push_configs(task_id uuid)
 returns setof agent_runtime.push_config_info
 language plpgsql stable security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 begin
@@ -12,10 +12,9 @@ begin
       message = 'task_id is required',
       hint = 'Pass the task_id returned by submit_task.';
   end if;
-  if not exists (select from agent_runtime.tasks t where t.id = list_push_configs.task_id) then
-    raise exception using errcode = 'AR011',
-      message = format('task %s does not exist', list_push_configs.task_id),
-      hint = 'Check the id; list_tasks shows existing tasks.';
+  if not exists (select from agent_runtime.tasks t where t.id = list_push_configs.task_id
+                 and agent_runtime._app_visible(agent_runtime._caller_apps(), t.app_name)) then
+    perform agent_runtime._raise_task_not_found(list_push_configs.task_id);
   end if;
 
   return query

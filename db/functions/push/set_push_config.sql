@@ -10,7 +10,7 @@ create or replace function agent_runtime.set_push_config(
   config_id uuid default null)
 returns uuid
 language plpgsql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -37,15 +37,16 @@ begin
       message = format('url %s is not valid', left(quote_literal(set_push_config.url), 120)),
       hint = 'Pass an absolute http:// or https:// URL of at most 2048 characters, without blanks.';
   end if;
+  perform agent_runtime._check_push_destination(set_push_config.url);
   if length(v_token) > 1024 or v_token ~ '[[:cntrl:]]' then
     raise exception using errcode = 'AR001',
       message = 'token is not valid',
       hint = 'A token has at most 1024 characters and no control characters.';
   end if;
   if v_auth is not null then
-    perform agent_runtime.check_object(v_auth, 'auth');
-    perform agent_runtime.check_keys(v_auth, array['schemes', 'credentials'], 'auth keys');
-    perform agent_runtime.check_size(v_auth, 'auth', 8192);
+    perform agent_runtime._check_object(v_auth, 'auth');
+    perform agent_runtime._check_keys(v_auth, array['schemes', 'credentials'], 'auth keys');
+    perform agent_runtime._check_size(v_auth, 'auth', 8192);
     if jsonb_typeof(v_auth -> 'schemes') is distinct from 'array'
        or exists (select from jsonb_array_elements(v_auth -> 'schemes') as s where jsonb_typeof(s) <> 'string') then
       raise exception using errcode = 'AR001',
@@ -61,18 +62,17 @@ begin
   end if;
 
   -- LOCK (the task, so that two calls cannot both pass the per-task limit)
-  perform from agent_runtime.tasks t where t.id = set_push_config.task_id for no key update;
+  perform from agent_runtime.tasks t where t.id = set_push_config.task_id
+    and agent_runtime._app_visible(agent_runtime._caller_apps(), t.app_name) for no key update;
   if not found then
-    raise exception using errcode = 'AR011',
-      message = format('task %s does not exist', set_push_config.task_id),
-      hint = 'Check the id; list_tasks shows existing tasks.';
+    perform agent_runtime._raise_task_not_found(set_push_config.task_id);
   end if;
   if set_push_config.config_id is not null then
     select p.task_id into v_config_task_id
     from agent_runtime.push_configs p where p.id = set_push_config.config_id for update;
     if found and v_config_task_id <> set_push_config.task_id then
       raise exception using errcode = 'AR060',
-        message = format('push config %s does not belong to task %s', set_push_config.config_id, set_push_config.task_id),
+        message = format('task %s has no push config %s', set_push_config.task_id, set_push_config.config_id),
         hint = 'Pass the task the config was set on, or omit config_id to add a new config.';
     end if;
   end if;

@@ -13,7 +13,7 @@ create or replace function agent_runtime.append_event(
   expected_sequence bigint default null)
 returns agent_runtime.appended_event
 language plpgsql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -24,11 +24,11 @@ declare
   v_result agent_runtime.appended_event;
 begin
   -- GUARD
-  perform agent_runtime.check_identifier(append_event.app_name, 'app_name');
-  perform agent_runtime.check_identifier(append_event.user_id, 'user_id');
-  perform agent_runtime.check_identifier(append_event.session_id, 'session_id');
-  perform agent_runtime.check_object(append_event.event, 'event');
-  perform agent_runtime.check_size(append_event.event, 'event', 1048576);
+  perform agent_runtime._check_identifier(append_event.app_name, 'app_name');
+  perform agent_runtime._check_identifier(append_event.user_id, 'user_id');
+  perform agent_runtime._check_identifier(append_event.session_id, 'session_id');
+  perform agent_runtime._check_object(append_event.event, 'event');
+  perform agent_runtime._check_size(append_event.event, 'event', 1048576);
   if append_event.event ? 'author' and jsonb_typeof(append_event.event -> 'author') not in ('string', 'null') then
     raise exception using errcode = 'AR001',
       message = format('event "author" must be a string, got %s', jsonb_typeof(append_event.event -> 'author')),
@@ -41,11 +41,11 @@ begin
   end if;
   v_actions := nullif(append_event.event -> 'actions', 'null'::jsonb);
   if v_actions is not null then
-    perform agent_runtime.check_object(v_actions, 'event "actions"');
+    perform agent_runtime._check_object(v_actions, 'event "actions"');
   end if;
   v_delta := nullif(v_actions -> 'state_delta', 'null'::jsonb);
   if v_delta is not null then
-    perform agent_runtime.check_state_delta(v_delta, 'event "actions.state_delta"');
+    perform agent_runtime._check_state_delta(v_delta, 'event "actions.state_delta"');
     -- "temp:" keys live for one invocation only: they are never stored, not even in the event.
     v_actions := jsonb_set(v_actions, '{state_delta}',
       coalesce((select jsonb_object_agg(d.key, d.value) from jsonb_each(v_delta) as d where d.key not like 'temp:%'),
@@ -63,9 +63,10 @@ begin
   select * into v_session
   from agent_runtime.sessions s
   where s.id = append_event.session_id and s.app_name = append_event.app_name and s.user_id = append_event.user_id
+    and agent_runtime._session_visible(s.app_name, s.id)
   for update;
   if not found then
-    perform agent_runtime.raise_session_not_found(append_event.app_name, append_event.user_id, append_event.session_id);
+    perform agent_runtime._raise_session_not_found(append_event.app_name, append_event.user_id, append_event.session_id);
   end if;
   if append_event.expected_sequence is not null and append_event.expected_sequence <> v_session.last_sequence then
     raise exception using errcode = 'AR052',
@@ -81,7 +82,7 @@ begin
   where s.id = v_session.id
   returning s.last_sequence into v_result.sequence;
   if v_delta is not null then
-    perform agent_runtime.apply_state_delta(v_session.app_name, v_session.user_id, v_session.id, v_delta);
+    perform agent_runtime._apply_state_delta(v_session.app_name, v_session.user_id, v_session.id, v_delta);
   end if;
 
   insert into agent_runtime.session_events as e
@@ -96,7 +97,7 @@ begin
 
   -- NOTIFY: the events_notify trigger announces the audit row on agent_runtime_events.
   v_result.session_id := v_session.id;
-  select agent_runtime.session_state(s.app_name, s.user_id, s.state) into v_result.state
+  select agent_runtime._session_state(s.app_name, s.user_id, s.state) into v_result.state
   from agent_runtime.sessions s
   where s.id = v_session.id;
   return v_result;

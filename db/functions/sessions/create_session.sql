@@ -9,7 +9,7 @@ create or replace function agent_runtime.create_session(
   session_id text default null)
 returns agent_runtime.session_info
 language plpgsql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -18,11 +18,12 @@ declare
   v_result agent_runtime.session_info;
 begin
   -- GUARD
-  perform agent_runtime.check_identifier(create_session.app_name, 'app_name');
-  perform agent_runtime.check_identifier(create_session.user_id, 'user_id');
-  perform agent_runtime.check_identifier(v_id, 'session_id');
-  perform agent_runtime.check_state_delta(v_state, 'state');
-  perform agent_runtime.check_size(v_state, 'state', 1048576);
+  perform agent_runtime._check_identifier(create_session.app_name, 'app_name');
+  perform agent_runtime._check_identifier(create_session.user_id, 'user_id');
+  perform agent_runtime._check_identifier(v_id, 'session_id');
+  perform agent_runtime._check_state_delta(v_state, 'state');
+  perform agent_runtime._check_size(v_state, 'state', 1048576);
+  perform agent_runtime._check_app_permitted(agent_runtime._caller_apps(), create_session.app_name);
 
   -- MUTATE
   insert into agent_runtime.sessions as s (id, app_name, user_id)
@@ -33,13 +34,13 @@ begin
       message = format('session %s already exists', left(quote_literal(v_id), 120)),
       hint = 'Choose another session_id, omit it to have one generated, or read the session with get_session.';
   end if;
-  perform agent_runtime.apply_state_delta(create_session.app_name, create_session.user_id, v_id, v_state);
+  perform agent_runtime._apply_state_delta(create_session.app_name, create_session.user_id, v_id, v_state);
 
   insert into agent_runtime.events (type, data)
   values ('session.created', jsonb_build_object('session_id', v_id, 'app_name', create_session.app_name,
                                                 'user_id', create_session.user_id));
 
-  select s.id, s.app_name, s.user_id, agent_runtime.session_state(s.app_name, s.user_id, s.state),
+  select s.id, s.app_name, s.user_id, agent_runtime._session_state(s.app_name, s.user_id, s.state),
          s.last_sequence, s.created_at, s.updated_at
     into v_result
   from agent_runtime.sessions s

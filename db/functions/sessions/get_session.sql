@@ -11,7 +11,7 @@ create or replace function agent_runtime.get_session(
   after_sequence bigint default null)
 returns jsonb
 language plpgsql stable security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -19,9 +19,9 @@ declare
   v_events jsonb;
 begin
   -- GUARD
-  perform agent_runtime.check_identifier(get_session.app_name, 'app_name');
-  perform agent_runtime.check_identifier(get_session.user_id, 'user_id');
-  perform agent_runtime.check_identifier(get_session.session_id, 'session_id');
+  perform agent_runtime._check_identifier(get_session.app_name, 'app_name');
+  perform agent_runtime._check_identifier(get_session.user_id, 'user_id');
+  perform agent_runtime._check_identifier(get_session.session_id, 'session_id');
   if get_session.num_recent_events < 0 then
     raise exception using errcode = 'AR001',
       message = format('num_recent_events must be 0 or more, got %s', get_session.num_recent_events),
@@ -35,8 +35,8 @@ begin
   select * into v_session
   from agent_runtime.sessions s
   where s.id = get_session.session_id and s.app_name = get_session.app_name and s.user_id = get_session.user_id;
-  if not found then
-    perform agent_runtime.raise_session_not_found(get_session.app_name, get_session.user_id, get_session.session_id);
+  if not found or not agent_runtime._session_visible(v_session.app_name, v_session.id) then
+    perform agent_runtime._raise_session_not_found(get_session.app_name, get_session.user_id, get_session.session_id);
   end if;
 
   select coalesce(jsonb_agg(r.event order by r.sequence), '[]'::jsonb) into v_events
@@ -53,7 +53,7 @@ begin
     'id', v_session.id,
     'app_name', v_session.app_name,
     'user_id', v_session.user_id,
-    'state', agent_runtime.session_state(v_session.app_name, v_session.user_id, v_session.state),
+    'state', agent_runtime._session_state(v_session.app_name, v_session.user_id, v_session.state),
     'last_sequence', v_session.last_sequence,
     'last_update_time', extract(epoch from v_session.updated_at)::double precision,
     'created_at', v_session.created_at,

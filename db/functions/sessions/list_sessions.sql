@@ -10,7 +10,7 @@ create or replace function agent_runtime.list_sessions(
   page_token text default null)
 returns setof agent_runtime.session_summary
 language plpgsql stable security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -19,9 +19,9 @@ declare
   v_after_id text;
 begin
   -- GUARD
-  perform agent_runtime.check_identifier(list_sessions.app_name, 'app_name');
+  perform agent_runtime._check_identifier(list_sessions.app_name, 'app_name');
   if list_sessions.user_id is not null then
-    perform agent_runtime.check_identifier(list_sessions.user_id, 'user_id');
+    perform agent_runtime._check_identifier(list_sessions.user_id, 'user_id');
   end if;
   if list_sessions.page_size is null or list_sessions.page_size not between 1 and 1000 then
     raise exception using errcode = 'AR001',
@@ -42,6 +42,10 @@ begin
         message = format('page_token %s is not valid', left(quote_literal(list_sessions.page_token), 60)),
         hint = 'Pass the page_token of the last row of the previous page, unchanged, with the same app_name and user_id.';
     end;
+  end if;
+
+  if not agent_runtime._app_visible(agent_runtime._caller_apps(), list_sessions.app_name) then
+    return; -- another tenant's app: as empty as an app with no sessions
   end if;
 
   -- Two queries rather than "user_id is null or ...", so each keeps its own index.

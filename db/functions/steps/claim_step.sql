@@ -27,14 +27,15 @@ returns table (
   app_name text,
   user_id text)
 language plpgsql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
   v_unknown text[];
+  v_caller text := agent_runtime._caller();
 begin
   -- GUARD
-  perform agent_runtime.check_identifier(claim_step.worker_id, 'worker_id');
+  perform agent_runtime._check_identifier(claim_step.worker_id, 'worker_id');
   if claim_step.agents is null or cardinality(claim_step.agents) = 0
      or array_position(claim_step.agents, null) is not null then
     raise exception using errcode = 'AR001',
@@ -68,8 +69,8 @@ begin
 
   -- Expired leases and due timers of these agents become claimable first, so progress never
   -- waits for reap_expired or a scheduler.
-  perform agent_runtime.expire_leases(claim_step.agents, claim_step.max_steps);
-  perform agent_runtime.wake_due_steps(claim_step.agents, claim_step.max_steps);
+  perform agent_runtime._expire_leases(claim_step.agents, claim_step.max_steps);
+  perform agent_runtime._wake_due_steps(claim_step.agents, claim_step.max_steps);
 
   -- LOCK + MUTATE
   return query
@@ -89,6 +90,7 @@ begin
         attempt = s.attempt + 1,
         lease_token = gen_random_uuid(),
         leased_by = claim_step.worker_id,
+        leased_role = v_caller,
         lease_expires_at = now() + make_interval(secs => claim_step.lease_seconds),
         started_at = now(),
         updated_at = now()

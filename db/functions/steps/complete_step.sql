@@ -8,7 +8,7 @@ create or replace function agent_runtime.complete_step(
   effects jsonb default null)
 returns text
 language plpgsql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_outcome text;
@@ -18,7 +18,7 @@ begin
                                     array[complete_step.output],
                                     case when complete_step.effects is not null
                                          then array[complete_step.effects] end) as c;
-  perform agent_runtime.raise_callback_rejection(complete_step.step_id, v_outcome);
+  perform agent_runtime._raise_callback_rejection(complete_step.step_id, v_outcome);
   return v_outcome;
 end
 $$;

@@ -21,7 +21,7 @@ create or replace function agent_runtime.complete_steps(
   effects jsonb[] default null)
 returns table (step_id bigint, outcome text)
 language plpgsql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -34,14 +34,14 @@ declare
   v_session agent_runtime.sessions;
 begin
   -- GUARD
-  perform agent_runtime.check_step_callbacks(complete_steps.step_ids, complete_steps.lease_tokens,
+  perform agent_runtime._check_step_callbacks(complete_steps.step_ids, complete_steps.lease_tokens,
                                              cardinality(complete_steps.outputs), 'outputs');
   select r.step_id into v_too_large
   from unnest(complete_steps.step_ids, complete_steps.outputs) as r(step_id, output)
   where pg_column_size(r.output) > 4194304
   limit 1;
   if v_too_large is not null then
-    perform agent_runtime.check_size(
+    perform agent_runtime._check_size(
       complete_steps.outputs[array_position(complete_steps.step_ids, v_too_large)],
       format('output of step %s', v_too_large), 4194304);
   end if;
@@ -57,7 +57,7 @@ begin
     from unnest(complete_steps.step_ids, complete_steps.effects) as r(step_id, effect)
     where r.effect is not null and r.effect <> 'null'::jsonb
   loop
-    perform agent_runtime.check_effects(v_effect.effect, format('effects of step %s', v_effect.step_id));
+    perform agent_runtime._check_effects(v_effect.effect, format('effects of step %s', v_effect.step_id));
   end loop;
 
   -- LOCK + MUTATE
@@ -141,13 +141,13 @@ begin
     where t.id = v_effect.task_id
     for update of ss;
     v_delta := nullif(v_effect.effect -> 'state_delta', 'null'::jsonb);
-    select coalesce(jsonb_agg(agent_runtime.message_event(m.message, 'message', v_effect.agent, 'agent') order by m.ord),
+    select coalesce(jsonb_agg(agent_runtime._message_event(m.message, 'message', v_effect.agent, 'agent') order by m.ord),
                     '[]'::jsonb)
       into v_events
     from jsonb_array_elements(coalesce(nullif(v_effect.effect -> 'messages', 'null'::jsonb), '[]'::jsonb))
          with ordinality as m(message, ord);
     if v_delta is not null then
-      perform agent_runtime.apply_state_delta(v_session.app_name, v_session.user_id, v_session.id, v_delta);
+      perform agent_runtime._apply_state_delta(v_session.app_name, v_session.user_id, v_session.id, v_delta);
       -- "temp:" keys are never stored, not even in the event.
       v_delta := coalesce((select jsonb_object_agg(d.key, d.value) from jsonb_each(v_delta) as d
                            where d.key not like 'temp:%'), '{}'::jsonb);
@@ -158,7 +158,7 @@ begin
                             jsonb_build_object('state_delta', v_delta));
     end if;
     if jsonb_array_length(v_events) > 0 then
-      perform agent_runtime.append_task_events(v_session.id, v_effect.task_id, v_events);
+      perform agent_runtime._append_task_events(v_session.id, v_effect.task_id, v_events);
     end if;
   end loop;
 

@@ -8,7 +8,7 @@ create or replace function agent_runtime.fail_step(
   retryable boolean default true)
 returns text
 language plpgsql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_outcome text;
@@ -16,7 +16,7 @@ begin
   select f.outcome into v_outcome
   from agent_runtime.fail_steps(array[fail_step.step_id], array[fail_step.lease_token],
                                 array[fail_step.error], array[fail_step.retryable]) as f;
-  perform agent_runtime.raise_callback_rejection(fail_step.step_id, v_outcome);
+  perform agent_runtime._raise_callback_rejection(fail_step.step_id, v_outcome);
   return v_outcome;
 end
 $$;

@@ -16,14 +16,14 @@ create or replace function agent_runtime.fail_steps(
   retryable boolean[] default null)
 returns table (step_id bigint, outcome text)
 language plpgsql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
   v_bad bigint;
 begin
   -- GUARD
-  perform agent_runtime.check_step_callbacks(fail_steps.step_ids, fail_steps.lease_tokens,
+  perform agent_runtime._check_step_callbacks(fail_steps.step_ids, fail_steps.lease_tokens,
                                              cardinality(fail_steps.errors), 'errors');
   if fail_steps.retryable is not null and cardinality(fail_steps.retryable) <> cardinality(fail_steps.step_ids) then
     raise exception using errcode = 'AR001',
@@ -45,7 +45,7 @@ begin
   where pg_column_size(r.error) > 65536
   limit 1;
   if v_bad is not null then
-    perform agent_runtime.check_size(fail_steps.errors[array_position(fail_steps.step_ids, v_bad)],
+    perform agent_runtime._check_size(fail_steps.errors[array_position(fail_steps.step_ids, v_bad)],
                                      format('error of step %s', v_bad), 65536);
   end if;
 
@@ -69,7 +69,7 @@ begin
   ), retried as (
     update agent_runtime.steps s
     set status = 'ready',
-        run_at = now() + make_interval(secs => agent_runtime.retry_delay_seconds(
+        run_at = now() + make_interval(secs => agent_runtime._retry_delay_seconds(
                    s.attempt, s.backoff_seconds, s.max_backoff_seconds)),
         error = cs.error, lease_expires_at = null, updated_at = now()
     from current_state cs

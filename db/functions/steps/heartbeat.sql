@@ -7,12 +7,12 @@ create or replace function agent_runtime.heartbeat(
   step_ids bigint[] default null)
 returns table (step_id bigint, task_id uuid, reason text)
 language plpgsql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 begin
   -- GUARD
-  perform agent_runtime.check_identifier(heartbeat.worker_id, 'worker_id');
+  perform agent_runtime._check_identifier(heartbeat.worker_id, 'worker_id');
   if heartbeat.lease_seconds is null or heartbeat.lease_seconds not between 1 and 86400 then
     raise exception using errcode = 'AR001',
       message = format('lease_seconds must be from 1 to 86400, got %s', coalesce(heartbeat.lease_seconds::text, 'NULL')),

@@ -3,7 +3,7 @@
 create or replace function agent_runtime.reap_expired()
 returns integer
 language sql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
-  select agent_runtime.expire_leases(null, null)
+  select agent_runtime._expire_leases(null, null)
 $$;

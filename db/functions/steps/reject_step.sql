@@ -9,7 +9,7 @@ create or replace function agent_runtime.reject_step(
   reason jsonb)
 returns text
 language plpgsql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -17,11 +17,11 @@ declare
   v_error jsonb;
 begin
   -- GUARD
-  perform agent_runtime.check_object(reject_step.reason, 'reason');
-  perform agent_runtime.check_size(reject_step.reason, 'reason', 65536);
+  perform agent_runtime._check_object(reject_step.reason, 'reason');
+  perform agent_runtime._check_size(reject_step.reason, 'reason', 65536);
 
   -- LOCK
-  v_step := agent_runtime.lock_leased_step(reject_step.step_id, reject_step.lease_token);
+  v_step := agent_runtime._lock_leased_step(reject_step.step_id, reject_step.lease_token);
   if v_step.status <> 'running' then
     return case v_step.status
              when 'canceled' then 'canceled'

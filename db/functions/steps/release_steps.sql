@@ -7,7 +7,7 @@ create or replace function agent_runtime.release_steps(
   lease_tokens uuid[])
 returns table (step_id bigint, outcome text)
 language plpgsql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -16,7 +16,7 @@ declare
   v_agents text[];
 begin
   -- GUARD
-  perform agent_runtime.check_step_callbacks(release_steps.step_ids, release_steps.lease_tokens,
+  perform agent_runtime._check_step_callbacks(release_steps.step_ids, release_steps.lease_tokens,
                                              cardinality(release_steps.step_ids), 'step_ids');
 
   -- LOCK + MUTATE

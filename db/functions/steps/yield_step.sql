@@ -14,7 +14,7 @@ create or replace function agent_runtime.yield_step(
   resume_at timestamptz default null)
 returns text
 language plpgsql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -33,10 +33,10 @@ begin
       message = 'a timer needs resume_at',
       hint = 'Pass the time at which the step runs again.';
   end if;
-  perform agent_runtime.check_size(yield_step.payload, 'payload', 65536);
+  perform agent_runtime._check_size(yield_step.payload, 'payload', 65536);
 
   -- LOCK
-  v_step := agent_runtime.lock_leased_step(yield_step.step_id, yield_step.lease_token);
+  v_step := agent_runtime._lock_leased_step(yield_step.step_id, yield_step.lease_token);
   if v_step.status <> 'running' then
     return case v_step.status
              when 'waiting' then 'duplicate'

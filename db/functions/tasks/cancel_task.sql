@@ -6,7 +6,7 @@ create or replace function agent_runtime.cancel_task(
   reason text default null)
 returns void
 language plpgsql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -25,11 +25,12 @@ begin
   end if;
 
   -- LOCK
-  select t.status into v_status from agent_runtime.tasks t where t.id = cancel_task.task_id for update;
+  select t.status into v_status
+  from agent_runtime.tasks t
+  where t.id = cancel_task.task_id and agent_runtime._app_visible(agent_runtime._caller_apps(), t.app_name)
+  for update;
   if not found then
-    raise exception using errcode = 'AR011',
-      message = format('task %s does not exist', cancel_task.task_id),
-      hint = 'Check the id; list_tasks shows existing tasks.';
+    perform agent_runtime._raise_task_not_found(cancel_task.task_id);
   end if;
   if v_status in ('completed', 'failed', 'canceled', 'rejected') then
     raise exception using errcode = 'AR030',

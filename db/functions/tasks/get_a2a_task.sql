@@ -5,7 +5,7 @@
 create or replace function agent_runtime.get_a2a_task(task_id uuid, history_length integer default null)
 returns jsonb
 language plpgsql stable security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare

@@ -4,7 +4,7 @@
 create or replace function agent_runtime.get_task(task_id uuid, history_length integer default null)
 returns agent_runtime.task_details
 language plpgsql stable security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -47,12 +47,11 @@ begin
     from agent_runtime.steps s
     where s.task_id = t.id
   ) st on true
-  where t.id = get_task.task_id;
+  where t.id = get_task.task_id
+    and agent_runtime._app_visible(agent_runtime._caller_apps(), t.app_name);
 
   if v_task.task_id is null then
-    raise exception using errcode = 'AR011',
-      message = format('task %s does not exist', get_task.task_id),
-      hint = 'Check the id; list_tasks shows existing tasks.';
+    perform agent_runtime._raise_task_not_found(get_task.task_id);
   end if;
   return v_task;
 end

@@ -10,7 +10,7 @@ create or replace function agent_runtime.list_tasks(
   page_token text default null)
 returns setof agent_runtime.task_summary
 language plpgsql stable security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -26,10 +26,11 @@ declare
   v_metadata jsonb;
   v_after_created_at timestamptz;
   v_after_id uuid;
+  v_apps text[] := agent_runtime._caller_apps();
 begin
   -- GUARD
-  perform agent_runtime.check_object(v_filters, 'filters');
-  perform agent_runtime.check_keys(v_filters, array['status', 'target', 'queue', 'session_id',
+  perform agent_runtime._check_object(v_filters, 'filters');
+  perform agent_runtime._check_keys(v_filters, array['status', 'target', 'queue', 'session_id',
     'created_after', 'created_before', 'updated_after', 'updated_before', 'metadata'], 'filters');
   if jsonb_typeof(v_filters -> 'status') = 'array' then
     select array_agg(e) into v_statuses from jsonb_array_elements_text(v_filters -> 'status') as e;
@@ -38,8 +39,8 @@ begin
         message = 'filter "status" must list at least one status',
         hint = 'Omit "status" to list tasks of every status.';
     end if;
-  elsif agent_runtime.option_text(v_filters, 'status') is not null then
-    v_statuses := array[agent_runtime.option_text(v_filters, 'status')];
+  elsif agent_runtime._option_text(v_filters, 'status') is not null then
+    v_statuses := array[agent_runtime._option_text(v_filters, 'status')];
   end if;
   if v_statuses is not null and not v_statuses <@ array['submitted', 'working', 'input-required',
        'auth-required', 'completed', 'failed', 'canceled', 'rejected'] then
@@ -47,16 +48,16 @@ begin
       message = format('filter "status" has an unknown status: %s', v_filters -> 'status'),
       hint = 'Statuses: submitted, working, input-required, auth-required, completed, failed, canceled, rejected.';
   end if;
-  v_target := agent_runtime.option_text(v_filters, 'target');
-  v_queue := agent_runtime.option_text(v_filters, 'queue');
-  v_session_id := agent_runtime.option_text(v_filters, 'session_id');
-  v_created_after := agent_runtime.option_timestamp(v_filters, 'created_after');
-  v_created_before := agent_runtime.option_timestamp(v_filters, 'created_before');
-  v_updated_after := agent_runtime.option_timestamp(v_filters, 'updated_after');
-  v_updated_before := agent_runtime.option_timestamp(v_filters, 'updated_before');
+  v_target := agent_runtime._option_text(v_filters, 'target');
+  v_queue := agent_runtime._option_text(v_filters, 'queue');
+  v_session_id := agent_runtime._option_text(v_filters, 'session_id');
+  v_created_after := agent_runtime._option_timestamp(v_filters, 'created_after');
+  v_created_before := agent_runtime._option_timestamp(v_filters, 'created_before');
+  v_updated_after := agent_runtime._option_timestamp(v_filters, 'updated_after');
+  v_updated_before := agent_runtime._option_timestamp(v_filters, 'updated_before');
   v_metadata := nullif(v_filters -> 'metadata', 'null'::jsonb);
   if v_metadata is not null then
-    perform agent_runtime.check_object(v_metadata, 'filter "metadata"');
+    perform agent_runtime._check_object(v_metadata, 'filter "metadata"');
   end if;
   if list_tasks.page_size is null or list_tasks.page_size not between 1 and 1000 then
     raise exception using errcode = 'AR001',
@@ -65,16 +66,17 @@ begin
   end if;
   if list_tasks.page_token is not null then
     select p.created_at, p.id into v_after_created_at, v_after_id
-    from agent_runtime.decode_page_token(list_tasks.page_token) as p;
+    from agent_runtime._decode_page_token(list_tasks.page_token) as p;
   end if;
 
   return query
   select t.id, t.session_id, t.target, t.status, t.queue, t.priority,
          coalesce((select max(s.attempt) from agent_runtime.steps s where s.task_id = t.id), 0),
          t.error, t.metadata, t.created_at, t.updated_at, t.completed_at,
-         agent_runtime.encode_page_token(t.created_at, t.id)
+         agent_runtime._encode_page_token(t.created_at, t.id)
   from agent_runtime.tasks t
-  where (v_statuses is null or t.status = any (v_statuses))
+  where agent_runtime._app_visible(v_apps, t.app_name)
+    and (v_statuses is null or t.status = any (v_statuses))
     and (v_target is null or t.target = v_target)
     and (v_queue is null or t.queue = v_queue)
     and (v_session_id is null or t.session_id = v_session_id)

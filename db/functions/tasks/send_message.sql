@@ -8,7 +8,7 @@ create or replace function agent_runtime.send_message(
   message jsonb)
 returns agent_runtime.appended_event
 language plpgsql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -24,15 +24,18 @@ begin
       message = 'task_id is required',
       hint = 'Pass the task_id returned by submit_task.';
   end if;
-  v_event := agent_runtime.message_event(send_message.message, 'message', 'user', 'user');
+  v_event := agent_runtime._message_event(send_message.message, 'message', 'user', 'user');
 
-  -- LOCK: steps, then the task, then its session (the order of complete_steps).
+  -- LOCK: steps, then the task, then its session (the order of complete_steps). Another
+  -- tenant's task is not found, and nothing of it is locked.
+  if not exists (select from agent_runtime.tasks t where t.id = send_message.task_id
+                 and agent_runtime._app_visible(agent_runtime._caller_apps(), t.app_name)) then
+    perform agent_runtime._raise_task_not_found(send_message.task_id);
+  end if;
   perform 1 from agent_runtime.steps s where s.task_id = send_message.task_id order by s.id for update;
   select * into v_task from agent_runtime.tasks t where t.id = send_message.task_id for update;
   if not found then
-    raise exception using errcode = 'AR011',
-      message = format('task %s does not exist', send_message.task_id),
-      hint = 'Check the id; list_tasks shows existing tasks.';
+    perform agent_runtime._raise_task_not_found(send_message.task_id);
   end if;
   if v_task.status in ('completed', 'failed', 'canceled', 'rejected') then
     raise exception using errcode = 'AR032',
@@ -42,7 +45,7 @@ begin
   select * into v_session from agent_runtime.sessions s where s.id = v_task.session_id for update;
 
   -- MUTATE
-  v_result.sequence := agent_runtime.append_task_events(v_session.id, v_task.id, jsonb_build_array(v_event));
+  v_result.sequence := agent_runtime._append_task_events(v_session.id, v_task.id, jsonb_build_array(v_event));
   select e.id, e.created_at into v_result.event_id, v_result.created_at
   from agent_runtime.session_events e
   where e.session_id = v_session.id and e.sequence = v_result.sequence;
@@ -65,7 +68,7 @@ begin
   end loop;
 
   v_result.session_id := v_session.id;
-  v_result.state := agent_runtime.session_state(v_session.app_name, v_session.user_id,
+  v_result.state := agent_runtime._session_state(v_session.app_name, v_session.user_id,
                                                 (select s.state from agent_runtime.sessions s where s.id = v_session.id));
   return v_result;
 end

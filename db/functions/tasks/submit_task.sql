@@ -11,7 +11,7 @@ create or replace function agent_runtime.submit_task(
   options jsonb default '{}'::jsonb)
 returns agent_runtime.submitted_task
 language plpgsql volatile security definer
-set search_path = ''
+set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
@@ -28,6 +28,8 @@ declare
   v_metadata jsonb;
   v_app_name text;
   v_user_id text;
+  v_apps text[];
+  v_app text;
   v_session agent_runtime.sessions;
   v_new_session boolean := false;
   v_sequence bigint;
@@ -50,57 +52,78 @@ begin
       message = 'input is required',
       hint = 'Pass a JSON value; use ''{}'' for no input.';
   end if;
-  perform agent_runtime.check_size(submit_task.input, 'input', 1048576);
-  perform agent_runtime.check_input_schema(submit_task.input, v_agent.input_schema, v_agent.name);
+  perform agent_runtime._check_size(submit_task.input, 'input', 1048576);
+  perform agent_runtime._check_input_schema(submit_task.input, v_agent.input_schema, v_agent.name);
   if submit_task.session_id is not null then
-    perform agent_runtime.check_identifier(submit_task.session_id, 'session_id');
+    perform agent_runtime._check_identifier(submit_task.session_id, 'session_id');
   end if;
 
-  perform agent_runtime.check_object(v_opts, 'options');
-  perform agent_runtime.check_keys(v_opts, array['idempotency_key', 'priority', 'queue', 'run_at',
+  perform agent_runtime._check_object(v_opts, 'options');
+  perform agent_runtime._check_keys(v_opts, array['idempotency_key', 'priority', 'queue', 'run_at',
     'max_attempts', 'backoff_seconds', 'max_backoff_seconds', 'timeout', 'metadata',
     'app_name', 'user_id'], 'options');
-  v_idempotency_key := agent_runtime.option_text(v_opts, 'idempotency_key');
+  v_idempotency_key := agent_runtime._option_text(v_opts, 'idempotency_key');
   if v_idempotency_key is not null then
-    perform agent_runtime.check_identifier(v_idempotency_key, 'option "idempotency_key"');
+    perform agent_runtime._check_identifier(v_idempotency_key, 'option "idempotency_key"');
   end if;
-  v_queue := coalesce(agent_runtime.option_text(v_opts, 'queue'), 'default');
-  perform agent_runtime.check_name(v_queue, 'option "queue"');
-  v_priority := coalesce(agent_runtime.option_integer(v_opts, 'priority', -32768, 32767), 0);
-  v_run_at := coalesce(agent_runtime.option_timestamp(v_opts, 'run_at'), now());
-  v_max_attempts := coalesce(agent_runtime.option_integer(v_opts, 'max_attempts', 1, 1000), 3);
-  v_backoff_seconds := coalesce(agent_runtime.option_number(v_opts, 'backoff_seconds', 0, 86400), 2);
-  v_max_backoff_seconds := coalesce(agent_runtime.option_number(v_opts, 'max_backoff_seconds', 0, 604800), 600);
-  v_timeout_seconds := agent_runtime.option_integer(v_opts, 'timeout', 1, 604800);
+  v_queue := coalesce(agent_runtime._option_text(v_opts, 'queue'), 'default');
+  perform agent_runtime._check_name(v_queue, 'option "queue"');
+  v_priority := coalesce(agent_runtime._option_integer(v_opts, 'priority', -32768, 32767), 0);
+  v_run_at := coalesce(agent_runtime._option_timestamp(v_opts, 'run_at'), now());
+  v_max_attempts := coalesce(agent_runtime._option_integer(v_opts, 'max_attempts', 1, 1000), 3);
+  v_backoff_seconds := coalesce(agent_runtime._option_number(v_opts, 'backoff_seconds', 0, 86400), 2);
+  v_max_backoff_seconds := coalesce(agent_runtime._option_number(v_opts, 'max_backoff_seconds', 0, 604800), 600);
+  v_timeout_seconds := agent_runtime._option_integer(v_opts, 'timeout', 1, 604800);
   v_metadata := coalesce(v_opts -> 'metadata', '{}'::jsonb);
-  perform agent_runtime.check_object(v_metadata, 'option "metadata"');
-  perform agent_runtime.check_size(v_metadata, 'option "metadata"', 65536);
-  v_app_name := agent_runtime.option_text(v_opts, 'app_name');
+  perform agent_runtime._check_object(v_metadata, 'option "metadata"');
+  perform agent_runtime._check_size(v_metadata, 'option "metadata"', 65536);
+  v_app_name := agent_runtime._option_text(v_opts, 'app_name');
   if v_app_name is not null then
-    perform agent_runtime.check_identifier(v_app_name, 'option "app_name"');
+    perform agent_runtime._check_identifier(v_app_name, 'option "app_name"');
   end if;
-  v_user_id := agent_runtime.option_text(v_opts, 'user_id');
+  v_user_id := agent_runtime._option_text(v_opts, 'user_id');
   if v_user_id is not null then
-    perform agent_runtime.check_identifier(v_user_id, 'option "user_id"');
+    perform agent_runtime._check_identifier(v_user_id, 'option "user_id"');
   end if;
 
-  -- An idempotent retry returns the first task before anything is locked or written.
+  -- The app the task belongs to: the given session's, else the option, else the caller's only
+  -- app (a role bound to one tenant), else the target's name. A session of another tenant is
+  -- "not found", and a role bound to tenants may not submit into any other app.
+  v_apps := agent_runtime._caller_apps();
+  if submit_task.session_id is not null then
+    select * into v_session from agent_runtime.sessions s where s.id = submit_task.session_id;
+    if v_session.id is not null and not agent_runtime._app_visible(v_apps, v_session.app_name) then
+      raise exception using errcode = 'AR050',
+        message = format('no session %s in the apps of this role', left(quote_literal(submit_task.session_id), 120)),
+        hint = 'Submit into a session of your own app, or leave session_id out for a new session.';
+    end if;
+  end if;
+  v_app := coalesce(v_session.app_name, v_app_name,
+                    case when cardinality(v_apps) = 1 then v_apps[1] end, v_agent.name);
+  perform agent_runtime._check_app_permitted(v_apps, v_app);
+
+  -- An idempotent retry returns the first task before anything is locked or written. Keys are
+  -- unique per app; a caller that sees several apps finds its key in any of them (this app's
+  -- task first), so leaving app_name out of a retry finds the first submit too.
   if v_idempotency_key is not null then
     select t.id, t.session_id, t.status, false into v_result
     from agent_runtime.tasks t
-    where t.idempotency_key = v_idempotency_key;
+    where t.idempotency_key = v_idempotency_key and agent_runtime._app_visible(v_apps, t.app_name)
+    order by t.app_name = v_app desc, t.created_at
+    limit 1;
     if v_result.task_id is not null then
       return v_result;
     end if;
   end if;
 
   -- LOCK: the task's session (its row orders the session's event sequence).
+  v_session := null;
   if submit_task.session_id is not null then
     select * into v_session from agent_runtime.sessions s where s.id = submit_task.session_id for update;
   end if;
   if v_session.id is null then
     insert into agent_runtime.sessions as s (id, app_name, user_id, last_sequence)
-    values (coalesce(submit_task.session_id, gen_random_uuid()::text), coalesce(v_app_name, v_agent.name),
+    values (coalesce(submit_task.session_id, gen_random_uuid()::text), v_app,
             coalesce(v_user_id, 'anonymous'), 1)
     on conflict on constraint sessions_pkey do nothing
     returning * into v_session;
@@ -108,6 +131,7 @@ begin
     if not v_new_session then
       -- another submit created the session at this very moment: join it
       select * into v_session from agent_runtime.sessions s where s.id = submit_task.session_id for update;
+      perform agent_runtime._check_app_permitted(v_apps, v_session.app_name);
     end if;
   end if;
   if (v_app_name is not null and v_app_name <> v_session.app_name)
@@ -124,7 +148,7 @@ begin
     (target, session_id, input, queue, priority, max_attempts, metadata, app_name, user_id, idempotency_key)
   values (v_agent.name, v_session.id, submit_task.input,
           v_queue, v_priority, v_max_attempts, v_metadata, v_session.app_name, v_session.user_id, v_idempotency_key)
-  on conflict (idempotency_key) where idempotency_key is not null do nothing
+  on conflict (app_name, idempotency_key) where idempotency_key is not null do nothing
   returning t.id, t.session_id, t.status, true into v_result;
 
   if v_result.task_id is null then
@@ -134,7 +158,7 @@ begin
     end if;
     select t.id, t.session_id, t.status, false into v_result
     from agent_runtime.tasks t
-    where t.idempotency_key = v_idempotency_key;
+    where t.app_name = v_session.app_name and t.idempotency_key = v_idempotency_key;
     return v_result;
   end if;
 

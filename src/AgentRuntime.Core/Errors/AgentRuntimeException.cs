@@ -24,7 +24,7 @@ public class AgentRuntimeException(string code, string message, string? hint, Po
                 => new InvalidArgumentException(code, message, hint, error),
             ArErrorCodes.PayloadTooLarge => new PayloadTooLargeException(code, message, hint, error),
             ArErrorCodes.InputRejected => new InputRejectedException(code, message, hint, error),
-            ArErrorCodes.AgentNotFound or ArErrorCodes.TaskNotFound or ArErrorCodes.StepNotFound
+            ArErrorCodes.AgentNotFound or ArErrorCodes.TaskNotFound or ArErrorCodes.StepNotFound or ArErrorCodes.RoleNotFound
                 or ArErrorCodes.SessionNotFound or ArErrorCodes.PushConfigNotFound or ArErrorCodes.PushDeliveryNotFound
                 => new NotFoundException(code, message, hint, error),
             ArErrorCodes.StaleLease => new StaleLeaseException(code, message, hint, error),
@@ -33,6 +33,8 @@ public class AgentRuntimeException(string code, string message, string? hint, Po
             ArErrorCodes.LockNotHeld => new LockNotHeldException(code, message, hint, error),
             ArErrorCodes.SessionExists => new AlreadyExistsException(code, message, hint, error),
             ArErrorCodes.SequenceConflict => new SessionConflictException(code, message, hint, error),
+            ArErrorCodes.PushUrlRefused or ArErrorCodes.AppNotPermitted or ArErrorCodes.AgentNotOwned
+                => new NotPermittedException(code, message, hint, error),
             _ when code.StartsWith("AR", StringComparison.Ordinal)
                 => new AgentRuntimeException(code, message, hint, error),
             _ => null,
@@ -85,4 +87,11 @@ public sealed class AlreadyExistsException(string code, string message, string? 
 /// session again, redo the work on its state, and append with its last sequence.
 /// </summary>
 public sealed class SessionConflictException(string code, string message, string? hint, PostgresException inner)
+    : AgentRuntimeException(code, message, hint, inner);
+
+/// <summary>
+/// The runtime refuses this on principle for the calling role: an app that is not the role's
+/// tenant, an agent another role registered, a push destination inside the network.
+/// </summary>
+public sealed class NotPermittedException(string code, string message, string? hint, PostgresException inner)
     : AgentRuntimeException(code, message, hint, inner);

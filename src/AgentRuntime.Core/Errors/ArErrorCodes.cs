@@ -12,6 +12,7 @@ public static class ArErrorCodes
     public const string AgentNotFound = "AR010";
     public const string TaskNotFound = "AR011";
     public const string StepNotFound = "AR012";
+    public const string RoleNotFound = "AR013";
     public const string StaleLease = "AR020";
     public const string TaskNotCancelable = "AR030";
     public const string TaskNotRetryable = "AR031";
@@ -22,6 +23,9 @@ public static class ArErrorCodes
     public const string SequenceConflict = "AR052";
     public const string PushConfigNotFound = "AR060";
     public const string PushDeliveryNotFound = "AR061";
+    public const string PushUrlRefused = "AR062";
+    public const string AppNotPermitted = "AR070";
+    public const string AgentNotOwned = "AR071";
 
     public static IReadOnlyDictionary<string, string> Names { get; } = new Dictionary<string, string>
     {
@@ -32,6 +36,7 @@ public static class ArErrorCodes
         [AgentNotFound] = "agent_not_found",
         [TaskNotFound] = "task_not_found",
         [StepNotFound] = "step_not_found",
+        [RoleNotFound] = "role_not_found",
         [StaleLease] = "stale_lease",
         [TaskNotCancelable] = "task_not_cancelable",
         [TaskNotRetryable] = "task_not_retryable",
@@ -42,5 +47,8 @@ public static class ArErrorCodes
         [SequenceConflict] = "sequence_conflict",
         [PushConfigNotFound] = "push_config_not_found",
         [PushDeliveryNotFound] = "push_delivery_not_found",
+        [PushUrlRefused] = "push_url_refused",
+        [AppNotPermitted] = "app_not_permitted",
+        [AgentNotOwned] = "agent_not_owned",
     };
 }

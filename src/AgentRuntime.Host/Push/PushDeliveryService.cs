@@ -22,6 +22,7 @@ public sealed class PushDeliveryService(
     NotificationListener listener,
     IHttpClientFactory httpClients,
     PushOptions options,
+    PushDestinationGuard guard,
     WorkerOptions workerOptions,
     ILogger<PushDeliveryService> logger) : BackgroundService
 {
@@ -57,7 +58,11 @@ public sealed class PushDeliveryService(
 
     private Task ClaimLoopAsync(CancellationToken stoppingToken) =>
         ClaimLoop.RunAsync(_slots, options.Concurrency, options.PollInterval, _wakeups.Reader,
-            (free, ct) => client.ClaimAsync(workerOptions.WorkerId, free, options.LeaseSeconds, ct),
+            async (free, ct) =>
+            {
+                await guard.RefreshAsync(ct);
+                return await client.ClaimAsync(workerOptions.WorkerId, free, options.LeaseSeconds, ct);
+            },
             Start, logger, "push deliveries", stoppingToken);
 
     private void Start(PushDelivery delivery)
@@ -104,6 +109,10 @@ public sealed class PushDeliveryService(
         catch (TaskCanceledException)
         {
             error = $"no answer within {options.Timeout.TotalSeconds:0.###} s";
+        }
+        catch (HttpRequestException ex) when (ex.InnerException is PushDestinationRefusedException refused)
+        {
+            error = refused.Message;
         }
         catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException or UriFormatException)
         {

@@ -17,9 +17,17 @@ public static class PushServiceCollectionExtensions
             configuration.GetSection(PushOptions.Section).Bind(options);
             return options;
         });
-        // Receivers are the user's own URLs: no redirects to elsewhere, no cookies.
+        // Receivers are URLs clients chose: no redirects to elsewhere, no cookies, no proxy (the
+        // guard must see the receiver's own addresses), and every connection through the guard.
+        services.AddSingleton<PushDestinationGuard>();
         services.AddHttpClient(PushOptions.HttpClientName)
-            .ConfigurePrimaryHttpMessageHandler(() => new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });
+            .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                UseCookies = false,
+                UseProxy = false,
+                ConnectCallback = provider.GetRequiredService<PushDestinationGuard>().ConnectAsync,
+            });
         services.AddSingleton<PushClient>();
         services.AddSingleton<PushDeliveryService>();
         services.AddHostedService(provider => provider.GetRequiredService<PushDeliveryService>());

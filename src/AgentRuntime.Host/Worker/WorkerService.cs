@@ -184,12 +184,13 @@ public sealed class WorkerService : BackgroundService
         }
         catch (Exception ex)
         {
+            // The stack trace (source paths, internals) stays in this host's log; every client can
+            // read the task's error.
             _logger.LogWarning(ex, "Agent {Agent} threw on step {StepId}", context.Agent, context.StepId);
             result = AgentResult.Fail(new JsonObject
             {
                 ["message"] = ex.Message,
                 ["type"] = ex.GetType().FullName,
-                ["stack_trace"] = Truncate(ex.ToString(), 8000),
             });
         }
         _metrics.Ran(context.Agent, clock.Elapsed);
@@ -273,6 +274,4 @@ public sealed class WorkerService : BackgroundService
         ["version"] = typeof(WorkerService).Assembly.GetName().Version?.ToString(),
         ["concurrency"] = _options.Concurrency,
     };
-
-    private static string Truncate(string text, int length) => text.Length <= length ? text : text[..length];
 }

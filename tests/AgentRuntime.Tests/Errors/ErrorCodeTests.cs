@@ -45,7 +45,7 @@ public sealed partial class ErrorCodeTests(DatabaseFixture db) : IClassFixture<D
     [InlineData("select agent_runtime.submit_task(target => null)", typeof(InvalidArgumentException))]
     [InlineData("select agent_runtime.submit_task(target => 'nobody')", typeof(NotFoundException))]
     [InlineData("select agent_runtime.complete_step(step_id => 1, lease_token => gen_random_uuid())", typeof(NotFoundException))]
-    [InlineData("select agent_runtime.release_lock(resource => 'never-held', token => 1)", typeof(LockNotHeldException))]
+    [InlineData("select agent_runtime.release_lock(resource => 'never-held', token => 1, secret => gen_random_uuid())", typeof(LockNotHeldException))]
     [InlineData("select agent_runtime.list_tasks(filters => '{\"colour\":\"red\"}')", typeof(InvalidArgumentException))]
     public async Task Ar_errors_surface_as_typed_exceptions_with_code_and_hint(string sql, Type expected)
     {

@@ -18,7 +18,7 @@ public sealed class PushConfigTests(DatabaseFixture db) : IClassFixture<Database
         var first = await _rt.SetConfigAsync(task.TaskId, "https://example.invalid/hook", "secret-1",
             """{"schemes":["Bearer"],"credentials":"c"}""");
         var chosen = Guid.NewGuid();
-        Assert.Equal(chosen, await _rt.SetConfigAsync(task.TaskId, "http://127.0.0.1:9/other", configId: chosen));
+        Assert.Equal(chosen, await _rt.SetConfigAsync(task.TaskId, "https://hooks.example.invalid:8443/other", configId: chosen));
 
         var row = Assert.Single(await _rt.RowsAsync(
             "select config_id, task_id, url, token, authentication::text from agent_runtime.get_push_config(task_id => $1, config_id => $2)",

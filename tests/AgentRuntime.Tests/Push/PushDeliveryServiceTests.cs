@@ -20,6 +20,8 @@ public sealed class PushDeliveryServiceTests(DatabaseFixture db) : IClassFixture
 
     private async Task<IHost> StartHostAsync(string workerId)
     {
+        // The receivers here listen on loopback, which push URLs may only reach when allowed.
+        await _rt.ExecAsync("select agent_runtime.set_setting('push.allowed_destinations', '[\"127.0.0.1/32\"]')");
         var host = AgentRuntimeHost.CreateBuilder(db.ConnectionString, new Dictionary<string, string?>
         {
             ["Worker:WorkerId"] = workerId,

@@ -112,7 +112,7 @@ public sealed class RoleTests(DatabaseFixture db) : IClassFixture<DatabaseFixtur
         await DeniedAsync(client, "select agent_runtime.acquire_lock(resource => 'r', owner => 'o', ttl_seconds => 30)");
         await DeniedAsync(client, "select agent_runtime.register_agent(name => 'client-agent')");
         await DeniedAsync(client, "select agent_runtime.reap_expired()");
-        await DeniedAsync(client, "select agent_runtime.expire_leases(agents => null, max_steps => null)");
+        await DeniedAsync(client, "select agent_runtime._expire_leases(agents => null, max_steps => null)");
         await DeniedAsync(client, "select nextval('agent_runtime.lock_tokens')");
         Assert.Equal("submitted", await _rt.TaskStatusAsync(taskId));
     }
@@ -133,10 +133,11 @@ public sealed class RoleTests(DatabaseFixture db) : IClassFixture<DatabaseFixtur
             "select agent_runtime.complete_step(step_id => $1, lease_token => $2, output => '{\"ok\":true}')", claimed[0], claimed[1]));
         Assert.Equal("completed", await worker.ScalarAsync<string>("select status from agent_runtime.get_task(task_id => $1)", taskId));
         var resource = $"role-lock-{Guid.NewGuid():N}";
-        var token = await worker.ScalarAsync<long?>("select agent_runtime.acquire_lock(resource => $1, owner => 'role-worker', ttl_seconds => 30)", resource);
+        var grant = Assert.Single(await worker.RowsAsync("select token, secret from agent_runtime.acquire_lock(resource => $1, owner => 'role-worker', ttl_seconds => 30)", resource));
+        var (token, secret) = ((long?)grant[0], (Guid?)grant[1]);
         Assert.NotNull(token);
-        await worker.ExecAsync("select agent_runtime.extend_lock(resource => $1, token => $2, ttl_seconds => 60)", resource, token);
-        await worker.ExecAsync("select agent_runtime.release_lock(resource => $1, token => $2)", resource, token);
+        await worker.ExecAsync("select agent_runtime.extend_lock(resource => $1, token => $2, secret => $3, ttl_seconds => 60)", resource, token, secret);
+        await worker.ExecAsync("select agent_runtime.release_lock(resource => $1, token => $2, secret => $3)", resource, token, secret);
     }
 
     [Fact]
@@ -224,12 +225,12 @@ public sealed class RoleTests(DatabaseFixture db) : IClassFixture<DatabaseFixtur
     }
 
     [Fact]
-    public async Task Every_function_pins_its_search_path()
+    public async Task Every_function_pins_its_search_path_to_pg_catalog_then_pg_temp()
     {
         var count = await _rt.ScalarAsync<long>("select count(*) from pg_proc p where p.pronamespace = 'agent_runtime'::regnamespace");
         var unpinned = await _rt.RowsAsync(
             "select p.oid::regprocedure::text from pg_proc p where p.pronamespace = 'agent_runtime'::regnamespace " +
-            "and not exists (select 1 from unnest(coalesce(p.proconfig, '{}')) as c where c like 'search_path=%') order by 1");
+            "and not coalesce(p.proconfig, '{}') @> array['search_path=pg_catalog, pg_temp'] order by 1");
 
         Assert.True(count > 20, $"only {count} functions in agent_runtime");
         Assert.Empty(unpinned.Select(r => (string)r[0]!));

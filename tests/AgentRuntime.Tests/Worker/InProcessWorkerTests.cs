@@ -77,7 +77,7 @@ public sealed class InProcessWorkerTests(DatabaseFixture db) : IClassFixture<Dat
     }
 
     [Fact]
-    public async Task An_agent_that_throws_is_a_retryable_failure_with_the_exception_recorded()
+    public async Task An_agent_that_throws_is_a_retryable_failure_with_the_exception_type_and_message_but_no_stack_trace()
     {
         using var host = await StartWorkerAsync("throwing-host");
         var client = new TaskClient(db.DataSource);
@@ -89,7 +89,7 @@ public sealed class InProcessWorkerTests(DatabaseFixture db) : IClassFixture<Dat
         Assert.Equal(2, done.Attempts);
         Assert.Equal("agent bug on attempt 2", (string?)done.Error?["message"]);
         Assert.Equal("System.InvalidOperationException", (string?)done.Error?["type"]);
-        Assert.Contains("ThrowingAgent", (string?)done.Error?["stack_trace"]);
+        Assert.Equal(["message", "type"], done.Error!.AsObject().Select(p => p.Key).Order());
         Assert.Equal(1L, await db.DataSource.ScalarAsync<long>(
             "select count(*) from agent_runtime.events where task_id = $1 and type = 'step.ready' and data->>'reason' = 'retry'", task.TaskId));
         await host.StopAsync();

@@ -1,0 +1,67 @@
+-- Push URLs come from clients, and the host POSTs to them from inside the network: a URL must
+-- not point the host at itself or at private services (server-side request forgery). Refused
+-- here, before anything is stored: user info in the URL (credentials, and a classic way to
+-- disguise the host), "localhost" and *.localhost, numeric hosts in any form but a plain
+-- dotted quad without leading zeros (2130706433, 0x7f.1, 127.1 mean loopback and 012.1.1.1 means
+-- 10.1.1.1 to a resolver), and literal
+-- addresses that are loopback, private, shared (CGNAT), link-local (cloud metadata),
+-- multicast, reserved, unspecified, IPv6 unique-local or link-local, or IPv4 mapped or NAT64
+-- forms of those. Host names are resolved by the host, which applies the same rules to every
+-- address at connect time (so DNS cannot rebind around this check). The admin setting
+-- push.allowed_destinations (set_setting) lists host names and CIDRs that are allowed anyway,
+-- e.g. a receiver on the same machine.
+create or replace function agent_runtime._check_push_destination(url text)
+returns void
+language plpgsql stable
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_authority text := substring(url from '^[A-Za-z]+://([^/?#]*)');
+  v_host text;
+  v_address inet;
+  v_allowed jsonb := coalesce((select s.value from agent_runtime.settings s
+                               where s.key = 'push.allowed_destinations'), '[]'::jsonb);
+  v_reason text;
+begin
+  if strpos(v_authority, '@') > 0 then
+    raise exception using errcode = 'AR062',
+      message = 'push url must not carry user info (credentials before its host)',
+      hint = 'Put credentials in token or auth, not in the URL.';
+  end if;
+  v_host := lower(case when v_authority like '[%' then substring(v_authority from '^\[([^\]]*)\]')
+                       else regexp_replace(v_authority, ':[0-9]*$', '') end);
+  if v_host is null or v_host = '' then
+    raise exception using errcode = 'AR001',
+      message = format('url %s has no host', left(quote_literal(url), 120)),
+      hint = 'Pass an absolute http:// or https:// URL.';
+  end if;
+  v_host := rtrim(v_host, '.');
+
+  if v_allowed ? v_host then
+    return;
+  end if;
+  if v_host = 'localhost' or v_host like '%.localhost' then
+    v_reason := 'is the local machine';
+  elsif v_host ~ '^[0-9a-fx.]+$' and v_host ~ '^[0-9.]*[0-9][0-9.]*$|^0x' and v_host !~ '^(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2})){3}$' then
+    v_reason := 'is a numeric address in a form resolvers read differently';
+  else
+    begin
+      v_address := v_host::inet;
+    exception when others then
+      return; -- a host name: the host checks its addresses when it connects
+    end;
+    if exists (select from jsonb_array_elements_text(v_allowed) as a(entry)
+               where v_address <<= agent_runtime._try_cidr(a.entry)) then
+      return;
+    end if;
+    v_reason := agent_runtime._internal_address_class(v_address);
+    if v_reason is null then
+      return;
+    end if;
+  end if;
+  raise exception using errcode = 'AR062',
+    message = format('push url host %s %s', left(quote_literal(v_host), 120), v_reason),
+    hint = 'Use a public destination. An admin can allow this one with '
+           'set_setting(''push.allowed_destinations'', ''["<host or CIDR>", ...]'').';
+end
+$$;

@@ -1,0 +1,57 @@
+-- Changes a run-time setting (admin only); a JSON null removes it (its default applies).
+-- Settings, their values and defaults:
+--   push.allowed_destinations  array of host names and CIDRs that push URLs may reach even
+--                              though they are local or private (default [], none), e.g.
+--                              ["127.0.0.1/32", "hooks.internal"]; read by set_push_config
+--                              and by the host when it connects.
+create or replace function agent_runtime.set_setting(key text, value jsonb)
+returns void
+language plpgsql volatile security definer
+set search_path = pg_catalog, pg_temp
+as $$
+#variable_conflict use_column
+declare
+  v_entry jsonb;
+  v_text text;
+  v_bad text;
+begin
+  -- GUARD
+  if set_setting.key is null or set_setting.key not in ('push.allowed_destinations') then
+    raise exception using errcode = 'AR003',
+      message = format('unknown setting %s', coalesce(left(quote_literal(set_setting.key), 120), 'NULL')),
+      hint = 'Known settings: push.allowed_destinations.';
+  end if;
+  if set_setting.value is not null and set_setting.value <> 'null'::jsonb then
+    if jsonb_typeof(set_setting.value) <> 'array' then
+      raise exception using errcode = 'AR001',
+        message = format('setting %s must be a JSON array of strings, got %s', set_setting.key, jsonb_typeof(set_setting.value)),
+        hint = 'Pass e.g. ''["127.0.0.1/32", "hooks.internal"]''.';
+    end if;
+    for v_entry in select e.value from jsonb_array_elements(set_setting.value) as e(value) loop
+      v_text := v_entry #>> '{}';
+      continue when jsonb_typeof(v_entry) = 'string'
+                and (v_text ~ '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$'
+                     or agent_runtime._try_cidr(v_text) is not null);
+      v_bad := coalesce(v_text, v_entry::text);
+      exit;
+    end loop;
+    if v_bad is not null then
+      raise exception using errcode = 'AR001',
+        message = format('setting %s has an entry that is neither a lower-case host name nor a CIDR: %s',
+                         set_setting.key, left(quote_literal(v_bad), 120)),
+        hint = 'Entries are host names such as "hooks.internal" or CIDRs such as "10.1.0.0/16" and "::1/128".';
+    end if;
+  end if;
+
+  -- MUTATE
+  if set_setting.value is null or set_setting.value = 'null'::jsonb then
+    delete from agent_runtime.settings s where s.key = set_setting.key;
+  else
+    insert into agent_runtime.settings as s (key, value)
+    values (set_setting.key, set_setting.value)
+    on conflict on constraint settings_pkey do update set value = excluded.value, updated_at = now();
+  end if;
+  insert into agent_runtime.events (type, data)
+  values ('setting.changed', jsonb_build_object('key', set_setting.key, 'value', set_setting.value));
+end
+$$;

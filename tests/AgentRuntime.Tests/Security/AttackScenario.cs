@@ -1,0 +1,94 @@
+using AgentRuntime.Tests.Support;
+
+namespace AgentRuntime.Tests.Security;
+
+/// <summary>
+/// One realistic call of every API function, in an order where each finds what it needs (a
+/// claim before its completion, a lock before its release), for an attacker's session: literals
+/// are left untyped and types are never named, since on that session pg_temp shadows them.
+/// Values a call returns that a later call needs go through temporary tables of that session.
+/// </summary>
+public sealed class AttackScenario
+{
+    public required IReadOnlyList<(string Function, string Sql)> Steps { get; init; }
+
+    public IReadOnlyDictionary<string, List<string>> Calls =>
+        Steps.GroupBy(s => s.Function).ToDictionary(g => g.Key, g => g.Select(s => s.Sql).ToList());
+
+    /// <summary>Tasks, a session, a push config and a pending delivery, made by the superuser.</summary>
+    public static async Task<AttackScenario> PrepareAsync(Runtime rt, string role)
+    {
+        var agent = await rt.NewAgentAsync("attack");
+        var session = $"attack-session-{Guid.NewGuid():N}";
+        await rt.ExecAsync("select agent_runtime.create_session(app_name => 'attack-app', user_id => 'u', session_id => $1)", session);
+        var task = (await rt.SubmitAsync(agent, """{"text":"hi"}""", session)).TaskId;
+        var toCancel = (await rt.SubmitAsync(agent, sessionId: session)).TaskId;
+        for (var i = 0; i < 8; i++)
+        {
+            await rt.SubmitAsync(agent, sessionId: session);
+        }
+        var config = await rt.ScalarAsync<Guid>(
+            "select agent_runtime.set_push_config(task_id => $1, url => 'https://example.invalid/prepared')", task);
+        await rt.ExecAsync("select agent_runtime.cancel_task(task_id => $1)", toCancel); // a status change: a delivery
+        var deleteMe = await rt.ScalarAsync<Guid>(
+            "select agent_runtime.set_push_config(task_id => $1, url => 'https://example.invalid/delete-me')", task);
+        var lockName = $"attack-lock-{Guid.NewGuid():N}";
+        var agentName = $"attack-new-{Guid.NewGuid():N}"[..24];
+        var newSession = $"attack-new-session-{Guid.NewGuid():N}";
+
+        return new AttackScenario
+        {
+            Steps =
+            [
+                ("register_agent", $"select agent_runtime.register_agent('{agentName}', 'made by an attacker', '{{\"type\":\"object\"}}')"),
+                ("register_worker", $"select agent_runtime.register_worker('attack-worker', '{{{agent}}}', '{{\"pid\":1}}')"),
+                ("submit_task", $"select * from agent_runtime.submit_task('{agent}', '{{\"x\":1}}', '{session}', " +
+                                """'{"idempotency_key":"attack-k","metadata":{"m":1},"run_at":"2020-01-01T00:00:00Z","priority":1}')"""),
+                ("get_task", $"select * from agent_runtime.get_task('{task}', 10)"),
+                ("get_a2a_task", $"select agent_runtime.get_a2a_task('{task}', 10)"),
+                ("list_tasks", """select count(*) from agent_runtime.list_tasks('{"status":["submitted","working"],"metadata":{}}', 10)"""),
+                ("send_message", $$"""select * from agent_runtime.send_message('{{task}}', '{"role":"user","parts":[{"kind":"text","text":"hi"}]}')"""),
+                ("cancel_task", $"select agent_runtime.cancel_task('{toCancel}', 'attack')"),
+                ("retry_task", $"select agent_runtime.retry_task('{toCancel}')"),
+                ("store_feedback", $"select agent_runtime.store_feedback('{task}', 5, 'good', '{{\"k\":1}}')"),
+                ("get_feedback", $"select count(*) from agent_runtime.get_feedback('{task}')"),
+                ("set_push_config", $"select agent_runtime.set_push_config('{task}', 'https://example.invalid/hook', 'tok', " +
+                                    """'{"schemes":["Bearer"],"credentials":"c"}')"""),
+                ("get_push_config", $"select * from agent_runtime.get_push_config('{task}', '{config}')"),
+                ("list_push_configs", $"select count(*) from agent_runtime.list_push_configs('{task}')"),
+                ("delete_push_config", $"select agent_runtime.delete_push_config('{task}', '{deleteMe}')"),
+                ("read_events", "select count(*) from agent_runtime.read_events(null, 100, null, true)"),
+                ("current_event_position", "select agent_runtime.current_event_position()"),
+                ("create_session", $"select * from agent_runtime.create_session('attack-app', 'u', '{{\"user:k\":1,\"app:k\":2}}', '{newSession}')"),
+                ("list_sessions", "select count(*) from agent_runtime.list_sessions('attack-app', 'u', 10)"),
+                ("claim_push_deliveries", "create temp table attack_deliveries as select * from agent_runtime.claim_push_deliveries('attack-worker', 5, 30)"),
+                ("complete_push_delivery", "select agent_runtime.complete_push_delivery(delivery_id, 200) from attack_deliveries limit 1"),
+                ("fail_push_delivery", "select agent_runtime.fail_push_delivery(delivery_id, 'down', 503, attempt) from attack_deliveries offset 1 limit 1"),
+                ("fail_push_delivery", "select agent_runtime.fail_push_delivery(1, 'down', 503, 1)"),
+                ("claim_step", $"create temp table attack_steps as select row_number() over () as n, * from agent_runtime.claim_step('attack-worker', '{{{agent}}}', 10, 60)"),
+                ("get_session", $"select agent_runtime.get_session('attack-app', 'u', '{session}', 5)"),
+                ("append_event", $"select * from agent_runtime.append_event('attack-app', 'u', '{session}', " +
+                                 """'{"author":"agent","actions":{"state_delta":{"k":1,"user:u":2,"app:a":3,"temp:t":4}}}')"""),
+                ("heartbeat", "select count(*) from agent_runtime.heartbeat('attack-worker', 60, (select array_agg(step_id) from attack_steps))"),
+                ("complete_step", """select agent_runtime.complete_step(step_id, lease_token, '{"ok":true}', '{"state_delta":{"k":2},"messages":[{"role":"agent","parts":[{"kind":"text","text":"done"}]}]}') from attack_steps where n = 1"""),
+                ("complete_steps", "select count(*) from attack_steps a, agent_runtime.complete_steps(array[a.step_id], array[a.lease_token], array['{}'::pg_catalog.jsonb]) where a.n = 2"),
+                ("fail_step", """select agent_runtime.fail_step(step_id, lease_token, '{"message":"x"}', true) from attack_steps where n = 3"""),
+                ("fail_steps", "select count(*) from attack_steps a, agent_runtime.fail_steps(array[a.step_id], array[a.lease_token], array['{\"message\":\"y\"}'::pg_catalog.jsonb], array[false]) where a.n = 4"),
+                ("yield_step", """select agent_runtime.yield_step(step_id, lease_token, 'input-required', '{"q":"?"}', null) from attack_steps where n = 5"""),
+                ("reject_step", """select agent_runtime.reject_step(step_id, lease_token, '{"message":"no"}') from attack_steps where n = 6"""),
+                ("release_steps", "select count(*) from attack_steps a, agent_runtime.release_steps(array[a.step_id], array[a.lease_token]) where a.n = 7"),
+                ("acquire_lock", $"create temp table attack_lock as select * from agent_runtime.acquire_lock('{lockName}', 'attacker', 30)"),
+                ("extend_lock", $"select agent_runtime.extend_lock('{lockName}', token, secret, 60) from attack_lock"),
+                ("release_lock", $"select agent_runtime.release_lock('{lockName}', token, secret) from attack_lock"),
+                ("delete_session", $"select agent_runtime.delete_session('attack-app', 'u', '{newSession}')"),
+                ("get_settings", "select agent_runtime.get_settings()"),
+                ("set_setting", """select agent_runtime.set_setting('push.allowed_destinations', '["10.0.0.0/8","hooks.internal"]')"""),
+                ("set_setting", "select agent_runtime.set_setting('push.allowed_destinations', null)"),
+                ("bind_tenant", $"select agent_runtime.bind_tenant('{role}', 'attack-app')"),
+                ("list_tenant_bindings", "select count(*) from agent_runtime.list_tenant_bindings()"),
+                ("unbind_tenant", $"select agent_runtime.unbind_tenant('{role}', 'attack-app')"),
+                ("reap_expired", "select agent_runtime.reap_expired()"),
+            ],
+        };
+    }
+}
