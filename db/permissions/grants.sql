@@ -63,6 +63,7 @@ revoke execute on all functions in schema agent_runtime from public;
 
 grant execute on function
   agent_runtime.submit_task(text, jsonb, text, jsonb),
+  agent_runtime.submit_tasks(text[], jsonb[], text[], jsonb[]),
   agent_runtime.get_task(uuid, integer),
   agent_runtime.get_a2a_task(uuid, integer),
   agent_runtime.list_tasks(jsonb, integer, text),
@@ -78,6 +79,13 @@ grant execute on function
   agent_runtime.list_push_configs(uuid),
   agent_runtime.delete_push_config(uuid, uuid)
 to agent_runtime_client;
+
+-- Workflows are a catalog like agents; durable events are sent by clients and by agents.
+grant execute on function
+  agent_runtime.define_workflow(text, jsonb, text),
+  agent_runtime.list_workflows(boolean),
+  agent_runtime.emit_event(text, jsonb, text)
+to agent_runtime_client, agent_runtime_worker;
 
 grant execute on function
   agent_runtime.register_agent(text, text, jsonb),

@@ -25,6 +25,12 @@ begin
   perform agent_runtime._check_object(coalesce(register_agent.input_schema, '{}'::jsonb), 'input_schema');
   perform agent_runtime._check_size(register_agent.input_schema, 'input_schema', 262144);
 
+  if exists (select from agent_runtime.workflows w where w.name = register_agent.name) then
+    raise exception using errcode = 'AR081',
+      message = format('%s is the name of a workflow', quote_literal(register_agent.name)),
+      hint = 'A name is an agent or a workflow, never both: choose another name for the agent.';
+  end if;
+
   -- LOCK
   select * into v_existing from agent_runtime.agents a where a.name = register_agent.name for update;
   if found then

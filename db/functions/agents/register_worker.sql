@@ -9,25 +9,9 @@ language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
-declare
-  unknown text[];
 begin
   -- GUARD
-  perform agent_runtime._check_identifier(register_worker.worker_id, 'worker_id');
-  if register_worker.agents is null or cardinality(register_worker.agents) = 0
-     or array_position(register_worker.agents, null) is not null then
-    raise exception using errcode = 'AR001',
-      message = 'agents must list at least one agent name and no NULL',
-      hint = 'Pass the names of the agents this worker serves, e.g. array[''summarize''].';
-  end if;
-  select array_agg(a order by a) into unknown
-  from unnest(register_worker.agents) as a
-  where not exists (select 1 from agent_runtime.agents g where g.name = a);
-  if unknown is not null then
-    raise exception using errcode = 'AR010',
-      message = format('unknown agents: %s', array_to_string(unknown, ', ')),
-      hint = 'Register each agent with register_agent first.';
-  end if;
+  perform agent_runtime._check_worker_agents(register_worker.worker_id, register_worker.agents);
   perform agent_runtime._check_object(coalesce(register_worker.info, '{}'::jsonb), 'info');
   perform agent_runtime._check_size(register_worker.info, 'info', 65536);
 

@@ -1,17 +1,21 @@
 -- The effects a step completes with (complete_steps): an object with an optional
--- "state_delta" (see check_state_delta) and optional "messages" (an array of messages, see
--- message_event). Checked in full before complete_steps writes anything.
+-- "state_delta" (see _check_state_delta), optional "messages" (an array of messages, see
+-- _message_event), and optional "spawn" (child tasks: an array of {"target", "input",
+-- "options"}, 1 to 1000, targets registered) with "allow_failures" (a boolean). Checked in full
+-- before complete_steps writes anything.
 create or replace function agent_runtime._check_effects(effects jsonb, what text)
 returns void
-language plpgsql immutable
+language plpgsql stable
 set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_messages jsonb;
   v_message record;
+  v_spawn jsonb;
+  v_child record;
 begin
   perform agent_runtime._check_object(effects, what);
-  perform agent_runtime._check_keys(effects, array['state_delta', 'messages'], format('keys of %s', what));
+  perform agent_runtime._check_keys(effects, array['state_delta', 'messages', 'spawn', 'allow_failures'], format('keys of %s', what));
   perform agent_runtime._check_size(effects, what, 4194304);
   if nullif(effects -> 'state_delta', 'null'::jsonb) is not null then
     perform agent_runtime._check_state_delta(effects -> 'state_delta', format('%s "state_delta"', what));
@@ -27,6 +31,33 @@ begin
     for v_message in select m.value, m.ord from jsonb_array_elements(v_messages) with ordinality as m(value, ord) loop
       perform agent_runtime._message_event(v_message.value, format('%s message %s', what, v_message.ord), '', 'agent');
     end loop;
+  end if;
+  v_spawn := nullif(effects -> 'spawn', 'null'::jsonb);
+  if v_spawn is not null then
+    if jsonb_typeof(v_spawn) <> 'array' or jsonb_array_length(v_spawn) not between 1 and 1000 then
+      raise exception using errcode = 'AR001',
+        message = format('%s "spawn" must be an array of 1 to 1000 child tasks', what),
+        hint = 'Pass e.g. [{"target": "summarize", "input": {"text": "..."}, "options": {}}].';
+    end if;
+    for v_child in select c.value, c.ord from jsonb_array_elements(v_spawn) with ordinality as c(value, ord) loop
+      perform agent_runtime._check_object(v_child.value, format('%s spawn %s', what, v_child.ord));
+      perform agent_runtime._check_keys(v_child.value, array['target', 'input', 'options'], format('keys of %s spawn %s', what, v_child.ord));
+      if jsonb_typeof(v_child.value -> 'target') is distinct from 'string'
+         or not exists (select from agent_runtime.agents g where g.name = v_child.value ->> 'target')
+            and not exists (select from agent_runtime.workflows w where w.name = v_child.value ->> 'target') then
+        raise exception using errcode = 'AR010',
+          message = format('%s spawn %s: unknown target %s', what, v_child.ord, left(coalesce(v_child.value -> 'target', 'null'::jsonb)::text, 120)),
+          hint = 'Spawn registered agents or workflows.';
+      end if;
+      if v_child.value ? 'options' then
+        perform agent_runtime._task_options(v_child.value -> 'options');
+      end if;
+    end loop;
+  end if;
+  if effects ? 'allow_failures' and jsonb_typeof(effects -> 'allow_failures') <> 'boolean' then
+    raise exception using errcode = 'AR001',
+      message = format('%s "allow_failures" must be true or false', what),
+      hint = 'With "allow_failures": true, a failed child gives null in the output instead of failing the step.';
   end if;
 end
 $$;

@@ -1,7 +1,9 @@
--- Settles running steps whose lease expired: back to ready while attempts remain (the
--- lost run counted as one), failed when they are used up, canceled when cancellation was
--- requested. Called by claim_step for the agents it claims, so progress never waits for
--- reap_expired, and by reap_expired for all agents.
+-- Settles running steps whose lease expired (their host is gone or stuck): back to ready while
+-- attempts remain (the lost run counted as one), failed when they are used up (and the task
+-- with them), canceled when cancellation was requested. Called by claim_step for the agents it
+-- claims (only when a probe of the expiry index finds any), so progress never waits for
+-- reap_expired, and by reap_expired for all agents. Steps locked by someone else are skipped:
+-- their holder is settling them. Returns how many steps it settled.
 create or replace function agent_runtime._expire_leases(agents text[], max_steps integer)
 returns integer
 language plpgsql volatile
@@ -9,8 +11,9 @@ set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
-  settled_count integer;
-  woken_agents text[];
+  v_settled integer;
+  v_failed bigint[];
+  v_step bigint;
 begin
   with expired as (
     select s.id
@@ -37,29 +40,24 @@ begin
         updated_at = now()
     from expired e
     where s.id = e.id
-    returning s.id, s.task_id, s.agent, s.status, s.attempt, s.leased_by, s.error
-  ), failed_tasks as (
-    update agent_runtime.tasks t
-    set status = 'failed', error = st.error, completed_at = now(), updated_at = now()
-    from settled st
-    where st.status = 'failed' and t.id = st.task_id
-      and t.status not in ('completed', 'failed', 'canceled', 'rejected')
-    returning t.id
+    returning s.id, s.task_id, s.agent, s.key, s.status, s.attempt, s.leased_by, s.error
   ), logged as (
     insert into agent_runtime.events (type, task_id, step_id, worker_id, data)
     select 'step.' || st.status, st.task_id, st.id, st.leased_by,
            jsonb_build_object('reason', 'lease_expired', 'attempt', st.attempt)
+           || case st.status when 'ready' then jsonb_build_object('agent', st.agent, 'key', st.key)
+                             when 'failed' then jsonb_build_object('error', st.error)
+                             else '{}'::jsonb end
     from settled st
-    union all
-    select 'task.failed', ft.id, null, null, jsonb_build_object('reason', 'lease_expired')
-    from failed_tasks ft
+    order by st.id
   )
-  select count(*)::integer,
-         array_agg(distinct st.agent) filter (where st.status = 'ready')
-  into settled_count, woken_agents
+  select count(*)::integer, array_agg(st.id order by st.id) filter (where st.status = 'failed')
+    into v_settled, v_failed
   from settled st;
 
-  perform pg_notify('agent_runtime_wakeup', a) from unnest(woken_agents) as a;
-  return settled_count;
+  foreach v_step in array coalesce(v_failed, '{}') loop
+    perform agent_runtime._fail_step(v_step, (select s.error from agent_runtime.steps s where s.id = v_step));
+  end loop;
+  return v_settled;
 end
 $$;

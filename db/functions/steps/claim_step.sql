@@ -1,8 +1,25 @@
--- Leases up to max_steps ready steps of the given agents to a worker. Each claim gets a
--- fresh lease token: callbacks must present it, so a step is never settled by two runs.
--- resumed_from is the step's last yield (reason, payload, yielded_at) when it had yielded, with
--- "messages": the user's events of the task sent since the yield (send_message), oldest first,
--- each as get_session returns events.
+-- Leases up to max_steps ready steps of the given agents to a worker, highest priority first,
+-- then oldest due. Each claim gets a fresh lease token: callbacks must present it, so a step is
+-- never settled by two runs. A step's input is resolved already (workflow templates are
+-- resolved when the step becomes ready); task_input is the task's. resumed_from is the step's
+-- last yield (reason, payload, yielded_at, and what woke it: "event" with the event's payload,
+-- or "timed_out": true) when it had yielded, with "messages": the user's events of the task sent
+-- since the yield (send_message), oldest first, each as get_session returns events.
+--
+-- Before claiming, expired leases and due timers are settled (_expire_leases,
+-- _wake_due_steps), so that progress never waits for reap_expired; each only when a probe of
+-- its index finds work.
+--
+-- The plan does not depend on statistics (a fresh table, a stale ANALYZE, a million ready
+-- steps): for each agent, one range of steps_ready (agent, priority desc, run_at, id) is walked
+-- in claim order with FOR UPDATE SKIP LOCKED and stops after max_steps; the agents' ranges are
+-- merged (a sort of at most max_steps per agent); steps and tasks are then reached by primary
+-- key. The planner settings below keep it from choosing a sequential or bitmap scan, a hash or a
+-- merge join from whatever statistics it has (a claim of 250 after a bulk submit of 20k took
+-- 157-645 ms with such plans; the plan test and docs/benchmarks.md show this one at 10k and at
+-- 1M ready steps). Skipping locked rows keeps concurrent claimers apart;
+-- with several agents, steps locked for one agent's range and not chosen stay locked only until
+-- this claim commits.
 create or replace function agent_runtime.claim_step(
   worker_id text,
   agents text[],
@@ -28,28 +45,17 @@ returns table (
   user_id text)
 language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
+set enable_seqscan = off
+set enable_bitmapscan = off
+set enable_hashjoin = off
+set enable_mergejoin = off
 as $$
 #variable_conflict use_column
 declare
-  v_unknown text[];
   v_caller text := agent_runtime._caller();
 begin
   -- GUARD
-  perform agent_runtime._check_identifier(claim_step.worker_id, 'worker_id');
-  if claim_step.agents is null or cardinality(claim_step.agents) = 0
-     or array_position(claim_step.agents, null) is not null then
-    raise exception using errcode = 'AR001',
-      message = 'agents must list at least one agent name and no NULL',
-      hint = 'Pass the names of the agents this worker serves, e.g. array[''summarize''].';
-  end if;
-  select array_agg(a order by a) into v_unknown
-  from unnest(claim_step.agents) as a
-  where not exists (select 1 from agent_runtime.agents g where g.name = a);
-  if v_unknown is not null then
-    raise exception using errcode = 'AR010',
-      message = format('unknown agents: %s', array_to_string(v_unknown, ', ')),
-      hint = 'Register each agent with register_agent first.';
-  end if;
+  perform agent_runtime._check_worker_agents(claim_step.worker_id, claim_step.agents);
   if claim_step.max_steps is null or claim_step.max_steps not between 1 and 1000 then
     raise exception using errcode = 'AR001',
       message = format('max_steps must be from 1 to 1000, got %s', coalesce(claim_step.max_steps::text, 'NULL')),
@@ -67,23 +73,32 @@ begin
       hint = 'Omit queues to claim from every queue.';
   end if;
 
-  -- Expired leases and due timers of these agents become claimable first, so progress never
-  -- waits for reap_expired or a scheduler.
-  perform agent_runtime._expire_leases(claim_step.agents, claim_step.max_steps);
-  perform agent_runtime._wake_due_steps(claim_step.agents, claim_step.max_steps);
+  -- SETTLE expired leases and due timers first, so that they are claimable now
+  if exists (select from agent_runtime.steps s where s.status = 'running' and s.lease_expires_at < now()) then
+    perform agent_runtime._expire_leases(claim_step.agents, claim_step.max_steps);
+  end if;
+  if exists (select from agent_runtime.steps s where s.status = 'waiting' and s.resume_at <= now()) then
+    perform agent_runtime._wake_due_steps(claim_step.agents, claim_step.max_steps);
+  end if;
 
   -- LOCK + MUTATE
   return query
-  with candidates as (
-    select s.id
-    from agent_runtime.steps s
-    where s.status = 'ready'
-      and s.run_at <= now()
-      and s.agent = any (claim_step.agents)
-      and (claim_step.queues is null or s.queue = any (claim_step.queues))
-    order by s.priority desc, s.run_at, s.id
-    limit claim_step.max_steps
-    for update skip locked
+  with locked as (
+    select l.id, l.priority, l.run_at
+    from unnest(claim_step.agents) as a(name)
+    cross join lateral (
+      select s.id, s.priority, s.run_at
+      from agent_runtime.steps s
+      where s.status = 'ready'
+        and s.agent = a.name
+        and s.run_at <= now()
+        and (claim_step.queues is null or s.queue = any (claim_step.queues))
+      order by s.priority desc, s.run_at, s.id
+      limit claim_step.max_steps
+      for update skip locked
+    ) l
+  ), chosen as (
+    select k.id from locked k order by k.priority desc, k.run_at, k.id limit claim_step.max_steps
   ), claimed as (
     update agent_runtime.steps s
     set status = 'running',
@@ -94,13 +109,13 @@ begin
         lease_expires_at = now() + make_interval(secs => claim_step.lease_seconds),
         started_at = now(),
         updated_at = now()
-    from candidates c
+    from chosen c
     where s.id = c.id
     returning s.id, s.task_id, s.key, s.agent, s.input, s.attempt, s.max_attempts, s.lease_token,
-              s.lease_expires_at, s.timeout_seconds, s.priority, s.run_at,
-              s.yielded_at,
+              s.lease_expires_at, s.timeout_seconds, s.priority, s.run_at, s.yielded_at,
               case when s.yielded_at is not null then
                 jsonb_build_object('reason', s.wait_reason, 'payload', s.yield_payload, 'yielded_at', s.yielded_at)
+                || coalesce(s.resume_data, '{}'::jsonb)
               end as resumed_from
   ), started_tasks as (
     update agent_runtime.tasks t
@@ -110,12 +125,14 @@ begin
     returning t.id
   ), logged as (
     insert into agent_runtime.events (type, task_id, step_id, worker_id, data)
-    select 'step.running', c.task_id, c.id, claim_step.worker_id,
-           jsonb_build_object('attempt', c.attempt, 'lease_expires_at', c.lease_expires_at)
-    from claimed c
-    union all
-    select 'task.working', st.id, null, claim_step.worker_id, '{}'::jsonb
-    from started_tasks st
+    select x.type, x.task_id, x.step_id, claim_step.worker_id, x.data
+    from (select c.task_id, c.id as step_id, 'step.running' as type,
+                 jsonb_build_object('attempt', c.attempt, 'lease_expires_at', c.lease_expires_at) as data
+          from claimed c
+          union all
+          select st.id, null, 'task.working', '{}'::jsonb
+          from started_tasks st) x
+    order by x.task_id, x.step_id nulls last
   )
   select c.id, c.task_id, t.session_id, c.key, c.agent, coalesce(c.input, t.input), t.input,
          c.attempt, c.max_attempts, c.lease_token, c.lease_expires_at, c.timeout_seconds, t.metadata,

@@ -17,10 +17,19 @@ create or replace function agent_runtime.fail_steps(
 returns table (step_id bigint, outcome text)
 language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
+set enable_seqscan = off
+set enable_bitmapscan = off
+set enable_hashjoin = off
+set enable_mergejoin = off
 as $$
 #variable_conflict use_column
 declare
   v_bad bigint;
+  v_ids bigint[];
+  v_outcomes text[];
+  v_failed bigint[];
+  v_retried bigint[];
+  v_locked agent_runtime._leased_step[];
 begin
   -- GUARD
   perform agent_runtime._check_step_callbacks(fail_steps.step_ids, fail_steps.lease_tokens,
@@ -49,78 +58,62 @@ begin
                                      format('error of step %s', v_bad), 65536);
   end if;
 
-  -- LOCK + MUTATE
-  return query
+  -- LOCK (settling runs whose task was canceled meanwhile)
+  select array_agg(l) into v_locked
+  from agent_runtime._lock_leased_steps(fail_steps.step_ids, fail_steps.lease_tokens) as l;
+
+  -- MUTATE: the steps still running under these leases, and their events
   with requested as (
-    select distinct on (r.step_id) r.step_id, r.lease_token, r.error,
-           coalesce(fail_steps.retryable[r.ord], true) as retryable
-    from unnest(fail_steps.step_ids, fail_steps.lease_tokens, fail_steps.errors)
-         with ordinality as r(step_id, lease_token, error, ord)
+    select distinct on (r.step_id) r.step_id, r.error, coalesce(fail_steps.retryable[r.ord], true) as retryable
+    from unnest(fail_steps.step_ids, fail_steps.errors) with ordinality as r(step_id, error, ord)
     order by r.step_id, r.ord
-  ), current_state as (
-    select s.id, s.status, s.cancel_requested,
-           coalesce(s.lease_token = r.lease_token, false) as token_ok,
-           r.error,
-           r.retryable and s.attempt < s.max_attempts as will_retry
-    from agent_runtime.steps s
-    join requested r on r.step_id = s.id
-    order by s.id
-    for update of s
-  ), retried as (
+  ), settled as (
     update agent_runtime.steps s
-    set status = 'ready',
-        run_at = now() + make_interval(secs => agent_runtime._retry_delay_seconds(
-                   s.attempt, s.backoff_seconds, s.max_backoff_seconds)),
-        error = cs.error, lease_expires_at = null, updated_at = now()
-    from current_state cs
-    where s.id = cs.id and cs.token_ok and cs.status = 'running' and not cs.cancel_requested and cs.will_retry
-    returning s.id, s.task_id, s.leased_by, s.attempt, s.run_at, s.error
-  ), failed as (
-    update agent_runtime.steps s
-    set status = 'failed', error = cs.error, lease_expires_at = null,
-        completed_at = now(), updated_at = now()
-    from current_state cs
-    where s.id = cs.id and cs.token_ok and cs.status = 'running' and not cs.cancel_requested and not cs.will_retry
-    returning s.id, s.task_id, s.leased_by, s.attempt, s.error
-  ), canceled as (
-    update agent_runtime.steps s
-    set status = 'canceled', lease_expires_at = null, completed_at = now(), updated_at = now()
-    from current_state cs
-    where s.id = cs.id and cs.token_ok and cs.status = 'running' and cs.cancel_requested
-    returning s.id, s.task_id, s.leased_by
-  ), failed_tasks as (
-    update agent_runtime.tasks t
-    set status = 'failed', error = f.error, completed_at = now(), updated_at = now()
-    from failed f
-    where t.id = f.task_id and t.status in ('submitted', 'working')
-    returning t.id, f.leased_by
+    set status = case when r.retryable and s.attempt < s.max_attempts then 'ready' else 'failed' end,
+        run_at = case when r.retryable and s.attempt < s.max_attempts
+                      then now() + make_interval(secs => agent_runtime._retry_delay_seconds(
+                             s.attempt, s.backoff_seconds, s.max_backoff_seconds))
+                      else s.run_at end,
+        error = r.error,
+        lease_expires_at = null,
+        completed_at = case when r.retryable and s.attempt < s.max_attempts then null else now() end,
+        updated_at = now()
+    from unnest(v_locked) as k
+    join requested r on r.step_id = k.step_id
+    where s.id = k.step_id and k.token_ok and k.status = 'running'
+    returning s.id, s.task_id, s.agent, s.key, s.status, s.leased_by, s.attempt, s.run_at, s.error
   ), logged as (
     insert into agent_runtime.events (type, task_id, step_id, worker_id, data)
-    select 'step.ready', r.task_id, r.id, r.leased_by,
-           jsonb_build_object('reason', 'retry', 'attempt', r.attempt, 'run_at', r.run_at, 'error', r.error)
-    from retried r
-    union all
-    select 'step.failed', f.task_id, f.id, f.leased_by, jsonb_build_object('attempt', f.attempt, 'error', f.error)
-    from failed f
-    union all
-    select 'step.canceled', x.task_id, x.id, x.leased_by, jsonb_build_object('reason', 'task canceled')
-    from canceled x
-    union all
-    select 'task.failed', ft.id, null, ft.leased_by, '{}'::jsonb
-    from failed_tasks ft
+    select 'step.' || x.status, x.task_id, x.id, x.leased_by,
+           case x.status
+             when 'ready' then jsonb_build_object('agent', x.agent, 'key', x.key, 'reason', 'retry',
+                                                  'attempt', x.attempt, 'error', x.error)
+                               || case when x.run_at > now() then jsonb_build_object('run_at', x.run_at) else '{}' end
+             else jsonb_build_object('attempt', x.attempt, 'error', x.error) end
+    from settled x
+    order by x.id
   )
-  select r.step_id,
-         case
-           when cs.id is null then 'not_found'
-           when not cs.token_ok then 'stale_lease'
-           when cs.status = 'canceled' or (cs.status = 'running' and cs.cancel_requested) then 'canceled'
-           when cs.status = 'running' and cs.will_retry then 'retry_scheduled'
-           when cs.status = 'running' then 'failed'
-           when cs.status in ('failed', 'ready') then 'duplicate'
-           else 'already_completed'
-         end
-  from requested r
-  left join current_state cs on cs.id = r.step_id
-  order by r.step_id;
+  select array_agg(x.id order by x.id) filter (where x.status = 'failed'),
+         array_agg(x.id) filter (where x.status = 'ready')
+    into v_failed, v_retried
+  from settled x;
+
+  select array_agg(r.step_id order by r.step_id),
+         array_agg(case when k.token_ok and k.status = 'running' and r.step_id = any (v_retried) then 'retry_scheduled'
+                        when k.token_ok and k.status = 'running' then 'failed'
+                        else agent_runtime._report_outcome('fail', k) end order by r.step_id)
+    into v_ids, v_outcomes
+  from (select distinct step_id from unnest(fail_steps.step_ids) as step_id) r
+  left join unnest(v_locked) as k on k.step_id = r.step_id;
+
+  -- MUTATE: a step that failed for good fails its task (a statement of its own, after the steps)
+  foreach v_bad in array coalesce(v_failed, '{}') loop
+    perform agent_runtime._fail_step(v_bad, (select s.error from agent_runtime.steps s where s.id = v_bad));
+  end loop;
+
+  return query
+  select o.step_id, o.outcome
+  from unnest(v_ids, v_outcomes) as o(step_id, outcome)
+  order by o.step_id;
 end
 $$;

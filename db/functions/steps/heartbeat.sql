@@ -8,8 +8,14 @@ create or replace function agent_runtime.heartbeat(
 returns table (step_id bigint, task_id uuid, reason text)
 language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
+set enable_seqscan = off
+set enable_bitmapscan = off
+set enable_hashjoin = off
+set enable_mergejoin = off
 as $$
 #variable_conflict use_column
+declare
+  v_ids bigint[];
 begin
   -- GUARD
   perform agent_runtime._check_identifier(heartbeat.worker_id, 'worker_id');
@@ -29,13 +35,19 @@ begin
   values (heartbeat.worker_id)
   on conflict on constraint workers_pkey do update set last_heartbeat_at = now();
 
+  -- Without step_ids: every running step leased by the worker, found through the expiry index
+  -- (running steps only); with them (as the host sends), by primary key.
+  v_ids := coalesce(heartbeat.step_ids,
+                    array(select s.id from agent_runtime.steps s
+                          where s.status = 'running' and s.lease_expires_at is not null and s.leased_by = heartbeat.worker_id));
+
   return query
   with held as (
     select s.id, s.task_id, s.cancel_requested
     from agent_runtime.steps s
-    where s.status = 'running'
+    where s.id = any (v_ids)
+      and s.status = 'running'
       and s.leased_by = heartbeat.worker_id
-      and (heartbeat.step_ids is null or s.id = any (heartbeat.step_ids))
     order by s.id
     for update
   ), extended as (

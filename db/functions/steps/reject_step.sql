@@ -30,19 +30,15 @@ begin
            end;
   end if;
 
-  -- MUTATE
+  -- MUTATE: the step fails without retries; its task ends as rejected (_stop_tasks)
   v_error := jsonb_build_object('code', 'rejected') || reject_step.reason;
   update agent_runtime.steps s
   set status = 'failed', error = v_error, lease_expires_at = null, completed_at = now(), updated_at = now()
   where s.id = v_step.id;
-  update agent_runtime.tasks t
-  set status = 'rejected', error = v_error, completed_at = now(), updated_at = now()
-  where t.id = v_step.task_id and t.status in ('submitted', 'working', 'input-required', 'auth-required');
-
   insert into agent_runtime.events (type, task_id, step_id, worker_id, data)
   values ('step.failed', v_step.task_id, v_step.id, v_step.leased_by,
-          jsonb_build_object('attempt', v_step.attempt, 'error', v_error)),
-         ('task.rejected', v_step.task_id, null, v_step.leased_by, jsonb_build_object('reason', reject_step.reason));
+          jsonb_build_object('attempt', v_step.attempt, 'error', v_error));
+  perform agent_runtime._stop_tasks(array[v_step.task_id], 'rejected', v_error);
   return 'rejected';
 end
 $$;

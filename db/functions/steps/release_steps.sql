@@ -8,62 +8,45 @@ create or replace function agent_runtime.release_steps(
 returns table (step_id bigint, outcome text)
 language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
+set enable_seqscan = off
+set enable_bitmapscan = off
+set enable_hashjoin = off
+set enable_mergejoin = off
 as $$
 #variable_conflict use_column
 declare
   v_step_ids bigint[];
   v_outcomes text[];
-  v_agents text[];
+  v_locked agent_runtime._leased_step[];
 begin
   -- GUARD
   perform agent_runtime._check_step_callbacks(release_steps.step_ids, release_steps.lease_tokens,
                                              cardinality(release_steps.step_ids), 'step_ids');
 
-  -- LOCK + MUTATE
-  with requested as (
-    select distinct on (r.step_id) r.step_id, r.lease_token
-    from unnest(release_steps.step_ids, release_steps.lease_tokens) with ordinality as r(step_id, lease_token, ord)
-    order by r.step_id, r.ord
-  ), current_state as (
-    select s.id, s.status, s.cancel_requested, s.agent,
-           coalesce(s.lease_token = r.lease_token, false) as token_ok
-    from agent_runtime.steps s
-    join requested r on r.step_id = s.id
-    order by s.id
-    for update of s
-  ), released as (
+  -- LOCK (settling runs whose task was canceled meanwhile)
+  select array_agg(l) into v_locked
+  from agent_runtime._lock_leased_steps(release_steps.step_ids, release_steps.lease_tokens) as l;
+
+  -- MUTATE: runs still going are handed back, not counting as an attempt
+  with released as (
     update agent_runtime.steps s
-    set status = case when cs.cancel_requested then 'canceled' else 'ready' end,
-        attempt = case when cs.cancel_requested then s.attempt else s.attempt - 1 end,
-        run_at = now(),
-        lease_token = case when cs.cancel_requested then s.lease_token end,
-        lease_expires_at = null,
-        completed_at = case when cs.cancel_requested then now() end,
-        updated_at = now()
-    from current_state cs
-    where s.id = cs.id and cs.token_ok and cs.status = 'running'
-    returning s.id, s.task_id, s.status, s.leased_by
+    set status = 'ready', attempt = s.attempt - 1, run_at = now(), lease_token = null,
+        lease_expires_at = null, updated_at = now()
+    from unnest(v_locked) as k
+    where s.id = k.step_id and k.token_ok and k.status = 'running'
+    returning s.id, s.task_id, s.leased_by, s.agent, s.key
   ), logged as (
     insert into agent_runtime.events (type, task_id, step_id, worker_id, data)
-    select 'step.' || x.status, x.task_id, x.id, x.leased_by,
-           jsonb_build_object('reason', case when x.status = 'ready' then 'released' else 'task canceled' end)
+    select 'step.ready', x.task_id, x.id, x.leased_by, jsonb_build_object('agent', x.agent, 'key', x.key, 'reason', 'released')
     from released x
+    order by x.id
   )
   select array_agg(r.step_id order by r.step_id),
-         array_agg(case
-                     when cs.id is null then 'not_found'
-                     when not cs.token_ok then 'stale_lease'
-                     when cs.status = 'running' and cs.cancel_requested then 'canceled'
-                     when cs.status = 'running' then 'released'
-                     else 'already_' || cs.status
-                   end order by r.step_id),
-         array_agg(distinct cs.agent) filter (where cs.token_ok and cs.status = 'running' and not cs.cancel_requested)
-  into v_step_ids, v_outcomes, v_agents
-  from requested r
-  left join current_state cs on cs.id = r.step_id;
-
-  -- NOTIFY
-  perform pg_notify('agent_runtime_wakeup', a) from unnest(v_agents) as a;
+         array_agg(case when k.token_ok and k.status = 'running' then 'released'
+                        else agent_runtime._report_outcome('release', k) end order by r.step_id)
+    into v_step_ids, v_outcomes
+  from (select distinct step_id from unnest(release_steps.step_ids) as step_id) r
+  left join unnest(v_locked) as k on k.step_id = r.step_id;
 
   return query select u.step_id, u.outcome from unnest(v_step_ids, v_outcomes) as u(step_id, outcome);
 end

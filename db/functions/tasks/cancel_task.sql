@@ -1,6 +1,9 @@
--- Cancels a task that has not finished: waiting steps are canceled at once; a running
--- step is flagged, its worker learns it at its next heartbeat, and its late result is
--- dropped.
+-- Cancels a task that has not finished (_stop_tasks): steps not started are canceled at once; a
+-- running step is flagged, its worker learns it at its next heartbeat, and its late result is
+-- dropped; child tasks are canceled too. The task's steps are locked first (in id order), then
+-- the task: a claim of one of its steps that is in flight commits first, and the cancel then
+-- sees that step running and flags it, so a cancel is never lost. A deadlock with a concurrent
+-- transition of a child task (which locks upwards, from child to parent) is retried here.
 create or replace function agent_runtime.cancel_task(
   task_id uuid,
   reason text default null)
@@ -11,6 +14,7 @@ as $$
 #variable_conflict use_column
 declare
   v_status text;
+  v_attempt integer := 0;
 begin
   -- GUARD
   if cancel_task.task_id is null then
@@ -23,43 +27,32 @@ begin
       message = format('reason has %s characters, over the limit of 4000', length(cancel_task.reason)),
       hint = 'Shorten the reason.';
   end if;
-
-  -- LOCK
-  select t.status into v_status
-  from agent_runtime.tasks t
-  where t.id = cancel_task.task_id and agent_runtime._app_visible(agent_runtime._caller_apps(), t.app_name)
-  for update;
-  if not found then
+  if not exists (select from agent_runtime.tasks t
+                 where t.id = cancel_task.task_id and agent_runtime._app_visible(agent_runtime._caller_apps(), t.app_name)) then
     perform agent_runtime._raise_task_not_found(cancel_task.task_id);
   end if;
-  if v_status in ('completed', 'failed', 'canceled', 'rejected') then
-    raise exception using errcode = 'AR030',
-      message = format('task %s is already %s and cannot be canceled', cancel_task.task_id, v_status),
-      hint = 'Only unfinished tasks can be canceled; retry_task re-runs a failed or canceled task.';
-  end if;
 
-  -- MUTATE
-  update agent_runtime.tasks t
-  set status = 'canceled', cancel_reason = cancel_task.reason, completed_at = now(), updated_at = now()
-  where t.id = cancel_task.task_id;
+  loop
+    begin
+      -- LOCK: the task's steps, then the task
+      perform from agent_runtime.steps s where s.task_id = cancel_task.task_id order by s.id for update;
+      select t.status into v_status from agent_runtime.tasks t where t.id = cancel_task.task_id for no key update;
+      if v_status = any (agent_runtime._finished_statuses()) then
+        raise exception using errcode = 'AR030',
+          message = format('task %s is already %s and cannot be canceled', cancel_task.task_id, v_status),
+          hint = 'Only unfinished tasks can be canceled; retry_task re-runs a failed or canceled task.';
+      end if;
 
-  with flagged as (
-    update agent_runtime.steps s
-    set cancel_requested = true, updated_at = now()
-    where s.task_id = cancel_task.task_id and s.status = 'running'
-    returning s.id
-  ), canceled as (
-    update agent_runtime.steps s
-    set status = 'canceled', completed_at = now(), updated_at = now()
-    where s.task_id = cancel_task.task_id and s.status in ('pending', 'ready', 'waiting')
-    returning s.id
-  )
-  insert into agent_runtime.events (type, task_id, step_id, data)
-  select 'step.canceled', cancel_task.task_id, c.id, jsonb_build_object('reason', 'task canceled')
-  from canceled c
-  union all
-  select 'task.canceled', cancel_task.task_id, null,
-         jsonb_build_object('from', v_status, 'reason', cancel_task.reason,
-                            'running_steps', (select count(*) from flagged));
+      -- MUTATE
+      perform agent_runtime._stop_tasks(array[cancel_task.task_id], 'canceled',
+                                        jsonb_build_object('reason', cancel_task.reason));
+      return;
+    exception when deadlock_detected then
+      v_attempt := v_attempt + 1;
+      if v_attempt >= 3 then
+        raise;
+      end if;
+    end;
+  end loop;
 end
 $$;

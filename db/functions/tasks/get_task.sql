@@ -1,4 +1,7 @@
--- A task with its steps, newest state, and its history: the task's messages (the events of its
+-- A task with its steps (key, agent, status, attempts, output, error, dependencies, map
+-- element index), newest state, the workflow version it runs (NULL for an agent task), the step
+-- that spawned it (parent_step_id) and the children its steps spawned ([{task_id, step_id,
+-- target, status}], oldest first), and its history: the task's messages (the events of its
 -- session linked to it that have content), oldest first, each as get_session returns events;
 -- history_length keeps only the newest N (0: none; NULL: all).
 create or replace function agent_runtime.get_task(task_id uuid, history_length integer default null)
@@ -32,7 +35,13 @@ begin
                 from agent_runtime.session_events e
                 where e.task_id = t.id and e.content is not null
                 order by e.sequence desc
-                limit get_task.history_length) as h)
+                limit get_task.history_length) as h),
+         t.workflow_version, t.parent_step_id,
+         (select coalesce(jsonb_agg(jsonb_build_object('task_id', c.id, 'step_id', c.parent_step_id,
+                                                       'target', c.target, 'status', c.status)
+                                    order by c.created_at, c.id), '[]'::jsonb)
+          from agent_runtime.tasks c
+          where c.parent_step_id in (select s.id from agent_runtime.steps s where s.task_id = t.id))
   into v_task
   from agent_runtime.tasks t
   left join lateral (
@@ -40,6 +49,7 @@ begin
            jsonb_agg(jsonb_build_object(
              'step_id', s.id, 'key', s.key, 'agent', s.agent, 'status', s.status,
              'depends_on', to_jsonb(s.depends_on), 'attempt', s.attempt, 'max_attempts', s.max_attempts,
+             'output', s.output, 'map_index', s.map_index, 'wait_event', s.wait_event,
              'run_at', s.run_at, 'leased_by', s.leased_by, 'lease_expires_at', s.lease_expires_at,
              'cancel_requested', s.cancel_requested, 'error', s.error,
              'wait_reason', s.wait_reason, 'resume_at', s.resume_at,

@@ -42,11 +42,10 @@ begin
   elsif agent_runtime._option_text(v_filters, 'status') is not null then
     v_statuses := array[agent_runtime._option_text(v_filters, 'status')];
   end if;
-  if v_statuses is not null and not v_statuses <@ array['submitted', 'working', 'input-required',
-       'auth-required', 'completed', 'failed', 'canceled', 'rejected'] then
+  if v_statuses is not null and not v_statuses <@ agent_runtime._task_statuses() then
     raise exception using errcode = 'AR001',
       message = format('filter "status" has an unknown status: %s', v_filters -> 'status'),
-      hint = 'Statuses: submitted, working, input-required, auth-required, completed, failed, canceled, rejected.';
+      hint = format('Statuses: %s.', array_to_string(agent_runtime._task_statuses(), ', '));
   end if;
   v_target := agent_runtime._option_text(v_filters, 'target');
   v_queue := agent_runtime._option_text(v_filters, 'queue');
@@ -75,7 +74,7 @@ begin
          t.error, t.metadata, t.created_at, t.updated_at, t.completed_at,
          agent_runtime._encode_page_token(t.created_at, t.id)
   from agent_runtime.tasks t
-  where agent_runtime._app_visible(v_apps, t.app_name)
+  where (v_apps is null or t.app_name = any (v_apps)) -- the tenant rule (_app_visible), set-based
     and (v_statuses is null or t.status = any (v_statuses))
     and (v_target is null or t.target = v_target)
     and (v_queue is null or t.queue = v_queue)

@@ -1,5 +1,9 @@
--- Re-runs a failed or canceled task: its unfinished steps start again with fresh attempts.
--- A run still going from before the cancel loses its lease, so its result is rejected.
+-- Re-runs a failed or canceled task: its steps that did not complete run again with fresh
+-- attempts (an agent task's one step; a workflow's failed, skipped and canceled steps, whose
+-- conditions and inputs are evaluated anew, while completed steps keep their outputs). A run
+-- still going from before the cancel loses its lease, so its result is rejected. Children that
+-- a re-run step spawned before are detached from it: it spawns anew. Steps are locked before the
+-- task, as everywhere.
 create or replace function agent_runtime.retry_task(task_id uuid)
 returns void
 language plpgsql volatile security definer
@@ -7,8 +11,7 @@ set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
 declare
-  v_status text;
-  v_agents text[];
+  v_task agent_runtime.tasks;
 begin
   -- GUARD
   if retry_task.task_id is null then
@@ -16,18 +19,17 @@ begin
       message = 'task_id is required',
       hint = 'Pass the task_id returned by submit_task.';
   end if;
-
-  -- LOCK
-  select t.status into v_status
-  from agent_runtime.tasks t
-  where t.id = retry_task.task_id and agent_runtime._app_visible(agent_runtime._caller_apps(), t.app_name)
-  for update;
-  if not found then
+  if not exists (select from agent_runtime.tasks t
+                 where t.id = retry_task.task_id and agent_runtime._app_visible(agent_runtime._caller_apps(), t.app_name)) then
     perform agent_runtime._raise_task_not_found(retry_task.task_id);
   end if;
-  if v_status not in ('failed', 'canceled') then
+
+  -- LOCK: the task's steps, then the task
+  perform from agent_runtime.steps s where s.task_id = retry_task.task_id order by s.id for update;
+  select * into v_task from agent_runtime.tasks t where t.id = retry_task.task_id for no key update;
+  if v_task.status not in ('failed', 'canceled') then
     raise exception using errcode = 'AR031',
-      message = format('task %s is %s; only failed or canceled tasks can be retried', retry_task.task_id, v_status),
+      message = format('task %s is %s; only failed or canceled tasks can be retried', retry_task.task_id, v_task.status),
       hint = 'Wait for the task to finish, or cancel it first.';
   end if;
 
@@ -37,23 +39,35 @@ begin
       completed_at = null, updated_at = now()
   where t.id = retry_task.task_id;
 
+  update agent_runtime.tasks c
+  set parent_step_id = null, updated_at = now()
+  where c.parent_step_id in (select s.id from agent_runtime.steps s
+                             where s.task_id = retry_task.task_id and s.status <> 'completed');
+  delete from agent_runtime.steps e
+  where e.task_id = retry_task.task_id and e.map_parent_id in
+        (select p.id from agent_runtime.steps p where p.task_id = retry_task.task_id and p.status <> 'completed');
+
   with reset as (
     update agent_runtime.steps s
-    set status = 'ready', attempt = 0, run_at = now(), error = null, output = null,
+    set status = case when v_task.workflow_version is null then 'ready' else 'pending' end,
+        attempt = 0, run_at = now(), error = null, output = null,
         lease_token = null, lease_expires_at = null, cancel_requested = false,
-        started_at = null, completed_at = null, updated_at = now()
-    where s.task_id = retry_task.task_id and s.status in ('failed', 'canceled', 'running')
-    returning s.id, s.agent
-  ), logged as (
-    insert into agent_runtime.events (type, task_id, step_id, data)
-    select 'step.ready', retry_task.task_id, r.id, jsonb_build_object('reason', 'task retried')
-    from reset r
-    union all
-    select 'task.submitted', retry_task.task_id, null, jsonb_build_object('from', v_status, 'retry', true)
+        wait_reason = null, wait_event = null, resume_at = null, resume_data = null, yielded_at = null,
+        yield_payload = null, started_at = null, completed_at = null, updated_at = now()
+    where s.task_id = retry_task.task_id and s.status <> 'completed'
+    returning s.id, s.status, s.agent, s.key
   )
-  select array_agg(distinct r.agent) into v_agents from reset r;
+  insert into agent_runtime.events (type, task_id, step_id, data)
+  select x.type, retry_task.task_id, x.step_id, x.data
+  from (select 0 as n, null::bigint as step_id, 'task.submitted' as type,
+               jsonb_build_object('from', v_task.status, 'retry', true) as data
+        union all
+        select 1, r.id, 'step.ready', jsonb_build_object('agent', r.agent, 'key', r.key, 'reason', 'task retried')
+        from reset r where r.status = 'ready') x
+  order by x.n, x.step_id;
 
-  -- NOTIFY
-  perform pg_notify('agent_runtime_wakeup', a) from unnest(v_agents) as a;
+  if v_task.workflow_version is not null then
+    perform agent_runtime._advance_tasks(array[retry_task.task_id]);
+  end if;
 end
 $$;

@@ -15,7 +15,6 @@ declare
   v_event jsonb;
   v_task agent_runtime.tasks;
   v_session agent_runtime.sessions;
-  v_woken record;
   v_result agent_runtime.appended_event;
 begin
   -- GUARD
@@ -37,7 +36,7 @@ begin
   if not found then
     perform agent_runtime._raise_task_not_found(send_message.task_id);
   end if;
-  if v_task.status in ('completed', 'failed', 'canceled', 'rejected') then
+  if v_task.status = any (agent_runtime._finished_statuses()) then
     raise exception using errcode = 'AR032',
       message = format('task %s is already %s and takes no more messages', send_message.task_id, v_task.status),
       hint = 'Submit a new task in the same session (submit_task with its session_id) to continue the conversation.';
@@ -50,22 +49,17 @@ begin
   from agent_runtime.session_events e
   where e.session_id = v_session.id and e.sequence = v_result.sequence;
 
-  for v_woken in
-    with woken as (
-      update agent_runtime.steps s
-      set status = 'ready', run_at = now(), resume_at = null, updated_at = now()
-      where s.task_id = v_task.id and s.status = 'waiting' and s.wait_reason in ('input-required', 'auth-required')
-      returning s.id, s.agent, s.wait_reason
-    ), logged as (
-      insert into agent_runtime.events (type, task_id, step_id, data)
-      select 'step.ready', v_task.id, w.id, jsonb_build_object('reason', 'message', 'waited_for', w.wait_reason)
-      from woken w
-    )
-    select distinct w.agent from woken w
-  loop
-    -- NOTIFY
-    perform pg_notify('agent_runtime_wakeup', v_woken.agent);
-  end loop;
+  with woken as (
+    update agent_runtime.steps s
+    set status = 'ready', run_at = now(), resume_at = null, updated_at = now()
+    where s.task_id = v_task.id and s.status = 'waiting' and s.wait_reason in ('input-required', 'auth-required')
+    returning s.id, s.agent, s.key, s.wait_reason
+  )
+  insert into agent_runtime.events (type, task_id, step_id, data)
+  select 'step.ready', v_task.id, w.id,
+         jsonb_build_object('agent', w.agent, 'key', w.key, 'reason', 'message', 'waited_for', w.wait_reason)
+  from woken w
+  order by w.id;
 
   v_result.session_id := v_session.id;
   v_result.state := agent_runtime._session_state(v_session.app_name, v_session.user_id,

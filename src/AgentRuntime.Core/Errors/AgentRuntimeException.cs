@@ -20,7 +20,7 @@ public class AgentRuntimeException(string code, string message, string? hint, Po
         var message = error.MessageText;
         return code switch
         {
-            ArErrorCodes.InvalidArgument or ArErrorCodes.UnknownOption
+            ArErrorCodes.InvalidArgument or ArErrorCodes.UnknownOption or ArErrorCodes.WorkflowInvalid
                 => new InvalidArgumentException(code, message, hint, error),
             ArErrorCodes.PayloadTooLarge => new PayloadTooLargeException(code, message, hint, error),
             ArErrorCodes.InputRejected => new InputRejectedException(code, message, hint, error),
@@ -31,7 +31,7 @@ public class AgentRuntimeException(string code, string message, string? hint, Po
             ArErrorCodes.TaskNotCancelable or ArErrorCodes.TaskNotRetryable or ArErrorCodes.TaskNotAcceptingMessages
                 => new InvalidTaskStateException(code, message, hint, error),
             ArErrorCodes.LockNotHeld => new LockNotHeldException(code, message, hint, error),
-            ArErrorCodes.SessionExists => new AlreadyExistsException(code, message, hint, error),
+            ArErrorCodes.SessionExists or ArErrorCodes.NameInUse => new AlreadyExistsException(code, message, hint, error),
             ArErrorCodes.SequenceConflict => new SessionConflictException(code, message, hint, error),
             ArErrorCodes.PushUrlRefused or ArErrorCodes.AppNotPermitted or ArErrorCodes.AgentNotOwned
                 => new NotPermittedException(code, message, hint, error),

@@ -26,6 +26,8 @@ public static class ArErrorCodes
     public const string PushUrlRefused = "AR062";
     public const string AppNotPermitted = "AR070";
     public const string AgentNotOwned = "AR071";
+    public const string WorkflowInvalid = "AR080";
+    public const string NameInUse = "AR081";
 
     public static IReadOnlyDictionary<string, string> Names { get; } = new Dictionary<string, string>
     {
@@ -50,5 +52,7 @@ public static class ArErrorCodes
         [PushUrlRefused] = "push_url_refused",
         [AppNotPermitted] = "app_not_permitted",
         [AgentNotOwned] = "agent_not_owned",
+        [WorkflowInvalid] = "workflow_invalid",
+        [NameInUse] = "name_in_use",
     };
 }

@@ -406,7 +406,7 @@ public sealed class ClientCommandsTests(DatabaseFixture db) : IClassFixture<Data
 
         Assert.Equal(0, result.Code);
         var events = result.Lines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
-        Assert.Equal(["task.submitted", "step.canceled", "task.canceled"], events.Select(e => e.GetProperty("type").GetString()));
+        Assert.Equal(["task.submitted", "step.ready", "step.canceled", "task.canceled"], events.Select(e => e.GetProperty("type").GetString()));
         Assert.All(events, e => Assert.Equal(taskId, e.GetProperty("task_id").GetGuid()));
         Assert.True(events[1].GetProperty("step_id").GetInt64() > 0);
     }

@@ -308,8 +308,8 @@ public sealed class TaskClientTests(DatabaseFixture db) : IClassFixture<Database
         var ofTask = await _client.ReadEventsAsync(afterPosition: null, taskId: taskId, fromStart: true);
 
         Assert.Equal(["step.canceled", "task.canceled"], tail.Select(e => e.Type));
-        Assert.Equal(["task.submitted", "step.canceled", "task.canceled"], ofTask.Select(e => e.Type));
-        Assert.Equal(ofTask.Skip(1).Select(e => e.Id), tail.Select(e => e.Id));
+        Assert.Equal(["task.submitted", "step.ready", "step.canceled", "task.canceled"], ofTask.Select(e => e.Type));
+        Assert.Equal(ofTask.Skip(2).Select(e => e.Id), tail.Select(e => e.Id));
         Assert.Equal("tail", ofTask[^1].Data!["reason"]!.GetValue<string>());
         Assert.NotNull(ofTask[1].StepId);
         Assert.Empty(await _client.ReadEventsAsync(afterPosition: ofTask[^1].Position, taskId: taskId));

@@ -20,7 +20,7 @@ public sealed class LeaseExpiryTests(DatabaseFixture db) : IClassFixture<Databas
         Assert.Equal(lost.StepId, reclaimed.StepId);
         Assert.Equal(2, reclaimed.Attempt);
         Assert.NotEqual(lost.LeaseToken, reclaimed.LeaseToken);
-        Assert.Equal(1, await _rt.CountEventsAsync("step.ready", stepId: lost.StepId));
+        Assert.Equal(2, await _rt.CountEventsAsync("step.ready", stepId: lost.StepId)); // at submit, at expiry
         Assert.Equal("completed", await _rt.CompleteAsync(reclaimed.StepId, reclaimed.LeaseToken));
         Assert.Equal("completed", await _rt.TaskStatusAsync(task.TaskId));
     }

@@ -44,7 +44,7 @@ public sealed class ReadEventsTests(DatabaseFixture db) : IClassFixture<Database
                 task.TaskId))
             .Select(r => new Read((long)r[0]!, (string)r[1]!, (Guid?)r[2], (long?)r[3], (string?)r[4], (string)r[5]!, (string)r[6]!));
         Assert.Equal(expected, events);
-        Assert.Equal(5, events.Count);
+        Assert.Equal(6, events.Count); // task.submitted, step.ready, step.running, task.working, step.completed, task.completed
         var running = Assert.Single(events, e => e.Type == "step.running");
         Assert.Equal((step.StepId, "read-worker"), (running.StepId!.Value, running.WorkerId));
         Assert.Contains("\"attempt\": 1", running.Data);
@@ -93,8 +93,8 @@ public sealed class ReadEventsTests(DatabaseFixture db) : IClassFixture<Database
         var ofFirst = await ReadAsync(start, taskId: first.TaskId);
         var ofSecond = await ReadAsync(start, taskId: second.TaskId);
 
-        Assert.Equal(["task.submitted"], ofFirst.Select(e => e.Type));
-        Assert.Equal(["task.submitted", "step.canceled", "task.canceled"], ofSecond.Select(e => e.Type));
+        Assert.Equal(["task.submitted", "step.ready"], ofFirst.Select(e => e.Type));
+        Assert.Equal(["task.submitted", "step.ready", "step.canceled", "task.canceled"], ofSecond.Select(e => e.Type));
         Assert.Empty(await ReadAsync(null, taskId: Guid.NewGuid(), fromStart: true));
     }
 
@@ -128,7 +128,7 @@ public sealed class ReadEventsTests(DatabaseFixture db) : IClassFixture<Database
         var after = await _rt.SubmitAsync(agent);
 
         var read = await ReadAsync(now);
-        Assert.Equal([after.TaskId], read.Select(e => e.TaskId));
+        Assert.Equal([after.TaskId, after.TaskId], read.Select(e => e.TaskId)); // task.submitted, step.ready
         Assert.DoesNotContain(read, e => e.TaskId == before.TaskId);
     }
 
@@ -150,7 +150,7 @@ public sealed class ReadEventsTests(DatabaseFixture db) : IClassFixture<Database
         var taskB = await _rt.ScalarAsync<Guid>(
             "select task_id from agent_runtime.events where type = 'task.submitted' and task_id <> $1 and data ->> 'target' = $2", taskA, agent);
         var idB = await _rt.ScalarAsync<long>(
-            "select id from agent_runtime.events where task_id = $1", taskB);
+            "select id from agent_runtime.events where task_id = $1 and type = 'task.submitted'", taskB);
         // A took the smaller id and is still open; B, committed, has the larger one. Reading
         // by id, a reader would return B, move past A's id, and never see A.
         Assert.True(idA < idB);
@@ -176,7 +176,7 @@ public sealed class ReadEventsTests(DatabaseFixture db) : IClassFixture<Database
         }
 
         var both = afterCommit.Where(e => e.TaskId == taskA || e.TaskId == taskB).ToList();
-        Assert.Equal([taskA, taskB], both.Select(e => e.TaskId!.Value));
+        Assert.Equal([taskA, taskA, taskB, taskB], both.Select(e => e.TaskId!.Value)); // each: task.submitted, step.ready
         Assert.Equal(afterCommit.Count, afterCommit.Select(e => e.Position).Distinct().Count());
         Assert.Empty(await ReadAsync(afterCommit[^1].Position));
         // Every event since start, exactly once, across both reads.
@@ -194,7 +194,8 @@ public sealed class ReadEventsTests(DatabaseFixture db) : IClassFixture<Database
 
     private static async Task<long> EventIdAsync(NpgsqlConnection connection, Guid taskId)
     {
-        await using var command = new NpgsqlCommand("select id from agent_runtime.events where task_id = $1", connection);
+        await using var command = new NpgsqlCommand(
+            "select id from agent_runtime.events where task_id = $1 and type = 'task.submitted'", connection);
         command.Parameters.AddWithValue(taskId);
         return (long)(await command.ExecuteScalarAsync())!;
     }
@@ -214,7 +215,7 @@ public sealed class ReadEventsTests(DatabaseFixture db) : IClassFixture<Database
                 await _rt.EventsReadableAsync();
                 var types = await dataSource.RowsAsync(
                     "select type from agent_runtime.read_events(from_start => true, max_events => 1000, task_id => $1)", task.TaskId);
-                Assert.Equal(["task.submitted"], types.Select(r => (string)r[0]!));
+                Assert.Equal(["task.submitted", "step.ready"], types.Select(r => (string)r[0]!));
                 var now = await dataSource.RowsAsync("select agent_runtime.current_event_position()");
                 Assert.Matches("^[0-9]+:0$", (string)now[0][0]!);
             }

@@ -44,6 +44,12 @@ public sealed class AttackScenario
                 ("register_worker", $"select agent_runtime.register_worker('attack-worker', '{{{agent}}}', '{{\"pid\":1}}')"),
                 ("submit_task", $"select * from agent_runtime.submit_task('{agent}', '{{\"x\":1}}', '{session}', " +
                                 """'{"idempotency_key":"attack-k","metadata":{"m":1},"run_at":"2020-01-01T00:00:00Z","priority":1}')"""),
+                ("submit_tasks", $"select count(*) from agent_runtime.submit_tasks('{{{agent}}}', array['{{\"a\":1}}'::pg_catalog.jsonb, '{{\"a\":2}}'], null, " +
+                                 """array['{"metadata":{"m":1}}'::pg_catalog.jsonb])"""),
+                ("define_workflow", $"select agent_runtime.define_workflow('{agentName}-wf', '{{\"steps\":[{{\"key\":\"a\",\"agent\":\"{agent}\"," +
+                                    "\"input\":{\"t\":{\"$ref\":\"input.t\"}},\"when\":{\"equals\":[{\"$ref\":\"input.t\"},1]}}]}')"),
+                ("list_workflows", "select count(*) from agent_runtime.list_workflows(true)"),
+                ("emit_event", $"select agent_runtime.emit_event('attack-event-{Guid.NewGuid():N}', '{{\"paid\":true}}')"),
                 ("get_task", $"select * from agent_runtime.get_task('{task}', 10)"),
                 ("get_a2a_task", $"select agent_runtime.get_a2a_task('{task}', 10)"),
                 ("list_tasks", """select count(*) from agent_runtime.list_tasks('{"status":["submitted","working"],"metadata":{}}', 10)"""),

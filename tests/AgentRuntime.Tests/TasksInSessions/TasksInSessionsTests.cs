@@ -169,7 +169,7 @@ public sealed class TasksInSessionsTests(DatabaseFixture db) : IClassFixture<Dat
             task.TaskId, """{"role":"user","parts":[{"kind":"text","text":"Paris"}]}"""));
         Assert.Equal(new object?[] { task.SessionId, 2L }, appended);
         Assert.Equal("ready", await _rt.StepStatusAsync(step.StepId));
-        Assert.Equal(1, await _rt.CountEventsAsync("step.ready", task.TaskId, step.StepId));
+        Assert.Equal(2, await _rt.CountEventsAsync("step.ready", task.TaskId, step.StepId)); // at submit, on the message
 
         var resumed = Assert.Single(await _rt.RowsAsync(
             "select step_id, lease_token, resumed_from::text from agent_runtime.claim_step(worker_id => 'w', agents => $1)",

@@ -1,0 +1,60 @@
+-- Commits a completed step's effects (checked by _check_effects), in the transaction of the
+-- completion: the state_delta like append_event's (scoped by prefix, "temp:" never stored, null
+-- deletes), recorded in the actions of the step's last message event (or of an event of its own);
+-- the messages appended to the task's session, linked to the task (author: the agent unless
+-- given); and the children in "spawn", submitted with the parent's app and user (the step then
+-- waits for them, see complete_steps). Locks the task's session, after the steps and the task.
+create or replace function agent_runtime._apply_effects(step_id bigint, effects jsonb)
+returns void
+language plpgsql volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_step agent_runtime.steps;
+  v_session agent_runtime.sessions;
+  v_delta jsonb := nullif(effects -> 'state_delta', 'null'::jsonb);
+  v_events jsonb;
+  v_spawn jsonb := nullif(effects -> 'spawn', 'null'::jsonb);
+  v_children uuid[];
+begin
+  select * into v_step from agent_runtime.steps s where s.id = _apply_effects.step_id;
+  select coalesce(jsonb_agg(agent_runtime._message_event(m.message, 'message', v_step.agent, 'agent') order by m.ord),
+                  '[]'::jsonb)
+    into v_events
+  from jsonb_array_elements(coalesce(nullif(effects -> 'messages', 'null'::jsonb), '[]'::jsonb))
+       with ordinality as m(message, ord);
+
+  if v_delta is not null or jsonb_array_length(v_events) > 0 then
+    select ss.* into v_session
+    from agent_runtime.tasks t
+    join agent_runtime.sessions ss on ss.id = t.session_id
+    where t.id = v_step.task_id
+    for update of ss;
+    if v_delta is not null then
+      perform agent_runtime._apply_state_delta(v_session.app_name, v_session.user_id, v_session.id, v_delta);
+      -- "temp:" keys are never stored, not even in the event.
+      v_delta := coalesce((select jsonb_object_agg(d.key, d.value) from jsonb_each(v_delta) as d
+                           where d.key not like 'temp:%'), '{}'::jsonb);
+      if jsonb_array_length(v_events) = 0 then
+        v_events := jsonb_build_array(jsonb_build_object('author', v_step.agent));
+      end if;
+      v_events := jsonb_set(v_events, array[(jsonb_array_length(v_events) - 1)::text, 'actions'],
+                            jsonb_build_object('state_delta', v_delta));
+    end if;
+    perform agent_runtime._append_task_events(v_session.id, v_step.task_id, v_events);
+  end if;
+
+  if v_spawn is not null then
+    select array_agg(c.task_id) into v_children
+    from agent_runtime._submit_tasks(
+      array(select coalesce(e.value ->> 'target', '') from jsonb_array_elements(v_spawn) with ordinality as e(value, ord) order by e.ord),
+      array(select coalesce(e.value -> 'input', '{}'::jsonb) from jsonb_array_elements(v_spawn) with ordinality as e(value, ord) order by e.ord),
+      null,
+      array(select coalesce(e.value -> 'options', '{}'::jsonb) from jsonb_array_elements(v_spawn) with ordinality as e(value, ord) order by e.ord),
+      v_step.id) as c;
+    insert into agent_runtime.events (type, task_id, step_id, data)
+    values ('task.spawned', v_step.task_id, v_step.id,
+            jsonb_build_object('children', to_jsonb(v_children), 'allow_failures', coalesce((effects ->> 'allow_failures')::boolean, false)));
+  end if;
+end
+$$;

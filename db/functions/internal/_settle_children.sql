@@ -1,0 +1,49 @@
+-- Steps waiting for the child tasks they spawned (wait_reason 'children'), once every child
+-- has finished: the step completes with the array of the children's outputs, in the order they
+-- were spawned (null for a child that did not complete), and its task moves on; unless a child
+-- did not complete and the step does not allow failures: then the step fails, and its task.
+-- Called when tasks with a parent step finish. Locks each parent step, then its task: children
+-- before parents, as everywhere.
+create or replace function agent_runtime._settle_children(parent_step_ids bigint[])
+returns void
+language plpgsql volatile
+set search_path = pg_catalog, pg_temp
+as $$
+declare
+  v_step agent_runtime.steps;
+  v_failed record;
+  v_outputs jsonb;
+begin
+  for v_step in
+    select s.* from agent_runtime.steps s
+    where s.id = any (parent_step_ids)
+    order by s.id
+    for update
+  loop
+    continue when v_step.status <> 'waiting' or v_step.wait_reason is distinct from 'children';
+    continue when exists (select from agent_runtime.tasks c
+                          where c.parent_step_id = v_step.id
+                            and c.status <> all (agent_runtime._finished_statuses()));
+    perform from agent_runtime.tasks t where t.id = v_step.task_id for no key update;
+
+    select c.id, c.status, c.error into v_failed
+    from agent_runtime.tasks c
+    where c.parent_step_id = v_step.id and c.status <> 'completed'
+    order by c.created_at, c.id
+    limit 1;
+    if found and not v_step.allow_failures then
+      perform agent_runtime._fail_step(v_step.id, jsonb_build_object(
+        'code', 'child_failed',
+        'message', format('child task %s %s', v_failed.id, v_failed.status),
+        'task_id', v_failed.id, 'status', v_failed.status, 'error', v_failed.error));
+      continue;
+    end if;
+    select jsonb_agg(case when c.status = 'completed' then c.output end order by c.created_at, c.id) into v_outputs
+    from agent_runtime.tasks c
+    where c.parent_step_id = v_step.id;
+    perform agent_runtime._finish_step(v_step.id, 'completed', coalesce(v_outputs, '[]'::jsonb),
+                                       jsonb_build_object('children', jsonb_array_length(coalesce(v_outputs, '[]'::jsonb))));
+    perform agent_runtime._step_finished(v_step.id);
+  end loop;
+end
+$$;
