@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using AgentRuntime.Migrations;
 using AgentRuntime.Tests.Infrastructure;
 using Npgsql;
@@ -27,13 +26,13 @@ public sealed class CatalogSnapshotTests(DatabaseFixture db, ITestOutputHelper o
     [Fact]
     public async Task Sqitch_and_our_migrator_produce_the_same_catalog()
     {
-        var sqitch = FindOnPath("sqitch")
+        var sqitch = ExternalCommand.FindOnPath("sqitch")
                      ?? throw new Xunit.Sdk.XunitException($"sqitch is not installed (not on PATH): {SetupHint}.");
-        var root = RepositoryRoot();
+        var root = ExternalCommand.RepositoryRoot();
         await using var bySqitch = await EmptyDatabase.CreateAsync("agent_runtime_sqitch");
         await using var byMigrator = await EmptyDatabase.CreateAsync("agent_runtime_migrator");
 
-        ProcessResult deployed;
+        CommandResult deployed;
         await TemplateDatabase.RealTreeMigrationLock.WaitAsync();
         try
         {
@@ -90,15 +89,15 @@ public sealed class CatalogSnapshotTests(DatabaseFixture db, ITestOutputHelper o
     [Fact]
     public async Task Sqitch_plan_lists_every_script()
     {
-        var root = RepositoryRoot();
-        var result = await RunAsync(FindOnPath("bash") ?? "/bin/bash",
+        var root = ExternalCommand.RepositoryRoot();
+        var result = await ExternalCommand.RunAsync(ExternalCommand.FindOnPath("bash") ?? "/bin/bash",
             [Path.Combine(root, "scripts", "sqitch-plan.sh"), "--check"], root, new Dictionary<string, string?>());
 
         Assert.True(result.ExitCode == 0,
             $"db/sqitch.plan does not match the scripts in db/: run scripts/sqitch-plan.sh and commit db/sqitch.plan.\n{result.Describe()}");
     }
 
-    private static async Task<ProcessResult> RunSqitchDeployAsync(string sqitch, string root, string connectionString)
+    private static async Task<CommandResult> RunSqitchDeployAsync(string sqitch, string root, string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         var user = builder.Username ?? Environment.UserName;
@@ -121,86 +120,6 @@ public sealed class CatalogSnapshotTests(DatabaseFixture db, ITestOutputHelper o
             ["SQITCH_FULLNAME"] = "AgentRuntime tests",
             ["SQITCH_EMAIL"] = "tests@agent-runtime.invalid",
         };
-        return await RunAsync(sqitch, ["-C", "db", "deploy", target], root, environment);
-    }
-
-    private sealed record ProcessResult(string CommandLine, int ExitCode, string StdOut, string StdErr)
-    {
-        public string Describe() => $"$ {CommandLine}\nexit code: {ExitCode}\nstdout:\n{StdOut}\nstderr:\n{StdErr}";
-    }
-
-    private static async Task<ProcessResult> RunAsync(string fileName, IReadOnlyList<string> arguments, string workingDirectory,
-        IReadOnlyDictionary<string, string?> environment)
-    {
-        var info = new ProcessStartInfo(fileName)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-        foreach (var variable in (string[])["PGSERVICE", "PGSERVICEFILE", "PGOPTIONS", "PGSSLMODE", "PGPASSFILE", "PGHOSTADDR",
-                     "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "SQITCH_TARGET", "SQITCH_CONFIG"])
-        {
-            info.Environment.Remove(variable);
-        }
-        foreach (var (name, value) in environment)
-        {
-            if (value is null)
-            {
-                info.Environment.Remove(name);
-            }
-            else
-            {
-                info.Environment[name] = value;
-            }
-        }
-
-        var commandLine = string.Join(' ', [fileName, .. arguments]);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {fileName}.");
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{commandLine} did not finish in 5 minutes.");
-        }
-        return new ProcessResult(commandLine, process.ExitCode, await stdout, await stderr);
-    }
-
-    private static string? FindOnPath(string name)
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-        return null;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AgentRuntime.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("Repository root (AgentRuntime.sln) not found above " + AppContext.BaseDirectory);
+        return await ExternalCommand.RunAsync(sqitch, ["-C", "db", "deploy", target], root, environment);
     }
 }

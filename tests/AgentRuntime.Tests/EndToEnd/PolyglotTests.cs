@@ -43,6 +43,7 @@ public sealed class PolyglotTests(DatabaseFixture db, ITestOutputHelper output) 
                 ["PGPORT"] = connection.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["PGUSER"] = connection.Username,
                 ["PGDATABASE"] = connection.Database,
+                ["PGPASSWORD"] = connection.Password,
             },
         };
         info.ArgumentList.Add("submit-and-wait.mjs");
