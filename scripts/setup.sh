@@ -76,7 +76,7 @@ start_docker_engine() {
   local logf=/var/log/agent-runtime-dockerd.log
   log "docker: starting dockerd in the background (published ports on 127.0.0.1; log: $logf)"
   # setsid: the engine outlives this script; --ip: `-p PORT` publishes on the loopback only.
-  setsid dockerd --ip=127.0.0.1 </dev/null >>"$logf" 2>&1 &
+  setsid dockerd --ip=127.0.0.1 </dev/null >"$logf" 2>&1 &
   local i
   for i in $(seq 1 60); do
     if docker_answers; then log "docker: the engine answers"; return 0; fi
