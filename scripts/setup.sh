@@ -2,7 +2,8 @@
 # Installs what AgentRuntime needs to build and test, when it is missing:
 #   PostgreSQL 15 (+contrib), pgvector 0.8.0 (built from Debian's source package),
 #   sqitch with its PostgreSQL driver, Node.js with the polyglot check's npm packages,
-#   Python's psycopg (the Python client check), grate (a .NET tool, .config/dotnet-tools.json);
+#   Python's psycopg (the Python client check), grate (a .NET tool, .config/dotnet-tools.json),
+#   docker-compose (to check docker-compose.yml);
 #   a Docker engine (Debian's docker.io, started in the background when none answers) and the
 #   project's PostgreSQL + pgvector image (docker/postgres), for the tests' Testcontainers;
 #   and checks that the .NET SDK (dotnet) is present.
@@ -134,7 +135,6 @@ build_image() {
 
 if [ "${1:-}" = --docker ]; then
   if ! command -v docker >/dev/null 2>&1 && [ "$HAVE_APT" = 0 ]; then die "docker: not installed"; fi
-  command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose || log "docker-compose: not installed"
   start_docker_engine
   build_image
   exit 0
@@ -213,6 +213,13 @@ if [ -d "$polyglot/node_modules/pg" ]; then
 else
   log "polyglot client (pg): npm ci"
   (cd "$polyglot" && npm ci --no-audit --no-fund --silent --omit-lockfile-registry-resolved >&2)
+fi
+
+# --- docker-compose (Debian's; a test checks docker-compose.yml with it, with or without an engine)
+if command -v docker-compose >/dev/null 2>&1; then
+  log "docker-compose: present"
+else
+  apt_install docker-compose
 fi
 
 # --- Python's psycopg (the Python client check runs Debian's python3) ---------------------
