@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
 # Installs what AgentRuntime needs to build and test, when it is missing:
 #   PostgreSQL 15 (+contrib), pgvector 0.8.0 (built from Debian's source package),
-#   sqitch with its PostgreSQL driver, Node.js with the polyglot check's npm packages;
+#   sqitch with its PostgreSQL driver, Node.js with the polyglot check's npm packages,
+#   Python's psycopg (the Python client check), grate (a .NET tool, .config/dotnet-tools.json),
+#   docker-compose (to check docker-compose.yml);
+#   a Docker engine (Debian's docker.io, started in the background when none answers) and the
+#   project's PostgreSQL + pgvector image (docker/postgres), for the tests' Testcontainers;
 #   and checks that the .NET SDK (dotnet) is present.
 # Idempotent and fast when everything is already there (no apt-get update then).
 # Debian/Ubuntu only for the installs; elsewhere it reports what is missing.
-# Env: PG_MAJOR (default 15), PGVECTOR_SUITE (Debian suite with pgvector 0.8.0 source, default trixie).
+# The Docker part never fails the setup: when the engine cannot start or the image cannot be
+# built, it says why and the tests use a local PostgreSQL cluster instead.
+# Env: PG_MAJOR (default 15), PGVECTOR_SUITE (Debian suite with pgvector 0.8.0 source, default trixie),
+#      AGENT_RUNTIME_SETUP_DOCKER=0 (leave Docker alone), AGENT_RUNTIME_TEST_IMAGE (the image's name,
+#      default agent-runtime/postgres-pgvector:15), AGENT_RUNTIME_BASE_IMAGE (the image to build it on;
+#      default agent-runtime/debian:bookworm, made here with debootstrap when missing).
 set -euo pipefail
 
 PG_MAJOR="${PG_MAJOR:-15}"
@@ -26,6 +35,8 @@ as_root() {
   "${SUDO[@]}" "$@"
 }
 
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
 HAVE_APT=0
 command -v apt-get >/dev/null 2>&1 && HAVE_APT=1
 APT_UPDATED=0
@@ -35,12 +46,99 @@ apt_update_once() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
   APT_UPDATED=1
 }
+# The Debian mirror already configured on this machine (only that one may be reachable).
+debian_mirror() {
+  local m
+  m="$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
+    | grep -Eo 'https?://[^ ]+/debian/?( |$)' | grep -v security | head -n1 | tr -d ' ' || true)"
+  echo "${m:-http://deb.debian.org/debian}"
+}
 apt_install() {
   [ "$HAVE_APT" = 1 ] || die "missing: $* (no apt-get here: install them with your package manager)"
   apt_update_once
   log "apt-get install $*"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
+
+# --- Docker: the engine, a base image, the project's PostgreSQL image (setup.sh --docker) ---
+IMAGE="${AGENT_RUNTIME_TEST_IMAGE:-agent-runtime/postgres-pgvector:15}"
+BASE_IMAGE="${AGENT_RUNTIME_BASE_IMAGE:-agent-runtime/debian:bookworm}"
+IMAGE_SOURCE="$repo/docker/postgres"
+
+docker_answers() { timeout 10 docker info >/dev/null 2>&1; }
+
+start_docker_engine() {
+  if docker_answers; then log "docker: the engine answers"; return 0; fi
+  if ! command -v dockerd >/dev/null 2>&1; then
+    apt_install docker.io
+  fi
+  command -v docker >/dev/null 2>&1 || apt_install docker.io
+  [ "$(id -u)" -eq 0 ] || die "docker: no engine answers and starting dockerd needs root"
+  local logf=/var/log/agent-runtime-dockerd.log
+  log "docker: starting dockerd in the background (published ports on 127.0.0.1; log: $logf)"
+  # setsid: the engine outlives this script; --ip: `-p PORT` publishes on the loopback only.
+  setsid dockerd --ip=127.0.0.1 </dev/null >"$logf" 2>&1 &
+  local i
+  for i in $(seq 1 60); do
+    if docker_answers; then log "docker: the engine answers"; return 0; fi
+    if ! kill -0 $! 2>/dev/null; then break; fi
+    sleep 0.5
+  done
+  tail -n 5 "$logf" >&2 || true
+  die "docker: dockerd did not come up (log: $logf)"
+}
+
+image_source_hash() {
+  (cd "$IMAGE_SOURCE" && find . -type f | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16
+}
+
+make_base_image() {
+  if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then return 0; fi
+  if [ "$BASE_IMAGE" != agent-runtime/debian:bookworm ]; then
+    die "docker: base image $BASE_IMAGE is missing (pull or build it, or unset AGENT_RUNTIME_BASE_IMAGE)"
+  fi
+  command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
+  local mirror rootfs
+  mirror="$(debian_mirror)"
+  rootfs="$(mktemp -d /var/tmp/agent-runtime-rootfs.XXXXXX)"
+  log "docker: making the base image $BASE_IMAGE (debootstrap --variant=minbase bookworm from $mirror)"
+  if ! as_root debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$rootfs.log" 2>&1; then
+    tail -n 5 "$rootfs.log" >&2; as_root rm -rf "$rootfs" "$rootfs.log"
+    die "docker: debootstrap failed"
+  fi
+  as_root tar -C "$rootfs" --exclude='./var/cache/apt/archives/*.deb' --exclude='./var/lib/apt/lists/*_*' -c . \
+    | docker import - "$BASE_IMAGE" >/dev/null
+  as_root rm -rf "$rootfs" "$rootfs.log"
+}
+
+build_image() {
+  local hash
+  hash="$(image_source_hash)"
+  if [ "$(docker image inspect -f '{{ index .Config.Labels "agent-runtime.source" }}' "$IMAGE" 2>/dev/null)" = "$hash" ]; then
+    log "docker: image $IMAGE: present"
+    return 0
+  fi
+  make_base_image
+  log "docker: building $IMAGE from docker/postgres on $BASE_IMAGE (PostgreSQL $PG_MAJOR + pgvector)"
+  local logf
+  logf="$(mktemp /tmp/agent-runtime-docker-build.XXXXXX)"
+  if ! docker build --network host --label "agent-runtime.source=$hash" \
+      --build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg "DEBIAN_MIRROR=$(debian_mirror)" \
+      --build-arg "PGVECTOR_SUITE=$PGVECTOR_SUITE" --build-arg "PG_MAJOR=$PG_MAJOR" \
+      -t "$IMAGE" "$IMAGE_SOURCE" >"$logf" 2>&1; then
+    tail -n 15 "$logf" >&2
+    die "docker: building $IMAGE failed (log: $logf)"
+  fi
+  rm -f "$logf"
+  log "docker: image $IMAGE: built"
+}
+
+if [ "${1:-}" = --docker ]; then
+  if ! command -v docker >/dev/null 2>&1 && [ "$HAVE_APT" = 0 ]; then die "docker: not installed"; fi
+  start_docker_engine
+  build_image
+  exit 0
+fi
 
 # --- PostgreSQL server + contrib -------------------------------------------------------
 if [ -x "$PG_BIN/postgres" ] && [ -x "$PG_BIN/initdb" ] && [ -x "$PG_BIN/pg_ctl" ] \
@@ -66,10 +164,7 @@ else
     apt_install "$pkg" make gcc
   fi
   command -v make >/dev/null 2>&1 || apt_install make
-  # Mirror already configured on this machine (only that one may be reachable).
-  mirror="$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
-    | grep -Eo 'https?://[^ ]+/debian/?( |$)' | grep -v security | head -n1 | tr -d ' ' || true)"
-  mirror="${mirror:-http://deb.debian.org/debian}"
+  mirror="$(debian_mirror)"
   work="$(mktemp -d /tmp/pgvector-build.XXXXXX)"
   trap 'as_root rm -rf "$work"' EXIT
   mkdir -p "$work/lists/partial" "$work/src"
@@ -112,7 +207,7 @@ if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
 else
   apt_install nodejs npm
 fi
-polyglot="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/polyglot"
+polyglot="$repo/tests/polyglot"
 if [ -d "$polyglot/node_modules/pg" ]; then
   log "polyglot client (pg): present"
 else
@@ -120,9 +215,37 @@ else
   (cd "$polyglot" && npm ci --no-audit --no-fund --silent --omit-lockfile-registry-resolved >&2)
 fi
 
-# --- .NET SDK ----------------------------------------------------------------------------
+# --- docker-compose (Debian's; a test checks docker-compose.yml with it, with or without an engine)
+if command -v docker-compose >/dev/null 2>&1; then
+  log "docker-compose: present"
+else
+  apt_install docker-compose
+fi
+
+# --- Python's psycopg (the Python client check runs Debian's python3) ---------------------
+if /usr/bin/python3 -c 'import psycopg' >/dev/null 2>&1; then
+  log "python3-psycopg: present"
+else
+  apt_install python3 python3-psycopg
+fi
+
+# --- .NET SDK and the .NET tools of .config/dotnet-tools.json (grate) ---------------------
 if ! command -v dotnet >/dev/null 2>&1; then
   die "dotnet (the .NET 10 SDK) is not on PATH: install it (https://dot.net) and re-run"
 fi
 log "dotnet: present"
+(cd "$repo" && DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 dotnet tool restore >/dev/null) \
+  || die "dotnet tool restore failed (the tools of .config/dotnet-tools.json: grate)"
+log "dotnet tools (grate): restored"
+
+# --- Docker engine and the PostgreSQL + pgvector image (optional) -------------------------
+# Published ports bind to 127.0.0.1 (dockerd --ip); the tests reach containers there only.
+if [ "${AGENT_RUNTIME_SETUP_DOCKER:-1}" = 0 ]; then
+  log "docker: left alone (AGENT_RUNTIME_SETUP_DOCKER=0); tests use a local cluster unless an engine answers"
+else
+  # A process of its own, so that `set -e` holds there and a failure only ends that part.
+  if ! bash "${BASH_SOURCE[0]}" --docker; then
+    log "docker: not available (see above): the tests will use a local PostgreSQL cluster"
+  fi
+fi
 log "done"

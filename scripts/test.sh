@@ -7,9 +7,13 @@
 #   scripts/test.sh                                  everything
 #   scripts/test.sh --filter "FullyQualifiedName~Sessions"   extra args go to dotnet test
 #   scripts/test.sh path/to/Other.sln|.csproj [args]  another solution or project
+# The tests' PostgreSQL (tests/AgentRuntime.Tests/Infrastructure/PostgresServer.cs), printed before
+# the summary: AGENT_RUNTIME_TEST_DATABASE when set; else a Testcontainers container of the
+# project's image (docker/postgres, built by scripts/setup.sh) when a Docker engine answers; else a
+# throwaway local cluster of the machine's PostgreSQL binaries.
 # Env:
-#   AGENT_RUNTIME_TEST_DATABASE  an existing PostgreSQL to test against (see docker-compose.yml);
-#                                unset: the tests start a throwaway local cluster
+#   AGENT_RUNTIME_TEST_DATABASE  an existing PostgreSQL to test against (see docker-compose.yml)
+#   AGENT_RUNTIME_TEST_DOCKER=0  no container: the throwaway local cluster
 #   TEST_CONFIGURATION  Release (default) or Debug
 #   TEST_RESULTS_DIR    where the .trx files go (default: a fresh folder under /tmp, printed)
 #   TEST_VERBOSITY      console logger verbosity (default: normal)
@@ -49,6 +53,8 @@ else
   find "$results" -mindepth 1 -type d -empty -delete
 fi
 log "dotnet test $target (results in $results)"
+export AGENT_RUNTIME_TEST_SERVER_FILE="$results/test-server.txt"
+rm -f "$AGENT_RUNTIME_TEST_SERVER_FILE"
 
 rc=0
 dotnet test "$target" \
@@ -78,6 +84,10 @@ for trx in "$results"/**/*.trx; do
   ne="$(attr notExecuted "$counters")"; te=$(( $(attr total "$counters") - $(attr executed "$counters") ))
   skipped=$((skipped + (ne > te ? ne : te)))
 done
+
+if [ -f "$AGENT_RUNTIME_TEST_SERVER_FILE" ]; then
+  sed 's/^/test: /' "$AGENT_RUNTIME_TEST_SERVER_FILE" >&2
+fi
 
 status=0
 if [ "$rc" -ne 0 ]; then

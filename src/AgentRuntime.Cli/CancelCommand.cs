@@ -9,7 +9,7 @@ internal static class CancelCommand
     {
         var taskId = ClientCommand.TaskIdArgument("The task to cancel.");
         var reason = new Option<string?>("--reason", "-r") { Description = "Why; stored with the task and its task.canceled event." };
-        var connection = ClientCommand.ConnectionOption();
+        var connection = ConnectionSettings.Option();
 
         var command = new Command("cancel",
             "Cancel an unfinished task; a running step stops at its worker's next heartbeat.")

@@ -3,7 +3,6 @@ using System.CommandLine.Parsing;
 using System.Runtime.InteropServices;
 using AgentRuntime.Client;
 using AgentRuntime.Errors;
-using AgentRuntime.Host.Embedded;
 using Npgsql;
 
 namespace AgentRuntime.Cli;
@@ -14,11 +13,6 @@ namespace AgentRuntime.Cli;
 /// </summary>
 internal static class ClientCommand
 {
-    public static Option<string?> ConnectionOption() => new("--connection", "-c")
-    {
-        Description = "Npgsql connection string. Default: env AGENT_RUNTIME_CONNECTION, else ConnectionStrings__AgentRuntime.",
-    };
-
     public static Option<bool> JsonOption(string what) => new("--json")
     {
         Description = $"Print {what} as JSON (snake_case names, as in the SQL API) for scripts.",
@@ -69,20 +63,9 @@ internal static class ClientCommand
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         var cancellationToken = stop.Token;
 
-        string? connectionString;
-        try
+        if (await ConnectionSettings.ResolveAsync(command, connectionOption, error, cancellationToken) is not { } connectionString)
         {
-            connectionString = await ConnectionSettings.ResolveAsync(connectionOption, cancellationToken);
-        }
-        catch (EmbeddedPostgresException ex)
-        {
-            await error.WriteLineAsync($"agent-runtime {command}: {ex.Message}");
             return ExitCodes.DatabaseUnreachable;
-        }
-        if (connectionString is null)
-        {
-            return await UsageAsync(error, command,
-                "no connection string. Pass --connection or set " + string.Join(" or ", ConnectionSettings.EnvironmentVariables) + ".");
         }
 
         NpgsqlDataSource dataSource;
@@ -111,7 +94,7 @@ internal static class ClientCommand
                 await error.WriteLineAsync($"agent-runtime {command}: interrupted");
                 return ExitCodes.Interrupted;
             }
-            catch (Exception ex) when (MigrateCommand.IsConnectionFailure(ex))
+            catch (Exception ex) when (DatabaseErrors.IsUnreachable(ex))
             {
                 await error.WriteLineAsync($"agent-runtime {command}: cannot reach the database: {ex.Message}");
                 return ExitCodes.DatabaseUnreachable;

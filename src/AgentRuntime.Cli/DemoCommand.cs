@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using AgentRuntime.Client;
 using AgentRuntime.Host;
-using AgentRuntime.Host.Embedded;
+using AgentRuntime.Errors;
 using AgentRuntime.Host.Worker;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -32,10 +32,7 @@ internal static class DemoCommand
 
     public static Command Create()
     {
-        var connection = new Option<string?>("--connection", "-c")
-        {
-            Description = "Npgsql connection string. Default: AGENT_RUNTIME_CONNECTION, else a local PostgreSQL of the tool's own.",
-        };
+        var connection = ConnectionSettings.Option();
         var command = new Command("demo",
             "Start a worker and run a few tasks (summaries, entity extraction, a retried failure, a cancel), " +
             "showing each transition as it happens, then a summary table and one task's event timeline.")
@@ -52,20 +49,9 @@ internal static class DemoCommand
 
     private static async Task<int> RunAsync(string? connectionOption, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        string? connectionString;
-        try
+        if (await ConnectionSettings.ResolveAsync("demo", connectionOption, error, cancellationToken) is not { } connectionString)
         {
-            connectionString = await ConnectionSettings.ResolveAsync(connectionOption, cancellationToken);
-        }
-        catch (EmbeddedPostgresException ex)
-        {
-            await error.WriteLineAsync($"agent-runtime demo: {ex.Message}");
             return ExitCodes.DatabaseUnreachable;
-        }
-        if (connectionString is null)
-        {
-            await error.WriteLineAsync("agent-runtime demo: no connection string: pass --connection or set AGENT_RUNTIME_CONNECTION.");
-            return ExitCodes.Usage;
         }
 
         var overrides = new Dictionary<string, string?>
@@ -88,7 +74,7 @@ internal static class DemoCommand
             await output.WriteLineAsync();
             await RunTasksAsync(client, output, cancellationToken);
         }
-        catch (NpgsqlException ex) when (ex is not PostgresException)
+        catch (Exception ex) when (DatabaseErrors.IsUnreachable(ex))
         {
             await error.WriteLineAsync($"agent-runtime demo: cannot reach the database: {ex.Message}");
             return ExitCodes.DatabaseUnreachable;
@@ -161,16 +147,18 @@ internal static class DemoCommand
         await watching;
 
         await output.WriteLineAsync();
-        var rows = finished.Select(t => new[]
+        var table = new TextTable("TASK", "AGENT", "STATUS", "ATTEMPTS", "TOOK", "RESULT");
+        foreach (var t in finished)
         {
-            byId[t.TaskId].Label,
-            t.Target,
-            t.Status,
-            t.Attempts.ToString(CultureInfo.InvariantCulture),
-            t.CompletedAt is { } done ? $"{(done - t.CreatedAt).TotalSeconds:0.000}s" : "",
-            Result(t),
-        }).ToList();
-        await WriteTableAsync(output, ["task", "agent", "status", "attempts", "took", "result"], rows);
+            table.Add(
+                byId[t.TaskId].Label,
+                t.Target,
+                t.Status,
+                t.Attempts.ToString(CultureInfo.InvariantCulture),
+                t.CompletedAt is { } done ? $"{(done - t.CreatedAt).TotalSeconds:0.000}s" : "",
+                Result(t));
+        }
+        await table.WriteAsync(output);
 
         var retried = tasks[3].Submitted.TaskId;
         await output.WriteLineAsync();
@@ -216,18 +204,6 @@ internal static class DemoCommand
             _ => task.Error?["message"]?.ToString(),
         } ?? "";
         return value.Length <= 70 ? value : value[..67] + "...";
-    }
-
-    private static async Task WriteTableAsync(TextWriter output, string[] headers, List<string[]> rows)
-    {
-        var widths = headers.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
-        string Line(string[] cells) => string.Join("  ", cells.Select((c, i) => c.PadRight(widths[i]))).TrimEnd();
-        await output.WriteLineAsync(Line(headers));
-        await output.WriteLineAsync(string.Join("  ", widths.Select(w => new string('-', w))));
-        foreach (var row in rows)
-        {
-            await output.WriteLineAsync(Line(row));
-        }
     }
 
     private static string Describe(string connectionString)

@@ -9,7 +9,7 @@ internal static class GetCommand
     {
         var taskId = ClientCommand.TaskIdArgument("The task to show.");
         var json = ClientCommand.JsonOption("the task with its steps");
-        var connection = ClientCommand.ConnectionOption();
+        var connection = ConnectionSettings.Option();
 
         var command = new Command("get", "Show a task: status, attempts, times, input, output or error, and its steps.")
         {

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using System.Net.Sockets;
+using AgentRuntime.Errors;
 using AgentRuntime.Migrations;
 using Npgsql;
 
@@ -10,10 +10,7 @@ internal static class MigrateCommand
 {
     public static Command Create()
     {
-        var connection = new Option<string?>("--connection", "-c")
-        {
-            Description = "Npgsql connection string. Default: env AGENT_RUNTIME_CONNECTION, else ConnectionStrings__AgentRuntime.",
-        };
+        var connection = ConnectionSettings.Option();
         var directory = new Option<string?>("--sql-directory")
         {
             Description = "Apply this grate-layout directory instead of the db/ tree built into agent-runtime.",
@@ -54,13 +51,9 @@ internal static class MigrateCommand
         TextWriter error,
         CancellationToken cancellationToken)
     {
-        var connectionString = ConnectionSettings.Resolve(connectionOption);
-        if (connectionString is null)
+        if (await ConnectionSettings.ResolveAsync("migrate", connectionOption, error, cancellationToken) is not { } connectionString)
         {
-            await error.WriteLineAsync(
-                "agent-runtime migrate: no connection string. Pass --connection or set " +
-                string.Join(" or ", ConnectionSettings.EnvironmentVariables) + ".");
-            return ExitCodes.Usage;
+            return ExitCodes.DatabaseUnreachable;
         }
 
         MigrationSource source;
@@ -87,7 +80,7 @@ internal static class MigrateCommand
                 }
                 await using var probe = await dataSource.OpenConnectionAsync(cancellationToken);
             }
-            catch (Exception ex) when (IsConnectionFailure(ex))
+            catch (Exception ex) when (DatabaseErrors.IsUnreachable(ex))
             {
                 await error.WriteLineAsync($"agent-runtime migrate: cannot reach the database: {ex.Message}");
                 return ExitCodes.DatabaseUnreachable;
@@ -127,28 +120,11 @@ internal static class MigrateCommand
                 await error.WriteLineAsync($"agent-runtime migrate: {ex.Message}");
                 return ExitCodes.Failed;
             }
-            catch (Exception ex) when (IsConnectionFailure(ex))
+            catch (Exception ex) when (DatabaseErrors.IsUnreachable(ex))
             {
                 await error.WriteLineAsync($"agent-runtime migrate: lost the database connection: {ex.Message}");
                 return ExitCodes.DatabaseUnreachable;
             }
         }
     }
-
-    /// <summary>Errors that mean "cannot reach the database" rather than "the migration failed".</summary>
-    internal static bool IsConnectionFailure(Exception ex) => ex switch
-    {
-        PostgresException pg => pg.SqlState is PostgresErrorCodes.InvalidCatalogName
-            or PostgresErrorCodes.InvalidPassword
-            or PostgresErrorCodes.InvalidAuthorizationSpecification
-            or PostgresErrorCodes.CannotConnectNow
-            or PostgresErrorCodes.TooManyConnections
-            or PostgresErrorCodes.AdminShutdown
-            or PostgresErrorCodes.CrashShutdown
-            || pg.SqlState.StartsWith("08", StringComparison.Ordinal),
-        NpgsqlException npgsql => npgsql.InnerException is SocketException or IOException or TimeoutException
-            || npgsql.IsTransient,
-        SocketException or TimeoutException => true,
-        _ => false,
-    };
 }

@@ -5,6 +5,7 @@ var root = new RootCommand("AgentRuntime: a durable runtime for AI agents on Pos
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(MigrateCommand.Create());
+root.Subcommands.Add(PostgresCommand.Create());
 root.Subcommands.Add(SubmitCommand.Create());
 root.Subcommands.Add(GetCommand.Create());
 root.Subcommands.Add(TasksCommand.Create());

@@ -8,7 +8,7 @@ internal static class RetryCommand
     public static Command Create()
     {
         var taskId = ClientCommand.TaskIdArgument("The failed or canceled task to run again.");
-        var connection = ClientCommand.ConnectionOption();
+        var connection = ConnectionSettings.Option();
 
         var command = new Command("retry", "Run a failed or canceled task again (its steps start over at attempt 0).")
         {

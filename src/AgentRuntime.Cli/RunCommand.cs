@@ -1,6 +1,5 @@
 using System.CommandLine;
 using AgentRuntime.Host;
-using AgentRuntime.Host.Embedded;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -11,10 +10,7 @@ internal static class RunCommand
 {
     public static Command Create()
     {
-        var connection = new Option<string?>("--connection", "-c")
-        {
-            Description = "Npgsql connection string. Default: AGENT_RUNTIME_CONNECTION, else a local PostgreSQL of the tool's own.",
-        };
+        var connection = ConnectionSettings.Option();
         var workerId = new Option<string?>("--worker-id") { Description = "Unique id of this host (default: host name and pid)." };
         var concurrency = new Option<int?>("--concurrency") { Description = "Agent runs at once (default 16)." };
         var agents = new Option<string[]>("--agent")
@@ -54,20 +50,9 @@ internal static class RunCommand
     private static async Task<int> RunAsync(
         string? connectionOption, Dictionary<string, string?> overrides, TextWriter error, CancellationToken cancellationToken)
     {
-        string? connectionString;
-        try
+        if (await ConnectionSettings.ResolveAsync("run", connectionOption, error, cancellationToken) is not { } connectionString)
         {
-            connectionString = await ConnectionSettings.ResolveAsync(connectionOption, cancellationToken);
-        }
-        catch (EmbeddedPostgresException ex)
-        {
-            await error.WriteLineAsync($"agent-runtime run: {ex.Message}");
             return ExitCodes.DatabaseUnreachable;
-        }
-        if (connectionString is null)
-        {
-            await error.WriteLineAsync("agent-runtime run: no connection string: pass --connection or set AGENT_RUNTIME_CONNECTION.");
-            return ExitCodes.Usage;
         }
 
         using var host = AgentRuntimeHost.CreateBuilder(connectionString, overrides).Build();

@@ -58,7 +58,7 @@ internal static class SubmitCommand
             }
         });
         var json = ClientCommand.JsonOption("the submitted task (with --wait: the finished task)");
-        var connection = ClientCommand.ConnectionOption();
+        var connection = ConnectionSettings.Option();
 
         var command = new Command("submit", "Submit a task to an agent; prints its id and session, or with --wait its outcome.")
         {

@@ -37,7 +37,7 @@ internal static class TasksCommand
             HelpName = "token",
         };
         var json = ClientCommand.JsonOption("the page ({\"items\": [...], \"next_page_token\": ...})");
-        var connection = ClientCommand.ConnectionOption();
+        var connection = ConnectionSettings.Option();
 
         var command = new Command("tasks", "List tasks, newest first, as a table; prints the token of the next page when there is one.")
         {

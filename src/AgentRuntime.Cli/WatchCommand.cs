@@ -16,7 +16,7 @@ internal static class WatchCommand
             Description = "Replay the whole history first. Default: only events from now on.",
         };
         var json = ClientCommand.JsonOption("each event (one JSON object per line)");
-        var connection = ClientCommand.ConnectionOption();
+        var connection = ConnectionSettings.Option();
 
         var command = new Command("watch",
             "Follow the event log live (LISTEN): one line per event, time type task step worker data, until Ctrl+C.")

@@ -16,12 +16,14 @@ namespace AgentRuntime.Host.Embedded;
 /// A local PostgreSQL cluster of the tool's own, so that a newcomer needs no database set-up: the machine's
 /// PostgreSQL binaries, a data folder of ours, a Unix socket only (no TCP), pgvector, and the runtime's schema.
 /// <para>
-/// The folder layout matches <c>scripts/pg-local.sh</c> (<c>pgdata/</c>, <c>run/</c>, <c>postgres.log</c>,
-/// <c>port</c>), so <c>scripts/pg-local.sh status|stop &lt;folder&gt;</c> works on it too.
+/// The one launcher of the project: the CLI's default database, <c>agent-runtime postgres start|status|stop</c>
+/// (and <c>scripts/pg-local.sh</c>, which calls it), and the tests' throwaway cluster
+/// (<see cref="StartTemporaryAsync"/>) all start PostgreSQL through it. A folder holds <c>pgdata/</c>,
+/// <c>run/</c> (the socket), <c>postgres.log</c> and <c>port</c>.
 /// PostgreSQL refuses to run as root: as root, the cluster runs as user <c>postgres</c>.
 /// </para>
 /// </summary>
-public static class EmbeddedPostgres
+public static partial class EmbeddedPostgres
 {
     /// <summary>The tool's home folder; the cluster lives in its <c>postgres</c> subfolder.</summary>
     public const string HomeVariable = "AGENT_RUNTIME_HOME";
@@ -94,7 +96,7 @@ public static class EmbeddedPostgres
         var server = await FindRunningServerAsync(cluster, ct).ConfigureAwait(false);
         if (server is null)
         {
-            server = await StartServerAsync(cluster, options.Port, logger, ct).ConfigureAwait(false);
+            server = await StartServerAsync(cluster, options, logger, ct).ConfigureAwait(false);
         }
         else
         {
@@ -102,13 +104,32 @@ public static class EmbeddedPostgres
         }
 
         var connectionString = ConnectionString(server.Value, options.Database);
-        await PrepareDatabaseAsync(connectionString, logger, ct).ConfigureAwait(false);
+        if (options.PrepareDatabase)
+        {
+            await PrepareDatabaseAsync(connectionString, logger, ct).ConfigureAwait(false);
+        }
         return connectionString;
+    }
+
+    /// <summary>The connection string of the server running in the folder, or null when none runs there. Starts nothing.</summary>
+    public static async Task<string?> GetRunningAsync(EmbeddedPostgresOptions? options = null, CancellationToken ct = default)
+    {
+        options ??= new EmbeddedPostgresOptions();
+        var cluster = await ClusterLayout.ResolveAsync(options, ct).ConfigureAwait(false);
+        if (!Directory.Exists(cluster.Root))
+        {
+            return null;
+        }
+        var server = await FindRunningServerAsync(cluster, ct).ConfigureAwait(false);
+        return server is null ? null : ConnectionString(server.Value, options.Database);
     }
 
     /// <summary>Stops the cluster (fast shutdown: sessions are disconnected). The folder and its data stay.</summary>
     /// <returns>False when no server was running in the folder.</returns>
-    public static async Task<bool> StopAsync(EmbeddedPostgresOptions? options = null, ILogger? logger = null, CancellationToken ct = default)
+    public static Task<bool> StopAsync(EmbeddedPostgresOptions? options = null, ILogger? logger = null, CancellationToken ct = default) =>
+        StopAsync(options, immediate: false, logger, ct);
+
+    private static async Task<bool> StopAsync(EmbeddedPostgresOptions? options, bool immediate, ILogger? logger, CancellationToken ct)
     {
         options ??= new EmbeddedPostgresOptions();
         logger ??= NullLogger.Instance;
@@ -126,7 +147,7 @@ public static class EmbeddedPostgres
         }
 
         logger.LogInformation("Stopping the PostgreSQL server in {DataDirectory}", cluster.Data);
-        var stop = await RunAsync(cluster, cluster.Program("pg_ctl"), ["stop", "-D", cluster.Data, "-m", "fast", "-w", "-t", "60"], asServerUser: true, ct)
+        var stop = await RunAsync(cluster, cluster.Program("pg_ctl"), ["stop", "-D", cluster.Data, "-m", immediate ? "immediate" : "fast", "-w", "-t", "60"], asServerUser: true, ct)
             .ConfigureAwait(false);
         if (stop.ExitCode != 0)
         {
@@ -260,8 +281,9 @@ public static class EmbeddedPostgres
         return new RunningServer(lines[4].Trim(), port);
     }
 
-    private static async Task<RunningServer> StartServerAsync(ClusterLayout cluster, int? requestedPort, ILogger logger, CancellationToken ct)
+    private static async Task<RunningServer> StartServerAsync(ClusterLayout cluster, EmbeddedPostgresOptions options, ILogger logger, CancellationToken ct)
     {
+        var settings = ServerSettings(options);
         if (Environment.IsPrivilegedProcess)
         {
             await GiveToServerUserAsync(cluster, cluster.Root, ct).ConfigureAwait(false);
@@ -278,16 +300,17 @@ public static class EmbeddedPostgres
 
         if (!File.Exists(Path.Combine(cluster.Data, "PG_VERSION")))
         {
-            await InitializeAsync(cluster, logger, ct).ConfigureAwait(false);
+            await InitializeAsync(cluster, options.Durable, logger, ct).ConfigureAwait(false);
         }
 
-        var port = requestedPort ?? ReadStoredPort(cluster) ?? FreePort();
+        var port = options.Port ?? ReadStoredPort(cluster) ?? FreePort();
         await File.WriteAllTextAsync(cluster.PortFile, port.ToString(CultureInfo.InvariantCulture) + "\n", ct).ConfigureAwait(false);
 
         logger.LogInformation("Starting PostgreSQL ({BinDirectory}) in {DataDirectory}, socket {SocketDirectory}, port {Port}",
             cluster.BinDirectory, cluster.Data, socketDirectory, port);
         // SocketDirectoryFor allows no character the shell or PostgreSQL would treat specially, so no quoting.
-        var serverOptions = $"-p {port.ToString(CultureInfo.InvariantCulture)} -k {socketDirectory} -c listen_addresses=''";
+        var serverOptions = $"-p {port.ToString(CultureInfo.InvariantCulture)} -k {socketDirectory} -c listen_addresses=''"
+                            + string.Concat(settings.Select(s => $" -c {s.Key}={s.Value}"));
         var start = await RunAsync(cluster, cluster.Program("pg_ctl"),
             ["start", "-w", "-t", "60", "-D", cluster.Data, "-l", cluster.LogFile, "-o", serverOptions], asServerUser: true, ct).ConfigureAwait(false);
         if (start.ExitCode != 0)
@@ -297,10 +320,32 @@ public static class EmbeddedPostgres
         return new RunningServer(socketDirectory, port);
     }
 
-    private static async Task InitializeAsync(ClusterLayout cluster, ILogger logger, CancellationToken ct)
+    /// <summary>The -c settings of a start: speed over durability when asked, then the caller's own.</summary>
+    private static List<KeyValuePair<string, string>> ServerSettings(EmbeddedPostgresOptions options)
+    {
+        var settings = new List<KeyValuePair<string, string>>();
+        if (!options.Durable)
+        {
+            settings.Add(new("fsync", "off"));
+            settings.Add(new("synchronous_commit", "off"));
+            settings.Add(new("full_page_writes", "off"));
+        }
+        settings.AddRange(options.Settings);
+        foreach (var (name, value) in settings)
+        {
+            // pg_ctl passes -o through a shell: allow nothing that it would interpret.
+            if (name.Length == 0 || value.Length == 0 || !(name + value).All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-'))
+            {
+                throw new EmbeddedPostgresException($"Server setting '{name}={value}' has characters other than letters, digits, '_', '.' and '-'.");
+            }
+        }
+        return settings;
+    }
+
+    private static async Task InitializeAsync(ClusterLayout cluster, bool durable, ILogger logger, CancellationToken ct)
     {
         logger.LogInformation("Initializing a PostgreSQL cluster in {DataDirectory}", cluster.Data);
-        string[] arguments = ["-D", cluster.Data, "--auth=trust", "-U", ServerUser, "-E", "UTF8", "--no-instructions"];
+        string[] arguments = ["-D", cluster.Data, "--auth=trust", "-U", ServerUser, "-E", "UTF8", "--no-instructions", .. durable ? Array.Empty<string>() : ["--no-sync"]];
         var initdb = cluster.Program("initdb");
         var result = await RunAsync(cluster, initdb, [.. arguments, "--locale=C.UTF-8"], asServerUser: true, ct).ConfigureAwait(false);
         if (result.ExitCode != 0)

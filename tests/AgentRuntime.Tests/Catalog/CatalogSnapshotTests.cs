@@ -1,20 +1,15 @@
-using System.Diagnostics;
 using AgentRuntime.Migrations;
 using AgentRuntime.Tests.Infrastructure;
-using Npgsql;
-using Xunit.Abstractions;
 
 namespace AgentRuntime.Tests.Catalog;
 
 /// <summary>
 /// The public catalog of schema agent_runtime: approved as a snapshot (so any change to a signature,
-/// grant, column, index or trigger shows up in review), the same whether sqitch or our migrator
-/// deploys db/, and unchanged by a second migration.
+/// grant, column, index or trigger shows up in review) and unchanged by a second migration. That grate,
+/// sqitch and agent-runtime migrate give one catalog: <see cref="Migrations.ThreeMigratorsTests"/>.
 /// </summary>
-public sealed class CatalogSnapshotTests(DatabaseFixture db, ITestOutputHelper output) : IClassFixture<DatabaseFixture>
+public sealed class CatalogSnapshotTests(DatabaseFixture db) : IClassFixture<DatabaseFixture>
 {
-    private const string SetupHint = "run scripts/setup.sh (it installs sqitch and its PostgreSQL driver, libdbd-pg-perl)";
-
     [Fact]
     public async Task Public_catalog_matches_the_approved_snapshot()
     {
@@ -22,41 +17,6 @@ public sealed class CatalogSnapshotTests(DatabaseFixture db, ITestOutputHelper o
 
         Assert.Contains("function agent_runtime.submit_task(", snapshot);
         Approval.Verify(snapshot);
-    }
-
-    [Fact]
-    public async Task Sqitch_and_our_migrator_produce_the_same_catalog()
-    {
-        var sqitch = FindOnPath("sqitch")
-                     ?? throw new Xunit.Sdk.XunitException($"sqitch is not installed (not on PATH): {SetupHint}.");
-        var root = RepositoryRoot();
-        await using var bySqitch = await EmptyDatabase.CreateAsync("agent_runtime_sqitch");
-        await using var byMigrator = await EmptyDatabase.CreateAsync("agent_runtime_migrator");
-
-        ProcessResult deployed;
-        await TemplateDatabase.RealTreeMigrationLock.WaitAsync();
-        try
-        {
-            deployed = await RunSqitchDeployAsync(sqitch, root, bySqitch.ConnectionString);
-            await new Migrator(byMigrator.DataSource, MigrationSource.Embedded()).MigrateAsync();
-        }
-        finally
-        {
-            TemplateDatabase.RealTreeMigrationLock.Release();
-        }
-        output.WriteLine(deployed.Describe());
-        Assert.True(deployed.ExitCode == 0,
-            $"sqitch deploy exited with {deployed.ExitCode} (if sqitch or DBD::Pg is missing: {SetupHint}).\n{deployed.Describe()}");
-
-        var planned = File.ReadAllLines(Path.Combine(root, "db", "sqitch.plan"))
-            .Count(line => line.Length > 0 && !line.StartsWith('%') && !line.StartsWith('#'));
-        Assert.Equal((long)planned, await bySqitch.ScalarAsync<long>(
-            "SELECT count(*) FROM sqitch.changes WHERE project = 'agent_runtime'"));
-
-        var expected = await CatalogSnapshot.RenderAsync(byMigrator.DataSource, includeDefinitions: true);
-        var actual = await CatalogSnapshot.RenderAsync(bySqitch.DataSource, includeDefinitions: true);
-        Assert.Contains("function agent_runtime.submit_task(", expected);
-        Assert.Equal(expected, actual);
     }
 
     [Fact]
@@ -90,117 +50,11 @@ public sealed class CatalogSnapshotTests(DatabaseFixture db, ITestOutputHelper o
     [Fact]
     public async Task Sqitch_plan_lists_every_script()
     {
-        var root = RepositoryRoot();
-        var result = await RunAsync(FindOnPath("bash") ?? "/bin/bash",
+        var root = ExternalCommand.RepositoryRoot();
+        var result = await ExternalCommand.RunAsync(ExternalCommand.FindOnPath("bash") ?? "/bin/bash",
             [Path.Combine(root, "scripts", "sqitch-plan.sh"), "--check"], root, new Dictionary<string, string?>());
 
         Assert.True(result.ExitCode == 0,
             $"db/sqitch.plan does not match the scripts in db/: run scripts/sqitch-plan.sh and commit db/sqitch.plan.\n{result.Describe()}");
-    }
-
-    private static async Task<ProcessResult> RunSqitchDeployAsync(string sqitch, string root, string connectionString)
-    {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        var user = builder.Username ?? Environment.UserName;
-        var host = builder.Host ?? "localhost";
-        var database = builder.Database ?? throw new InvalidOperationException("The connection string names no database.");
-        // A socket directory goes in the query (libpq's host parameter); a host name in the authority.
-        var target = host.StartsWith('/')
-            ? $"db:pg://{Uri.EscapeDataString(user)}@/{Uri.EscapeDataString(database)}?host={host}&port={builder.Port}"
-            : $"db:pg://{Uri.EscapeDataString(user)}@{host}:{builder.Port}/{Uri.EscapeDataString(database)}";
-
-        // The password (if any) goes by environment, for both sqitch's DBD::Pg registry connection and psql.
-        var environment = new Dictionary<string, string?>
-        {
-            ["PGPASSWORD"] = string.IsNullOrEmpty(builder.Password) ? null : builder.Password,
-            ["PGHOST"] = host,
-            ["PGPORT"] = builder.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["PGUSER"] = user,
-            ["PGDATABASE"] = database,
-            ["PGCONNECT_TIMEOUT"] = "10",
-            ["SQITCH_FULLNAME"] = "AgentRuntime tests",
-            ["SQITCH_EMAIL"] = "tests@agent-runtime.invalid",
-        };
-        return await RunAsync(sqitch, ["-C", "db", "deploy", target], root, environment);
-    }
-
-    private sealed record ProcessResult(string CommandLine, int ExitCode, string StdOut, string StdErr)
-    {
-        public string Describe() => $"$ {CommandLine}\nexit code: {ExitCode}\nstdout:\n{StdOut}\nstderr:\n{StdErr}";
-    }
-
-    private static async Task<ProcessResult> RunAsync(string fileName, IReadOnlyList<string> arguments, string workingDirectory,
-        IReadOnlyDictionary<string, string?> environment)
-    {
-        var info = new ProcessStartInfo(fileName)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-        foreach (var variable in (string[])["PGSERVICE", "PGSERVICEFILE", "PGOPTIONS", "PGSSLMODE", "PGPASSFILE", "PGHOSTADDR",
-                     "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "SQITCH_TARGET", "SQITCH_CONFIG"])
-        {
-            info.Environment.Remove(variable);
-        }
-        foreach (var (name, value) in environment)
-        {
-            if (value is null)
-            {
-                info.Environment.Remove(name);
-            }
-            else
-            {
-                info.Environment[name] = value;
-            }
-        }
-
-        var commandLine = string.Join(' ', [fileName, .. arguments]);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {fileName}.");
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{commandLine} did not finish in 5 minutes.");
-        }
-        return new ProcessResult(commandLine, process.ExitCode, await stdout, await stderr);
-    }
-
-    private static string? FindOnPath(string name)
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-        return null;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AgentRuntime.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("Repository root (AgentRuntime.sln) not found above " + AppContext.BaseDirectory);
     }
 }

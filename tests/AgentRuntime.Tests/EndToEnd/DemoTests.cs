@@ -14,9 +14,9 @@ public sealed class DemoTests(DatabaseFixture db, ITestOutputHelper output) : IC
         Assert.Equal(0, await demo.WaitForExitAsync(TimeSpan.FromMinutes(2)));
 
         var lines = demo.Output.Split('\n');
-        var header = Array.FindIndex(lines, l => l.StartsWith("task ", StringComparison.Ordinal) && l.Contains("attempts"));
+        var header = Array.FindIndex(lines, l => l.StartsWith("TASK ", StringComparison.Ordinal) && l.Contains("ATTEMPTS"));
         Assert.True(header >= 0, $"no summary table in:\n{demo.Output}");
-        var rows = lines.Skip(header + 2).TakeWhile(l => l.Length > 0).ToList();
+        var rows = lines.Skip(header + 1).TakeWhile(l => l.Length > 0).ToList();
         Assert.Equal(5, rows.Count);
         Assert.Equal(4, rows.Count(r => r.Contains(" completed ")));
         Assert.Single(rows, r => r.Contains(" canceled "));

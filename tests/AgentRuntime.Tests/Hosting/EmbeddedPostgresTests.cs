@@ -114,6 +114,59 @@ public sealed class EmbeddedPostgresTests
         }
     }
 
+    [Fact]
+    public async Task A_temporary_cluster_is_deleted_when_disposed_and_a_dead_runs_leftover_at_the_next_start()
+    {
+        var prefix = "ar-temp-test-" + Guid.NewGuid().ToString("N")[..8] + "-";
+        // The folder of a run that was killed with its watchdog: its owner process is gone.
+        using var gone = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!;
+        await gone.WaitForExitAsync();
+        var leftover = Path.Combine(Path.GetTempPath(), prefix + "leftover");
+        Directory.CreateDirectory(Path.Combine(leftover, "pgdata"));
+        await File.WriteAllTextAsync(Path.Combine(leftover, "owner.pid"), gone.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        var cluster = await EmbeddedPostgres.StartTemporaryAsync(prefix, new Dictionary<string, string> { ["work_mem"] = "8MB" });
+        string folder;
+        try
+        {
+            folder = cluster.DataDirectory;
+            Assert.False(Directory.Exists(leftover), "the dead run's folder is still there");
+            Assert.StartsWith(Path.Combine(Path.GetTempPath(), prefix), folder);
+            Assert.Equal("postgres", new NpgsqlConnectionStringBuilder(cluster.ConnectionString).Database);
+            Assert.Equal("8MB", await ScalarAsync<string>(cluster.ConnectionString, "show work_mem"));
+            Assert.Equal("off", await ScalarAsync<string>(cluster.ConnectionString, "show fsync"));
+            Assert.False(await ScalarAsync<bool>(cluster.ConnectionString, "select exists (select from pg_database where datname = 'agent_runtime')"));
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
+    public async Task Server_settings_that_a_shell_would_interpret_are_refused()
+    {
+        var root = NewRoot();
+        try
+        {
+            var options = new EmbeddedPostgresOptions
+            {
+                DataDirectory = Path.Combine(root, "postgres"),
+                Settings = new Dictionary<string, string> { ["work_mem"] = "8MB; rm -rf /" },
+            };
+
+            var error = await Assert.ThrowsAsync<EmbeddedPostgresException>(() => EmbeddedPostgres.EnsureStartedAsync(options));
+
+            Assert.Contains("work_mem", error.Message);
+            Assert.False(Directory.Exists(Path.Combine(root, "postgres", "pgdata")));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("/var/lib/agent-runtime/postgres", "/var/lib/agent-runtime/postgres/run")]
     [InlineData("/home/a b/postgres", null)]

@@ -1,72 +1,80 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using AgentRuntime.Host.Embedded;
 using Npgsql;
 
 namespace AgentRuntime.Tests.Infrastructure;
 
+/// <summary>Where the test run's PostgreSQL comes from.</summary>
+public enum PostgresServerKind
+{
+    /// <summary><c>AGENT_RUNTIME_TEST_DATABASE</c> names an existing server.</summary>
+    External,
+
+    /// <summary>A Testcontainers container of the project's image (docker/postgres), reached through 127.0.0.1.</summary>
+    Container,
+
+    /// <summary>A throwaway local cluster started by <see cref="EmbeddedPostgres.StartTemporaryAsync"/>.</summary>
+    LocalCluster,
+}
+
 /// <summary>
-/// The PostgreSQL server the tests use, one per test process.
-/// <para>
-/// If <c>AGENT_RUNTIME_TEST_DATABASE</c> is set (an Npgsql connection string whose user may create
-/// databases), that server is used. Otherwise a throwaway cluster is initialized in a temp folder
-/// (<c>/tmp/agent-runtime-tests-*</c>) with the machine's PostgreSQL binaries, listening only on a
-/// Unix socket, tuned for speed (fsync off), and removed when the process exits.
-/// </para>
+/// The PostgreSQL server the tests use, one per test process, chosen in this order:
+/// <list type="number">
+/// <item><c>AGENT_RUNTIME_TEST_DATABASE</c> (an Npgsql connection string whose user may create databases);</item>
+/// <item>else a Testcontainers PostgreSQL of the project's image when a Docker engine answers and has the image
+/// (<see cref="PostgresContainer"/>; <c>AGENT_RUNTIME_TEST_DOCKER=0</c> skips it);</item>
+/// <item>else a throwaway local cluster of the machine's PostgreSQL binaries, started by the project's one
+/// launcher, <see cref="EmbeddedPostgres"/>.</item>
+/// </list>
+/// Why it chose what it chose is in <see cref="Description"/>, on stderr, and in the file named by
+/// <c>AGENT_RUNTIME_TEST_SERVER_FILE</c> (scripts/test.sh prints it).
 /// </summary>
 public sealed class PostgresServer
 {
-    /// <summary>Connection string of an existing server to use instead of a throwaway cluster.</summary>
+    /// <summary>Connection string of an existing server to use.</summary>
     public const string ExternalDatabaseVariable = "AGENT_RUNTIME_TEST_DATABASE";
 
-    /// <summary>Optional override of the folder holding initdb/pg_ctl/postgres.</summary>
-    public const string BinDirectoryVariable = "AGENT_RUNTIME_PG_BINDIR";
+    /// <summary>A file to which the chosen server's description is appended.</summary>
+    public const string ReportFileVariable = "AGENT_RUNTIME_TEST_SERVER_FILE";
 
-    private const string TempPrefix = "agent-runtime-tests-";
-    private const string OwnerFile = "owner.pid";
+    /// <summary>Extra settings of a throwaway server (the local cluster's and the container's).</summary>
+    internal static readonly IReadOnlyDictionary<string, string> ServerSettings = new Dictionary<string, string>
+    {
+        ["max_connections"] = "200",
+        ["shared_buffers"] = "128MB",
+    };
 
-    private static readonly Lazy<PostgresServer> s_instance = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<PostgresServer> s_instance = new(
+        () => Task.Run(StartAsync).GetAwaiter().GetResult(), LazyThreadSafetyMode.ExecutionAndPublication);
 
-    private readonly string? _rootDirectory;
-    private readonly string? _dataDirectory;
     private readonly NpgsqlDataSource _admin;
+    private readonly IAsyncDisposable? _owned;
     private readonly List<string> _dropAtExit = [];
     private int _stopped;
 
-    private PostgresServer(string adminConnectionString, string? rootDirectory, string? dataDirectory, string? binDirectory)
+    private PostgresServer(PostgresServerKind kind, string adminConnectionString, IAsyncDisposable? owned, string description)
     {
-        AdminConnectionString = adminConnectionString;
-        var builder = new NpgsqlConnectionStringBuilder(adminConnectionString);
-        Host = builder.Host ?? "localhost";
-        Port = builder.Port;
-        SocketDirectory = Host.StartsWith('/') ? Host : "";
-        IsExternal = rootDirectory is null;
-        BinDirectory = binDirectory;
-        _rootDirectory = rootDirectory;
-        _dataDirectory = dataDirectory;
-        _admin = NpgsqlDataSource.Create(adminConnectionString);
+        Kind = kind;
+        AdminConnectionString = new NpgsqlConnectionStringBuilder(adminConnectionString)
+        {
+            IncludeErrorDetail = true,
+            MaxPoolSize = 20,
+        }.ConnectionString;
+        Description = description;
+        _owned = owned;
+        _admin = NpgsqlDataSource.Create(AdminConnectionString);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop();
     }
 
     /// <summary>The process-wide server (started on first use).</summary>
     public static PostgresServer Instance => s_instance.Value;
 
+    public PostgresServerKind Kind { get; }
+
+    /// <summary>One line: which server, and why this one.</summary>
+    public string Description { get; }
+
     /// <summary>Superuser (or CREATEDB user) connection string to the maintenance database.</summary>
     public string AdminConnectionString { get; }
-
-    /// <summary>The Unix socket directory (the Host), or "" when the server is reached over TCP.</summary>
-    public string SocketDirectory { get; }
-
-    /// <summary>Host as Npgsql and libpq take it (a socket directory or a host name).</summary>
-    public string Host { get; }
-
-    public int Port { get; }
-
-    /// <summary>True when <see cref="ExternalDatabaseVariable"/> named the server.</summary>
-    public bool IsExternal { get; }
-
-    /// <summary>The PostgreSQL binaries used for the throwaway cluster (null for an external server).</summary>
-    public string? BinDirectory { get; }
 
     /// <summary>The connection string of <paramref name="database"/> on this server.</summary>
     public string ConnectionStringFor(string database) =>
@@ -94,7 +102,7 @@ public sealed class PostgresServer
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Drops <paramref name="name"/> when the process exits (for long-lived shared databases).</summary>
+    /// <summary>Drops <paramref name="name"/> when the process exits (for long-lived shared databases on an external server).</summary>
     public void DropAtExit(string name)
     {
         lock (_dropAtExit)
@@ -105,85 +113,54 @@ public sealed class PostgresServer
 
     internal static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
-    private static PostgresServer Start()
+    /// <summary>A throwaway local cluster through the project's launcher (the fallback, also used directly by its own test).</summary>
+    internal static Task<TemporaryPostgres> StartLocalClusterAsync() =>
+        EmbeddedPostgres.StartTemporaryAsync("agent-runtime-tests-", ServerSettings);
+
+    private static async Task<PostgresServer> StartAsync()
     {
+        PostgresServer server;
         var external = Environment.GetEnvironmentVariable(ExternalDatabaseVariable);
         if (!string.IsNullOrWhiteSpace(external))
         {
-            return new PostgresServer(external, null, null, null);
+            server = new PostgresServer(PostgresServerKind.External, external, null, $"the server named by {ExternalDatabaseVariable}");
         }
-        return StartLocalCluster();
+        else
+        {
+            var (container, whyNot) = await PostgresContainer.TryStartAsync();
+            if (container is not null)
+            {
+                server = new PostgresServer(PostgresServerKind.Container, container.ConnectionString, container, container.Description);
+            }
+            else
+            {
+                var cluster = await StartLocalClusterAsync();
+                server = new PostgresServer(PostgresServerKind.LocalCluster, cluster.ConnectionString, cluster,
+                    $"a throwaway local cluster in {cluster.DataDirectory} ({whyNot})");
+            }
+        }
+        Report(server);
+        return server;
     }
 
-    private static PostgresServer StartLocalCluster()
+    private static void Report(PostgresServer server)
     {
-        var bin = FindBinDirectory();
-        RemoveStaleClusters(bin);
-
-        var root = Path.Combine(Path.GetTempPath(), TempPrefix + Guid.NewGuid().ToString("N")[..12]);
-        var data = Path.Combine(root, "data");
-        var socket = Path.Combine(root, "sock");
-        Directory.CreateDirectory(socket);
-        File.WriteAllText(Path.Combine(root, OwnerFile), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        try
+        var line = $"test database: {server.Kind}: {server.Description}";
+        Console.Error.WriteLine(line);
+        if (Environment.GetEnvironmentVariable(ReportFileVariable) is { Length: > 0 } file)
         {
-            if (Environment.IsPrivilegedProcess)
-            {
-                Run("chown", ["-R", "postgres:postgres", root], asPostgres: false, root);
-            }
-
-            var initdb = Path.Combine(bin, "initdb");
-            string[] initArgs = ["-D", data, "--auth=trust", "-U", "postgres", "-E", "UTF8", "--no-sync", "--no-instructions"];
             try
             {
-                Run(initdb, [.. initArgs, "--locale=C.UTF-8"], asPostgres: true, root);
+                File.AppendAllText(file, line + Environment.NewLine);
             }
-            catch (InvalidOperationException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                // no C.UTF-8 locale on this machine: the C locale always exists
-                if (Directory.Exists(data))
-                {
-                    Directory.Delete(data, recursive: true);
-                }
-                Run(initdb, [.. initArgs, "--locale=C"], asPostgres: true, root);
+                // the report is a convenience
             }
-
-            var port = FreePort();
-            var serverOptions = string.Join(' ',
-                $"-k {socket}",
-                $"-p {port}",
-                "-c listen_addresses=''",
-                "-c fsync=off",
-                "-c synchronous_commit=off",
-                "-c full_page_writes=off",
-                "-c max_connections=200",
-                "-c shared_buffers=128MB");
-            Run(Path.Combine(bin, "pg_ctl"),
-                ["start", "-w", "-t", "60", "-D", data, "-l", Path.Combine(root, "postgres.log"), "-o", serverOptions],
-                asPostgres: true, root);
-
-            StartWatchdog(bin, data, root);
-
-            var admin = new NpgsqlConnectionStringBuilder
-            {
-                Host = socket,
-                Port = port,
-                Username = "postgres",
-                Database = "postgres",
-                IncludeErrorDetail = true,
-                MaxPoolSize = 20,
-            }.ConnectionString;
-            return new PostgresServer(admin, root, data, bin);
-        }
-        catch
-        {
-            TryStopCluster(bin, data);
-            TryDelete(root);
-            throw;
         }
     }
 
-    /// <summary>Stops the throwaway cluster and deletes its folder (or drops registered databases).</summary>
+    /// <summary>Drops registered databases of an external server, or stops the throwaway server.</summary>
     public void Stop()
     {
         if (Interlocked.Exchange(ref _stopped, 1) != 0)
@@ -192,7 +169,7 @@ public sealed class PostgresServer
         }
 
         NpgsqlConnection.ClearAllPools();
-        if (IsExternal)
+        if (Kind == PostgresServerKind.External)
         {
             string[] names;
             lock (_dropAtExit)
@@ -213,231 +190,6 @@ public sealed class PostgresServer
             }
         }
         _admin.Dispose();
-
-        if (_rootDirectory is not null && _dataDirectory is not null && BinDirectory is not null)
-        {
-            TryStopCluster(BinDirectory, _dataDirectory);
-            TryDelete(_rootDirectory);
-        }
-    }
-
-    /// <summary>
-    /// A detached shell that waits for this process to end (however it ends: the test host may be
-    /// killed before ProcessExit handlers finish), then stops the cluster and deletes its folder.
-    /// </summary>
-    private static void StartWatchdog(string bin, string data, string root)
-    {
-        const string script = """
-            exec </dev/null >/dev/null 2>&1
-            while kill -0 "$1" 2>/dev/null; do sleep 0.5; done
-            if [ "$5" = 1 ]; then runuser -u postgres -- "$2" stop -D "$3" -m immediate -w; else "$2" stop -D "$3" -m immediate -w; fi
-            rm -rf "$4"
-            """;
-        var setsid = File.Exists("/usr/bin/setsid") ? "/usr/bin/setsid" : null;
-        var info = new ProcessStartInfo(setsid ?? "/bin/sh")
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        string[] arguments =
-        [
-            .. setsid is null ? Array.Empty<string>() : ["/bin/sh"],
-            "-c", script, "agent-runtime-pg-watchdog",
-            Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            Path.Combine(bin, "pg_ctl"), data, root, Environment.IsPrivilegedProcess ? "1" : "0",
-        ];
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-        try
-        {
-            using var watchdog = Process.Start(info);
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            // no shell: the ProcessExit handler and stale-cluster sweep still clean up
-        }
-    }
-
-    private static void TryStopCluster(string bin, string data)
-    {
-        if (!File.Exists(Path.Combine(data, "postmaster.pid")))
-        {
-            return;
-        }
-        try
-        {
-            Run(Path.Combine(bin, "pg_ctl"), ["stop", "-D", data, "-m", "immediate", "-w", "-t", "30"], asPostgres: true,
-                Path.GetDirectoryName(data)!);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            // best effort
-        }
-    }
-
-    private static void TryDelete(string directory)
-    {
-        try
-        {
-            if (Directory.Exists(directory))
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // best effort
-        }
-    }
-
-    /// <summary>Clusters left behind by test processes that died without cleaning up.</summary>
-    private static void RemoveStaleClusters(string bin)
-    {
-        IEnumerable<string> candidates;
-        try
-        {
-            candidates = Directory.EnumerateDirectories(Path.GetTempPath(), TempPrefix + "*").ToList();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return;
-        }
-
-        foreach (var directory in candidates)
-        {
-            var ownerFile = Path.Combine(directory, OwnerFile);
-            if (!File.Exists(ownerFile)
-                || !int.TryParse(File.ReadAllText(ownerFile).Trim(), out var owner)
-                || IsAlive(owner))
-            {
-                continue;
-            }
-            TryStopCluster(bin, Path.Combine(directory, "data"));
-            TryDelete(directory);
-        }
-    }
-
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
-    }
-
-    private static string FindBinDirectory()
-    {
-        static bool HasServer(string? dir) =>
-            !string.IsNullOrEmpty(dir) && File.Exists(Path.Combine(dir, "initdb")) && File.Exists(Path.Combine(dir, "pg_ctl"));
-
-        var overridden = Environment.GetEnvironmentVariable(BinDirectoryVariable);
-        if (HasServer(overridden))
-        {
-            return overridden!;
-        }
-
-        try
-        {
-            var fromPgConfig = Run("pg_config", ["--bindir"], asPostgres: false, Path.GetTempPath()).Trim();
-            if (HasServer(fromPgConfig))
-            {
-                return fromPgConfig;
-            }
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            // no pg_config: try the next way
-        }
-
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var pgCtl = Path.Combine(dir, "pg_ctl");
-            if (!File.Exists(pgCtl))
-            {
-                continue;
-            }
-            var target = File.ResolveLinkTarget(pgCtl, returnFinalTarget: true)?.FullName ?? pgCtl;
-            var targetDir = Path.GetDirectoryName(target);
-            if (HasServer(targetDir))
-            {
-                return targetDir!;
-            }
-        }
-
-        var debian = Directory.Exists("/usr/lib/postgresql")
-            ? Directory.EnumerateDirectories("/usr/lib/postgresql")
-                .Select(d => Path.Combine(d, "bin"))
-                .Where(HasServer)
-                .OrderByDescending(d => int.TryParse(Path.GetFileName(Path.GetDirectoryName(d)), out var v) ? v : 0)
-                .FirstOrDefault()
-            : null;
-        return debian ?? throw new InvalidOperationException(
-            "No PostgreSQL server binaries found (initdb, pg_ctl). Install PostgreSQL, set " +
-            $"{BinDirectoryVariable}, or point {ExternalDatabaseVariable} at a server.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>Runs a command (as user postgres when this process is root); returns its stdout.</summary>
-    private static string Run(string fileName, IReadOnlyList<string> arguments, bool asPostgres, string workingDirectory)
-    {
-        var info = new ProcessStartInfo
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory,
-        };
-        if (asPostgres && Environment.IsPrivilegedProcess)
-        {
-            info.FileName = "runuser";
-            foreach (var a in (string[])["-u", "postgres", "--", fileName])
-            {
-                info.ArgumentList.Add(a);
-            }
-        }
-        else
-        {
-            info.FileName = fileName;
-        }
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-        info.Environment["LC_ALL"] = "C";
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {fileName}.");
-        // Read both streams concurrently: pg_ctl's children may hold them open.
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"{fileName} {string.Join(' ', arguments)} did not finish in 2 minutes.");
-        }
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException(
-                $"{fileName} {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{stdout.Result}\n{stderr.Result}");
-        }
-        return stdout.Result;
+        _owned?.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 }
