@@ -11,7 +11,7 @@ language plpgsql immutable
 set search_path = pg_catalog, pg_temp
 as $$
 begin
-  if step.step_id is null then
+  if step.status is null then
     return 'not_found';
   elsif not step.token_ok then
     return 'stale_lease';

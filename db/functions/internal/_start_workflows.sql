@@ -20,12 +20,11 @@ begin
          coalesce((d.step ->> 'backoff_seconds')::double precision, o.backoff_seconds),
          coalesce((d.step ->> 'max_backoff_seconds')::double precision, o.max_backoff_seconds),
          coalesce((d.step ->> 'timeout')::integer, o.timeout_seconds)
-  from unnest(task_ids) with ordinality as k(task_id, ord)
-  join unnest(options) with ordinality as o on o.ordinality = k.ord
-  join agent_runtime.tasks t on t.id = k.task_id
+  from unnest(task_ids, options) with ordinality as o(task_id, idempotency_key, queue, priority, run_at, max_attempts, backoff_seconds, max_backoff_seconds, timeout_seconds, metadata, opt_app, opt_user, ord)
+  join agent_runtime.tasks t on t.id = o.task_id
   join agent_runtime.workflows w on w.name = t.target and w.version = t.workflow_version
   cross join lateral jsonb_array_elements(w.definition -> 'steps') with ordinality as d(step, ord)
-  order by k.ord, d.ord;
+  order by o.ord, d.ord;
 
   perform agent_runtime._advance_tasks(task_ids);
 end

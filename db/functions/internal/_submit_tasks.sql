@@ -4,16 +4,17 @@
 -- one row per element, in element order.
 --
 -- Each task lives in a session: the given one (whose app and user it takes), or a new one with
--- the given id, or a new one (app: the option, else the caller's only tenant, else the target;
--- user: the option, else 'anonymous'). Its input becomes the user's first message in that
--- session. An agent task gets one ready step; a workflow task the steps of its newest version
--- (_start_workflows). With an idempotency key, a task of the same app and key already there is
--- returned (created = false) and nothing is written for it; the same key twice in one call is
--- one task.
+-- the given id, or a new one (app: the option, else the parent's for a child, else the caller's
+-- only tenant, else the target; user: the option, else the parent's, else 'anonymous'). Its input
+-- becomes the user's first message in that session. An agent task gets one ready step; a
+-- workflow task the steps of its newest version (_start_workflows). With an idempotency key, a
+-- task of the same key already there (this app's first) is returned (created = false) and
+-- nothing is written for it; the same key twice in one call is one task.
 --
--- GUARD everything (the first bad element is named), then LOCK the given sessions, then MUTATE:
--- sessions, tasks, the input messages, steps, events. The events trigger sends the wake-up
--- NOTIFY of every ready step.
+-- Statements are few and set-based (each costs its executor start-up, which dominated a submit
+-- of one task when there were 25): GUARD everything in one pass (the first bad element is
+-- named), make and LOCK the sessions, then one statement writes the tasks, their input
+-- messages, steps and events. The events trigger sends the wake-up NOTIFY of every ready step.
 create or replace function agent_runtime._submit_tasks(
   targets text[],
   inputs jsonb[],
@@ -23,24 +24,27 @@ create or replace function agent_runtime._submit_tasks(
 returns setof agent_runtime.submitted_task
 language plpgsql volatile
 set search_path = pg_catalog, pg_temp
+set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare
   v_n integer := cardinality(inputs);
   v_apps text[] := agent_runtime._caller_apps();
   v_parent agent_runtime.tasks;
-  v_bad record;
+  v_opt agent_runtime._task_options;
   v_opts agent_runtime._task_options[];
   v_target text[];
   v_version integer[];
-  v_app text[];
-  v_user text[];
   v_session text[];
   v_existing boolean[];
-  v_made_sessions text[];
+  v_app text[];
+  v_user text[];
   v_task uuid[];
+  v_key text[];
+  v_check record;
+  v_made text[];
   v_new uuid[];
-  v_inserted uuid[];
+  v_created_count bigint;
   v_created boolean[];
   v_workflows uuid[];
   v_workflow_opts agent_runtime._task_options[];
@@ -63,136 +67,142 @@ begin
                        v_n),
       hint = 'Element i of each array belongs to task i.';
   end if;
-
-  -- GUARD: options, once when they are shared
+  v_target := case when cardinality(targets) = 1 then array_fill(targets[1], array[v_n]) else targets end;
   if options is null or cardinality(options) = 1 then
-    v_opts := array_fill(agent_runtime._task_options(options[1]), array[v_n]);
+    v_opt := agent_runtime._task_options(options[1]);
+    v_opts := array_fill(v_opt, array[v_n]);
   else
     select array_agg(agent_runtime._task_options(o.value) order by o.ord) into v_opts
     from unnest(options) with ordinality as o(value, ord);
   end if;
-
-  -- GUARD: targets (agents or workflows) and inputs
-  v_target := case when cardinality(targets) = 1 then array_fill(targets[1], array[v_n]) else targets end;
-  select e.ord, e.target into v_bad
-  from unnest(v_target) with ordinality as e(target, ord)
-  where e.target is null or e.target = ''
-     or not exists (select from agent_runtime.agents g where g.name = e.target)
-        and not exists (select from agent_runtime.workflows w where w.name = e.target)
-  order by e.ord limit 1;
-  if found then
-    if v_bad.target is null or v_bad.target = '' then
-      raise exception using errcode = 'AR001',
-        message = case when v_n = 1 then 'target is required' else format('the target of task %s is required', v_bad.ord) end,
-        hint = 'Name a registered agent or workflow, e.g. submit_task(''summarize'', ''{"text":"..."}'').';
-    end if;
-    raise exception using errcode = 'AR010',
-      message = format('unknown target %s', left(quote_literal(v_bad.target), 120)),
-      hint = 'Register the agent with register_agent (or define the workflow with define_workflow), or check the name.';
-  end if;
-  select array_agg((select max(w.version) from agent_runtime.workflows w where w.name = e.target) order by e.ord)
-    into v_version
-  from unnest(v_target) with ordinality as e(target, ord);
-
-  select e.ord, e.input, e.target, coalesce(g.input_schema, w.definition -> 'input_schema', '{}'::jsonb) as input_schema
-    into v_bad
-  from unnest(inputs, v_target, v_version) with ordinality as e(input, target, version, ord)
-  left join agent_runtime.agents g on g.name = e.target
-  left join agent_runtime.workflows w on w.name = e.target and w.version = e.version
-  where e.input is null
-     or pg_column_size(e.input) > 1048576
-     or (coalesce(g.input_schema, w.definition -> 'input_schema', '{}'::jsonb) <> '{}'::jsonb
-         and not agent_runtime._input_matches(e.input, coalesce(g.input_schema, w.definition -> 'input_schema')))
-  order by e.ord limit 1;
-  if found then
-    if v_bad.input is null then
-      raise exception using errcode = 'AR001',
-        message = case when v_n = 1 then 'input is required' else format('the input of task %s is required', v_bad.ord) end,
-        hint = 'Pass a JSON value; use ''{}'' for no input.';
-    end if;
-    perform agent_runtime._check_size(v_bad.input, case when v_n = 1 then 'input' else format('the input of task %s', v_bad.ord) end, 1048576);
-    perform agent_runtime._check_input_schema(v_bad.input, v_bad.input_schema, v_bad.target);
-  end if;
-
-  -- GUARD: sessions and apps. A child inherits its parent's app and user.
   if parent_step_id is not null then
     select t.* into v_parent from agent_runtime.tasks t join agent_runtime.steps s on s.task_id = t.id
     where s.id = _submit_tasks.parent_step_id;
   end if;
-  select e.ord, e.session_id into v_bad
-  from unnest(session_ids) with ordinality as e(session_id, ord)
-  where e.session_id is not null and (e.session_id = '' or length(e.session_id) > 256 or e.session_id ~ '[[:cntrl:]]')
-  order by e.ord limit 1;
-  if found then
-    perform agent_runtime._check_identifier(v_bad.session_id, 'session_id');
-  end if;
-  select array_agg(coalesce(e.session_id, gen_random_uuid()::text) order by e.ord),
-         array_agg(s.id is not null order by e.ord),
-         array_agg(coalesce(s.app_name, o.app_name, v_parent.app_name,
-                            case when cardinality(v_apps) = 1 then v_apps[1] end, e.target) order by e.ord),
-         array_agg(coalesce(s.user_id, o.user_id, v_parent.user_id, 'anonymous') order by e.ord)
-    into v_session, v_existing, v_app, v_user
-  from unnest(coalesce(session_ids, array_fill(null::text, array[v_n])), v_target)
-       with ordinality as e(session_id, target, ord)
-  join unnest(v_opts) with ordinality as o on o.ordinality = e.ord
-  left join agent_runtime.sessions s on s.id = e.session_id;
-  perform agent_runtime._check_task_sessions(v_apps, v_session, v_existing, v_opts);
-  perform agent_runtime._check_app_permitted(v_apps, d.app) from (select distinct a as app from unnest(v_app) as a) d;
-  if parent_step_id is not null and exists (select from unnest(v_app) as a where a <> v_parent.app_name) then
+
+  -- GUARD: each element at once (target, input, session, app), and the earliest problem of each kind
+  select array_agg(x.version order by x.ord) as versions, array_agg(x.session_id order by x.ord) as sessions,
+         array_agg(x.existing order by x.ord) as existing, array_agg(x.app order by x.ord) as apps,
+         array_agg(x.usr order by x.ord) as users, array_agg(x.found order by x.ord) as found,
+         array_agg(x.idempotency_key order by x.ord) as keys,
+         min(x.ord) filter (where x.target is null or x.target = '') as no_target,
+         min(x.ord) filter (where x.target <> '' and not x.is_agent and x.version is null) as unknown_target,
+         min(x.ord) filter (where x.input is null) as no_input,
+         min(x.ord) filter (where pg_column_size(x.input) > 1048576) as too_large,
+         min(x.ord) filter (where x.input_schema <> '{}'::jsonb and not agent_runtime._input_matches(x.input, x.input_schema)) as bad_input,
+         min(x.ord) filter (where x.given is not null and (x.given = '' or length(x.given) > 256 or x.given ~ '[[:cntrl:]]')) as bad_session,
+         min(x.ord) filter (where x.existing and not (v_apps is null or x.app = any (v_apps))) as foreign_session,
+         min(x.ord) filter (where x.existing and (x.opt_app <> x.app or x.opt_user <> x.usr)) as mismatch,
+         min(x.ord) filter (where not (v_apps is null or x.app = any (v_apps))) as foreign_app,
+         min(x.ord) filter (where v_parent.id is not null and x.app <> v_parent.app_name) as child_app
+    into v_check
+  from (
+    select e.ord, e.target, e.input, e.given, g.name is not null as is_agent, w.version,
+           coalesce(g.input_schema, w.definition -> 'input_schema', '{}'::jsonb) as input_schema,
+           coalesce(e.given, gen_random_uuid()::text) as session_id, s.id is not null as existing,
+           coalesce(s.app_name, e.opt_app, v_parent.app_name,
+                    case when cardinality(v_apps) = 1 then v_apps[1] end, e.target) as app,
+           coalesce(s.user_id, e.opt_user, v_parent.user_id, 'anonymous') as usr,
+           e.opt_app, e.opt_user, e.idempotency_key,
+           case when e.idempotency_key is not null then
+             (select t.id from agent_runtime.tasks t
+              where t.idempotency_key = e.idempotency_key and (v_apps is null or t.app_name = any (v_apps))
+              order by t.app_name = coalesce(s.app_name, e.opt_app, v_parent.app_name,
+                                             case when cardinality(v_apps) = 1 then v_apps[1] end, e.target) desc,
+                       t.created_at
+              limit 1) end as found
+    -- a composite array in a multi-argument unnest expands into its fields: one pass, no join
+    from unnest(v_target, inputs, coalesce(session_ids, array_fill(null::text, array[v_n])), v_opts)
+         with ordinality as e(target, input, given, idempotency_key, queue, priority, run_at, max_attempts, backoff_seconds, max_backoff_seconds, timeout_seconds, metadata, opt_app, opt_user, ord)
+    left join agent_runtime.agents g on g.name = e.target
+    left join lateral (select w.version, w.definition from agent_runtime.workflows w
+                       where g.name is null and w.name = e.target order by w.version desc limit 1) w on true
+    left join agent_runtime.sessions s on s.id = e.given
+  ) x;
+  v_version := v_check.versions;
+  v_session := v_check.sessions;
+  v_existing := v_check.existing;
+  v_app := v_check.apps;
+  v_user := v_check.users;
+  v_task := v_check.found;
+  v_key := v_check.keys;
+  if v_check.no_target is not null then
+    raise exception using errcode = 'AR001',
+      message = case when v_n = 1 then 'target is required' else format('the target of task %s is required', v_check.no_target) end,
+      hint = 'Name a registered agent or workflow, e.g. submit_task(''summarize'', ''{"text":"..."}'').';
+  elsif v_check.unknown_target is not null then
+    raise exception using errcode = 'AR010',
+      message = format('unknown target %s', left(quote_literal(v_target[v_check.unknown_target]), 120)),
+      hint = 'Register the agent with register_agent (or define the workflow with define_workflow), or check the name.';
+  elsif v_check.no_input is not null then
+    raise exception using errcode = 'AR001',
+      message = case when v_n = 1 then 'input is required' else format('the input of task %s is required', v_check.no_input) end,
+      hint = 'Pass a JSON value; use ''{}'' for no input.';
+  elsif v_check.too_large is not null then
+    perform agent_runtime._check_size(inputs[v_check.too_large],
+      case when v_n = 1 then 'input' else format('the input of task %s', v_check.too_large) end, 1048576);
+  elsif v_check.bad_input is not null then
+    perform agent_runtime._check_input_schema(inputs[v_check.bad_input],
+      coalesce((select g.input_schema from agent_runtime.agents g where g.name = v_target[v_check.bad_input]),
+               (select w.definition -> 'input_schema' from agent_runtime.workflows w
+                where w.name = v_target[v_check.bad_input] and w.version = v_version[v_check.bad_input])),
+      v_target[v_check.bad_input]);
+  elsif v_check.bad_session is not null then
+    perform agent_runtime._check_identifier(session_ids[v_check.bad_session], 'session_id');
+  elsif v_check.foreign_session is not null then
+    raise exception using errcode = 'AR050',
+      message = format('no session %s in the apps of this role', left(quote_literal(v_session[v_check.foreign_session]), 120)),
+      hint = 'Submit into a session of your own app, or leave session_id out for a new session.';
+  elsif v_check.mismatch is not null then
+    raise exception using errcode = 'AR001',
+      message = format('session %s belongs to app %s and user %s, not to the app_name and user_id in options',
+                       left(quote_literal(v_session[v_check.mismatch]), 120), left(quote_literal(v_app[v_check.mismatch]), 120),
+                       left(quote_literal(v_user[v_check.mismatch]), 120)),
+      hint = 'Leave app_name and user_id out of options (the session''s own apply), or submit into another session.';
+  elsif v_check.foreign_app is not null then
+    perform agent_runtime._check_app_permitted(v_apps, v_app[v_check.foreign_app]);
+  elsif v_check.child_app is not null then
     raise exception using errcode = 'AR070',
       message = format('child tasks stay in the app of their parent, %s', quote_literal(v_parent.app_name)),
       hint = 'Leave app_name out of the options of spawned tasks.';
   end if;
+  -- v_task: the task an idempotency key found (that element creates nothing)
 
-  -- Idempotent retries: a task of the same key already there (this app's first).
-  select array_agg(x.task_id order by x.ord), array_agg(x.task_id is null order by x.ord)
-    into v_task, v_created
-  from (
-    select e.ord,
-           case when o.idempotency_key is not null then
-             (select t.id from agent_runtime.tasks t
-              where t.idempotency_key = o.idempotency_key and agent_runtime._app_visible(v_apps, t.app_name)
-              order by t.app_name = e.app desc, t.created_at limit 1) end as task_id
-    from unnest(v_app) with ordinality as e(app, ord)
-    join unnest(v_opts) with ordinality as o on o.ordinality = e.ord
-  ) x;
-
-  -- MUTATE: sessions that do not exist yet (given ids and new ones), then LOCK the sessions
-  -- the tasks go into, in id order (their rows order each session's event sequence). A given
-  -- id that another call created meanwhile is that call's session: checked again once locked.
+  -- MUTATE + LOCK: sessions that do not exist yet (with the number of tasks going into them),
+  -- then the sessions the tasks go into, in id order (a session's row orders its event sequence)
   with made as (
-    insert into agent_runtime.sessions (id, app_name, user_id)
-    select distinct on (e.session_id) e.session_id, e.app, e.usr
-    from unnest(v_session, v_app, v_user, v_existing, v_created) with ordinality as e(session_id, app, usr, existing, created, ord)
-    where e.created and not e.existing
-    order by e.session_id, e.ord
+    insert into agent_runtime.sessions (id, app_name, user_id, last_sequence)
+    select e.session_id, min(e.app), min(e.usr), count(*)
+    from unnest(v_session, v_app, v_user, v_existing, v_task) as e(session_id, app, usr, existing, found)
+    where not e.existing and e.found is null
+    group by e.session_id
     on conflict on constraint sessions_pkey do nothing
     returning id
   )
-  select array_agg(m.id) into v_made_sessions from made m;
+  select array_agg(m.id) into v_made from made m;
   perform from agent_runtime.sessions s
-  where s.id in (select e.session_id from unnest(v_session, v_created) as e(session_id, created) where e.created)
+  where s.id in (select e.session_id from unnest(v_session, v_task) as e(session_id, found) where e.found is null)
   order by s.id
   for update;
-  if session_ids is not null then
-    select array_agg(coalesce(s.app_name, e.app) order by e.ord), array_agg(coalesce(s.user_id, e.usr) order by e.ord)
-      into v_app, v_user
-    from unnest(v_session, v_app, v_user) with ordinality as e(session_id, app, usr, ord)
-    left join agent_runtime.sessions s on s.id = e.session_id;
-    perform agent_runtime._check_task_sessions(v_apps, v_session, array_fill(true, array[v_n]), v_opts);
+  if session_ids is not null
+     and exists (select from unnest(v_session, v_existing, v_task) as e(session_id, existing, found)
+                 where not e.existing and e.found is null and not e.session_id = any (coalesce(v_made, '{}'))) then
+    -- a given session id that another call created meanwhile: that call's session, checked anew
+    return query select * from agent_runtime._submit_tasks(targets, inputs, session_ids, options, parent_step_id);
+    return;
   end if;
 
-  -- MUTATE: the tasks. The same key twice in this call is one task (the first); a key taken by
-  -- a concurrent call between the look-up and here is that call's task.
-  select array_agg(case when e.created then gen_random_uuid() end order by e.ord) into v_new
-  from unnest(v_created) with ordinality as e(created, ord);
+  -- MUTATE: tasks (a key taken meanwhile by a concurrent call is that call's task), their input
+  -- messages, one ready step per agent task, and the events
+  v_new := array(select case when e.found is null then gen_random_uuid() end from unnest(v_task) with ordinality as e(found, ord)
+                 order by e.ord);
   with fresh as (
-    select e.ord, e.id, e.target, e.version, e.input, e.session_id, e.app, e.usr,
-           o.queue, o.priority, o.max_attempts, o.metadata, o.idempotency_key,
-           row_number() over (partition by e.app, o.idempotency_key order by e.ord) as nth
-    from unnest(v_new, v_target, v_version, inputs, v_session, v_app, v_user)
-         with ordinality as e(id, target, version, input, session_id, app, usr, ord)
-    join unnest(v_opts) with ordinality as o on o.ordinality = e.ord
+    select e.ord, e.id, e.target, e.version, e.input, e.session_id, e.existing, e.app, e.usr,
+           e.queue, e.priority, e.run_at, e.max_attempts, e.backoff_seconds, e.max_backoff_seconds,
+           e.timeout_seconds, e.metadata, e.idempotency_key,
+           row_number() over (partition by e.app, e.idempotency_key order by e.ord) as nth
+    from unnest(v_new, v_target, v_version, inputs, v_session, v_existing, v_app, v_user, v_opts)
+         with ordinality as e(id, target, version, input, session_id, existing, app, usr, idempotency_key, queue, priority, run_at, max_attempts, backoff_seconds, max_backoff_seconds, timeout_seconds, metadata, opt_app, opt_user, ord)
     where e.id is not null
   ), inserted as (
     insert into agent_runtime.tasks as t
@@ -205,81 +215,82 @@ begin
     order by f.ord
     on conflict (app_name, idempotency_key) where idempotency_key is not null do nothing
     returning t.id
-  )
-  select array_agg(i.id) into v_inserted from inserted i;
-  select array_agg(case when e.id = any (v_inserted) then e.id
-                        when e.id is not null then (select t.id from agent_runtime.tasks t
-                                                    where t.app_name = e.app and t.idempotency_key = o.idempotency_key)
-                        else e.task end order by e.ord),
-         array_agg(coalesce(e.id = any (v_inserted), false) order by e.ord)
-    into v_task, v_created
-  from unnest(v_new, v_task, v_app) with ordinality as e(id, task, app, ord)
-  join unnest(v_opts) with ordinality as o on o.ordinality = e.ord;
-  -- sessions made here for tasks that were not created after all go again
-  delete from agent_runtime.sessions s
-  where s.id = any (v_made_sessions)
-    and not exists (select from agent_runtime.tasks t where t.session_id = s.id);
-
-  -- MUTATE: each input as the user's message in its session, numbered after the session's last
-  with counted as (
+  ), created as (
+    select f.*, row_number() over (partition by f.session_id order by f.ord) as nth_in_session
+    from fresh f join inserted i on i.id = f.id
+  ), counted as (
     update agent_runtime.sessions s
     set last_sequence = s.last_sequence + c.n, updated_at = now()
-    from (select e.session_id, count(*) as n
-          from unnest(v_session, v_created) as e(session_id, created) where e.created group by e.session_id) c
+    from (select c.session_id, count(*) as n from created c where c.existing group by c.session_id) c
     where s.id = c.session_id
     returning s.id, s.last_sequence - c.n as first_sequence
-  ), numbered as (
-    select e.task, e.session_id, e.input,
-           c.first_sequence + row_number() over (partition by e.session_id order by e.ord) as sequence
-    from unnest(v_task, v_session, inputs, v_created) with ordinality as e(task, session_id, input, created, ord)
-    join counted c on c.id = e.session_id
-    where e.created
+  ), messages as (
+    insert into agent_runtime.session_events (session_id, sequence, author, task_id, content, event)
+    select c.session_id, coalesce(n.first_sequence, 0) + c.nth_in_session, 'user', c.id, m.event -> 'content', m.event
+    from created c
+    left join counted n on n.id = c.session_id
+    cross join lateral (select jsonb_build_object('author', 'user', 'role', 'user', 'content',
+                          jsonb_build_object('role', 'user',
+                            'parts', jsonb_build_array(jsonb_build_object('kind', 'data', 'data', c.input)))) as event) m
+  ), steps as (
+    insert into agent_runtime.steps
+      (task_id, key, agent, status, queue, priority, run_at, max_attempts, backoff_seconds, max_backoff_seconds, timeout_seconds)
+    select c.id, c.target, c.target, 'ready', c.queue, c.priority, c.run_at, c.max_attempts,
+           c.backoff_seconds, c.max_backoff_seconds, c.timeout_seconds
+    from created c
+    where c.version is null
+    order by c.ord
+    returning id, task_id, agent, key, run_at
+  ), logged as (
+    insert into agent_runtime.events (type, task_id, step_id, data)
+    select x.type, x.task_id, x.step_id, x.data
+    from (
+      select c.ord, 0 as n, 'task.submitted' as type, c.id as task_id, null::bigint as step_id,
+             jsonb_build_object('target', c.target, 'queue', c.queue, 'priority', c.priority,
+                                'run_at', c.run_at, 'session_id', c.session_id, 'new_session', not c.existing)
+             || case when c.version is not null then jsonb_build_object('workflow_version', c.version) else '{}' end
+             || case when _submit_tasks.parent_step_id is not null
+                     then jsonb_build_object('parent_step_id', _submit_tasks.parent_step_id) else '{}' end as data
+      from created c
+      union all
+      select null, 1, 'step.ready', s.task_id, s.id,
+             jsonb_build_object('agent', s.agent, 'key', s.key)
+             || case when s.run_at > now() then jsonb_build_object('run_at', s.run_at) else '{}' end
+      from steps s
+    ) x
+    order by x.n, x.ord, x.step_id
   )
-  insert into agent_runtime.session_events (session_id, sequence, author, task_id, content, event)
-  select n.session_id, n.sequence, 'user', n.task, m.event -> 'content', m.event
-  from numbered n
-  cross join lateral (select jsonb_build_object('author', 'user', 'role', 'user',
-                        'content', jsonb_build_object('role', 'user',
-                          'parts', jsonb_build_array(jsonb_build_object('kind', 'data', 'data', n.input)))) as event) m;
+  select count(*), array_agg(c.id order by c.ord) filter (where c.version is not null)
+    into v_created_count, v_workflows
+  from created c;
 
-  -- MUTATE: one ready step per agent task; then the events of the submission
-  insert into agent_runtime.steps
-    (task_id, key, agent, status, queue, priority, run_at, max_attempts, backoff_seconds, max_backoff_seconds, timeout_seconds)
-  select e.task, e.target, e.target, 'ready', o.queue, o.priority, o.run_at, o.max_attempts,
-         o.backoff_seconds, o.max_backoff_seconds, o.timeout_seconds
-  from unnest(v_task, v_target, v_version, v_created) with ordinality as e(task, target, version, created, ord)
-  join unnest(v_opts) with ordinality as o on o.ordinality = e.ord
-  where e.created and e.version is null
-  order by e.ord;
+  -- Each element's task: the one created for it, or the one its key found (before, in this call
+  -- or meanwhile)
+  if v_created_count = (select count(*) from unnest(v_new) as n where n is not null) then
+    select array_agg(coalesce(e.found, e.id) order by e.ord), array_agg(e.id is not null order by e.ord)
+      into v_task, v_created
+    from unnest(v_task, v_new) with ordinality as e(found, id, ord);
+  else
+    select array_agg(coalesce(e.found, t.id) order by e.ord), array_agg(coalesce(t.id = e.id, false) order by e.ord)
+      into v_task, v_created
+    from unnest(v_task, v_new, v_app, v_key) with ordinality as e(found, id, app, idempotency_key, ord)
+    left join lateral (
+      select x.id from (select t.id, 0 as n from agent_runtime.tasks t where t.id = e.id
+                        union all
+                        select t.id, 1 from agent_runtime.tasks t where t.app_name = e.app and t.idempotency_key = e.idempotency_key) x
+      order by x.n limit 1) t on e.found is null;
+  end if;
 
-  insert into agent_runtime.events (type, task_id, step_id, data)
-  select x.type, x.task_id, x.step_id, x.data
-  from (
-    select e.ord, 0 as n, 'task.submitted' as type, e.task as task_id, null::bigint as step_id,
-           jsonb_build_object('target', e.target, 'queue', o.queue, 'priority', o.priority,
-                              'run_at', o.run_at, 'session_id', e.session_id, 'new_session', e.session_id = any (v_made_sessions))
-           || case when e.version is not null then jsonb_build_object('workflow_version', e.version) else '{}' end
-           || case when _submit_tasks.parent_step_id is not null
-                   then jsonb_build_object('parent_step_id', _submit_tasks.parent_step_id) else '{}' end as data
-    from unnest(v_task, v_target, v_version, v_session, v_existing, v_created)
-         with ordinality as e(task, target, version, session_id, existing, created, ord)
-    join unnest(v_opts) with ordinality as o on o.ordinality = e.ord
-    where e.created
-    union all
-    select e.ord, 1, 'step.ready', e.task, s.id,
-           jsonb_build_object('agent', s.agent, 'key', s.key)
-           || case when s.run_at > now() then jsonb_build_object('run_at', s.run_at) else '{}' end
-    from unnest(v_task, v_version, v_created) with ordinality as e(task, version, created, ord)
-    join agent_runtime.steps s on s.task_id = e.task
-    where e.created and e.version is null
-  ) x
-  order by x.ord, x.n;
-
-  select array_agg(e.task order by e.ord), array_agg(v_opts[e.ord] order by e.ord) into v_workflows, v_workflow_opts
-  from unnest(v_task, v_version, v_created) with ordinality as e(task, version, created, ord)
-  where e.created and e.version is not null;
   if v_workflows is not null then
+    select array_agg(v_opts[e.ord] order by e.ord) into v_workflow_opts
+    from unnest(v_task, v_created) with ordinality as e(task, created, ord)
+    where e.created and e.task = any (v_workflows);
     perform agent_runtime._start_workflows(v_workflows, v_workflow_opts);
+  end if;
+  if v_made is not null and exists (select from unnest(v_created) as c where not c) then
+    -- sessions made for tasks that were not created after all (their key was taken meanwhile)
+    delete from agent_runtime.sessions s
+    where s.id = any (v_made) and not exists (select from agent_runtime.tasks t where t.session_id = s.id);
   end if;
 
   return query

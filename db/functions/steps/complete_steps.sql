@@ -28,8 +28,6 @@ language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
 set enable_seqscan = off
 set enable_bitmapscan = off
-set enable_hashjoin = off
-set enable_mergejoin = off
 as $$
 #variable_conflict use_column
 declare
@@ -41,6 +39,9 @@ declare
   v_simple uuid[];
   v_moved bigint[];
   v_locked agent_runtime._leased_step[];
+  v_tokens uuid[];
+  v_outputs jsonb[];
+  v_effects jsonb[];
 begin
   -- GUARD
   perform agent_runtime._check_step_callbacks(complete_steps.step_ids, complete_steps.lease_tokens,
@@ -72,30 +73,35 @@ begin
     end if;
   end loop;
 
+  -- The reports in step id order, one per step (the first of duplicates), so that every array
+  -- below lines up with the locked steps without a join.
+  select array_agg(r.step_id order by r.step_id), array_agg(r.lease_token order by r.step_id),
+         array_agg(coalesce(r.output, 'null'::jsonb) order by r.step_id), array_agg(r.effect order by r.step_id)
+    into v_ids, v_tokens, v_outputs, v_effects
+  from (select distinct on (e.step_id) e.step_id, e.lease_token, e.output, e.effect
+        from unnest(complete_steps.step_ids, complete_steps.lease_tokens, complete_steps.outputs,
+                    coalesce(complete_steps.effects, array_fill(null::jsonb, array[cardinality(complete_steps.step_ids)])))
+             with ordinality as e(step_id, lease_token, output, effect, ord)
+        order by e.step_id, e.ord) r;
+
   -- LOCK (settling runs whose task was canceled meanwhile)
   select array_agg(l) into v_locked
-  from agent_runtime._lock_leased_steps(complete_steps.step_ids, complete_steps.lease_tokens) as l;
+  from agent_runtime._lock_leased_steps(v_ids, v_tokens) as l;
 
   -- MUTATE: the steps still running under these leases, and their events
-  with requested as (
-    select distinct on (r.step_id) r.step_id, coalesce(r.output, 'null'::jsonb) as output, r.effect
-    from unnest(complete_steps.step_ids, complete_steps.outputs,
-                coalesce(complete_steps.effects, array_fill(null::jsonb, array[cardinality(complete_steps.step_ids)])))
-         with ordinality as r(step_id, output, effect, ord)
-    order by r.step_id, r.ord
-  ), settled as (
+  with settled as (
     update agent_runtime.steps s
-    set status = case when r.step_id = any (v_spawning) then 'waiting' else 'completed' end,
-        output = case when r.step_id = any (v_spawning) then s.output else r.output end,
-        wait_reason = case when r.step_id = any (v_spawning) then 'children' else s.wait_reason end,
-        allow_failures = coalesce((r.effect ->> 'allow_failures')::boolean, false),
-        yielded_at = case when r.step_id = any (v_spawning) then now() else s.yielded_at end,
+    set status = case when u.spawns then 'waiting' else 'completed' end,
+        output = case when u.spawns then s.output else u.output end,
+        wait_reason = case when u.spawns then 'children' else s.wait_reason end,
+        allow_failures = coalesce((u.effect ->> 'allow_failures')::boolean, false),
+        yielded_at = case when u.spawns then now() else s.yielded_at end,
         lease_expires_at = null,
-        completed_at = case when r.step_id = any (v_spawning) then null else now() end,
+        completed_at = case when u.spawns then null else now() end,
         updated_at = now()
-    from unnest(v_locked) as k
-    join requested r on r.step_id = k.step_id
-    where s.id = k.step_id and k.token_ok and k.status = 'running'
+    from (select k.step_id, k.token_ok, k.status, k.output, k.effect, k.step_id = any (v_spawning) as spawns
+          from unnest(v_locked, v_outputs, v_effects) as k(step_id, task_id, status, token_ok, wait_reason, output, effect)) u
+    where s.id = u.step_id and u.token_ok and u.status = 'running'
     returning s.id, s.task_id, s.status, s.leased_by, s.attempt, s.map_parent_id
   ), logged as (
     insert into agent_runtime.events (type, task_id, step_id, worker_id, data)
@@ -105,27 +111,24 @@ begin
     from settled x
     order by x.id
   )
-  select (select array_agg(x.task_id order by x.task_id) from settled x join agent_runtime.tasks t on t.id = x.task_id
-          where x.status = 'completed' and x.map_parent_id is null and t.workflow_version is null),
-         (select array_agg(x.id order by x.id) from settled x join agent_runtime.tasks t on t.id = x.task_id
-          where x.status = 'completed' and (x.map_parent_id is not null or t.workflow_version is not null))
-    into v_simple, v_moved;
+  select array_agg(x.task_id order by x.task_id) filter (where x.status = 'completed' and x.map_parent_id is null and t.workflow_version is null),
+         array_agg(x.id order by x.id) filter (where x.status = 'completed' and (x.map_parent_id is not null or t.workflow_version is not null))
+    into v_simple, v_moved
+  from settled x
+  join agent_runtime.tasks t on t.id = x.task_id;
 
-  select array_agg(r.step_id order by r.step_id),
-         array_agg(case when k.token_ok and k.status = 'running' then 'completed'
-                        else agent_runtime._report_outcome('complete', k) end order by r.step_id)
-    into v_ids, v_outcomes
-  from (select distinct step_id from unnest(complete_steps.step_ids) as step_id) r
-  left join unnest(v_locked) as k on k.step_id = r.step_id;
+  select array_agg(case when k.token_ok and k.status = 'running' then 'completed'
+                        else agent_runtime._report_outcome('complete', k) end order by k.step_id)
+    into v_outcomes
+  from unnest(v_locked) as k;
 
   -- MUTATE: effects of completed steps, then their tasks (a statement of their own, so that it
   -- sees the steps completed above)
   for v_effect in
-    select r.step_id, r.effect
-    from unnest(complete_steps.step_ids, complete_steps.effects) with ordinality as r(step_id, effect, ord)
-    join unnest(v_ids, v_outcomes) as o(step_id, outcome) on o.step_id = r.step_id and o.outcome = 'completed'
-    where r.effect is not null and r.effect <> 'null'::jsonb
-    order by r.step_id, r.ord
+    select o.step_id, o.effect
+    from unnest(v_ids, v_outcomes, v_effects) as o(step_id, outcome, effect)
+    where o.outcome = 'completed' and o.effect is not null and o.effect <> 'null'::jsonb
+    order by o.step_id
   loop
     perform agent_runtime._apply_effects(v_effect.step_id, v_effect.effect);
   end loop;

@@ -19,8 +19,6 @@ language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
 set enable_seqscan = off
 set enable_bitmapscan = off
-set enable_hashjoin = off
-set enable_mergejoin = off
 as $$
 #variable_conflict use_column
 declare
@@ -30,6 +28,9 @@ declare
   v_failed bigint[];
   v_retried bigint[];
   v_locked agent_runtime._leased_step[];
+  v_tokens uuid[];
+  v_errors jsonb[];
+  v_retryable boolean[];
 begin
   -- GUARD
   perform agent_runtime._check_step_callbacks(fail_steps.step_ids, fail_steps.lease_tokens,
@@ -58,29 +59,34 @@ begin
                                      format('error of step %s', v_bad), 65536);
   end if;
 
+  -- The reports in step id order, one per step (the first of duplicates), so that every array
+  -- below lines up with the locked steps without a join.
+  select array_agg(r.step_id order by r.step_id), array_agg(r.lease_token order by r.step_id),
+         array_agg(r.error order by r.step_id), array_agg(r.retryable order by r.step_id)
+    into v_ids, v_tokens, v_errors, v_retryable
+  from (select distinct on (e.step_id) e.step_id, e.lease_token, e.error, coalesce(fail_steps.retryable[e.ord], true) as retryable
+        from unnest(fail_steps.step_ids, fail_steps.lease_tokens, fail_steps.errors)
+             with ordinality as e(step_id, lease_token, error, ord)
+        order by e.step_id, e.ord) r;
+
   -- LOCK (settling runs whose task was canceled meanwhile)
   select array_agg(l) into v_locked
-  from agent_runtime._lock_leased_steps(fail_steps.step_ids, fail_steps.lease_tokens) as l;
+  from agent_runtime._lock_leased_steps(v_ids, v_tokens) as l;
 
   -- MUTATE: the steps still running under these leases, and their events
-  with requested as (
-    select distinct on (r.step_id) r.step_id, r.error, coalesce(fail_steps.retryable[r.ord], true) as retryable
-    from unnest(fail_steps.step_ids, fail_steps.errors) with ordinality as r(step_id, error, ord)
-    order by r.step_id, r.ord
-  ), settled as (
+  with settled as (
     update agent_runtime.steps s
-    set status = case when r.retryable and s.attempt < s.max_attempts then 'ready' else 'failed' end,
-        run_at = case when r.retryable and s.attempt < s.max_attempts
+    set status = case when u.retryable and s.attempt < s.max_attempts then 'ready' else 'failed' end,
+        run_at = case when u.retryable and s.attempt < s.max_attempts
                       then now() + make_interval(secs => agent_runtime._retry_delay_seconds(
                              s.attempt, s.backoff_seconds, s.max_backoff_seconds))
                       else s.run_at end,
-        error = r.error,
+        error = u.error,
         lease_expires_at = null,
-        completed_at = case when r.retryable and s.attempt < s.max_attempts then null else now() end,
+        completed_at = case when u.retryable and s.attempt < s.max_attempts then null else now() end,
         updated_at = now()
-    from unnest(v_locked) as k
-    join requested r on r.step_id = k.step_id
-    where s.id = k.step_id and k.token_ok and k.status = 'running'
+    from unnest(v_locked, v_errors, v_retryable) as u(step_id, task_id, status, token_ok, wait_reason, error, retryable)
+    where s.id = u.step_id and u.token_ok and u.status = 'running'
     returning s.id, s.task_id, s.agent, s.key, s.status, s.leased_by, s.attempt, s.run_at, s.error
   ), logged as (
     insert into agent_runtime.events (type, task_id, step_id, worker_id, data)
@@ -94,17 +100,15 @@ begin
     order by x.id
   )
   select array_agg(x.id order by x.id) filter (where x.status = 'failed'),
-         array_agg(x.id) filter (where x.status = 'ready')
+         array_agg(x.id order by x.id) filter (where x.status = 'ready')
     into v_failed, v_retried
   from settled x;
 
-  select array_agg(r.step_id order by r.step_id),
-         array_agg(case when k.token_ok and k.status = 'running' and r.step_id = any (v_retried) then 'retry_scheduled'
+  select array_agg(case when k.token_ok and k.status = 'running' and k.step_id = any (v_retried) then 'retry_scheduled'
                         when k.token_ok and k.status = 'running' then 'failed'
-                        else agent_runtime._report_outcome('fail', k) end order by r.step_id)
-    into v_ids, v_outcomes
-  from (select distinct step_id from unnest(fail_steps.step_ids) as step_id) r
-  left join unnest(v_locked) as k on k.step_id = r.step_id;
+                        else agent_runtime._report_outcome('fail', k) end order by k.step_id)
+    into v_outcomes
+  from unnest(v_locked) as k;
 
   -- MUTATE: a step that failed for good fails its task (a statement of its own, after the steps)
   foreach v_bad in array coalesce(v_failed, '{}') loop

@@ -10,22 +10,27 @@ language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
 set enable_seqscan = off
 set enable_bitmapscan = off
-set enable_hashjoin = off
-set enable_mergejoin = off
 as $$
 #variable_conflict use_column
 declare
   v_step_ids bigint[];
   v_outcomes text[];
   v_locked agent_runtime._leased_step[];
+  v_tokens uuid[];
 begin
   -- GUARD
   perform agent_runtime._check_step_callbacks(release_steps.step_ids, release_steps.lease_tokens,
                                              cardinality(release_steps.step_ids), 'step_ids');
 
+  select array_agg(r.step_id order by r.step_id), array_agg(r.lease_token order by r.step_id)
+    into v_step_ids, v_tokens
+  from (select distinct on (e.step_id) e.step_id, e.lease_token
+        from unnest(release_steps.step_ids, release_steps.lease_tokens) with ordinality as e(step_id, lease_token, ord)
+        order by e.step_id, e.ord) r;
+
   -- LOCK (settling runs whose task was canceled meanwhile)
   select array_agg(l) into v_locked
-  from agent_runtime._lock_leased_steps(release_steps.step_ids, release_steps.lease_tokens) as l;
+  from agent_runtime._lock_leased_steps(v_step_ids, v_tokens) as l;
 
   -- MUTATE: runs still going are handed back, not counting as an attempt
   with released as (
@@ -41,12 +46,10 @@ begin
     from released x
     order by x.id
   )
-  select array_agg(r.step_id order by r.step_id),
-         array_agg(case when k.token_ok and k.status = 'running' then 'released'
-                        else agent_runtime._report_outcome('release', k) end order by r.step_id)
-    into v_step_ids, v_outcomes
-  from (select distinct step_id from unnest(release_steps.step_ids) as step_id) r
-  left join unnest(v_locked) as k on k.step_id = r.step_id;
+  select array_agg(case when k.token_ok and k.status = 'running' then 'released'
+                        else agent_runtime._report_outcome('release', k) end order by k.step_id)
+    into v_outcomes
+  from unnest(v_locked) as k;
 
   return query select u.step_id, u.outcome from unnest(v_step_ids, v_outcomes) as u(step_id, outcome);
 end

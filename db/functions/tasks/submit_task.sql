@@ -11,9 +11,15 @@ create or replace function agent_runtime.submit_task(
   session_id text default null,
   options jsonb default '{}'::jsonb)
 returns agent_runtime.submitted_task
-language sql volatile security definer
+language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
 as $$
-  select s.task_id, s.session_id, s.status, s.created
-  from agent_runtime._submit_tasks(array[target], array[input], array[session_id], array[options]) as s
+declare
+  v_result agent_runtime.submitted_task;
+begin
+  select s.task_id, s.session_id, s.status, s.created into v_result
+  from agent_runtime._submit_tasks(array[submit_task.target], array[submit_task.input],
+                                   array[submit_task.session_id], array[submit_task.options]) as s;
+  return v_result;
+end
 $$;

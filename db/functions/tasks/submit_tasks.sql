@@ -9,9 +9,13 @@ create or replace function agent_runtime.submit_tasks(
   session_ids text[] default null,
   options jsonb[] default null)
 returns setof agent_runtime.submitted_task
-language sql volatile security definer
+language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
 as $$
+begin
+  return query
   select s.task_id, s.session_id, s.status, s.created
-  from agent_runtime._submit_tasks(targets, inputs, session_ids, options) as s
+  from agent_runtime._submit_tasks(submit_tasks.targets, submit_tasks.inputs, submit_tasks.session_ids,
+                                   submit_tasks.options) as s;
+end
 $$;
