@@ -58,6 +58,12 @@ public static class AgentRuntimeHost
                 dataSource.ConnectionStringBuilder.KeepAlive = 15;
             }
             dataSource.ConnectionStringBuilder.ApplicationName ??= "agent-runtime";
+            // The host sends the same few statements over and over: prepared, PostgreSQL parses
+            // and plans each once per connection instead of once per call.
+            if (dataSource.ConnectionStringBuilder.MaxAutoPrepare == 0)
+            {
+                dataSource.ConnectionStringBuilder.MaxAutoPrepare = 32;
+            }
             return dataSource.Build();
         });
         services.AddSingleton(_ =>

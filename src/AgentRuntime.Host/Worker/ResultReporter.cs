@@ -7,10 +7,11 @@ using Npgsql;
 namespace AgentRuntime.Host.Worker;
 
 /// <summary>
-/// Reports finished runs in batches: results that arrive within a few milliseconds of each
-/// other go to PostgreSQL in one complete_steps and one fail_steps call, instead of one round
-/// trip per step. A transient database error retries the batch; the lease token makes a
-/// repeated report harmless.
+/// Reports finished runs: a result goes to PostgreSQL at once when no report is in flight, so an
+/// idle host adds no latency; under load, results that finish while reports are in flight (at most
+/// ReportConcurrency at a time) go together in the next one complete_steps and one fail_steps call,
+/// so batches grow with the load instead of waiting on a timer. A transient database error retries
+/// the batch; the lease token makes a repeated report harmless.
 /// </summary>
 public sealed class ResultReporter(
     StepClient client,
@@ -40,24 +41,24 @@ public sealed class ResultReporter(
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var reader = _queue.Reader;
-        var batch = new List<PendingReport>(options.ReportBatchSize);
+        var inFlight = new List<Task>(options.ReportConcurrency);
         while (await reader.WaitToReadAsync(cancellationToken))
         {
+            if (inFlight.Count >= options.ReportConcurrency)
+            {
+                var done = await Task.WhenAny(inFlight);
+                inFlight.Remove(done);
+                await done;
+            }
+            var batch = new List<PendingReport>();
             while (batch.Count < options.ReportBatchSize && reader.TryRead(out var report))
             {
                 batch.Add(report);
             }
-            if (batch.Count < options.ReportBatchSize && options.ReportFlushInterval > TimeSpan.Zero)
-            {
-                await Task.Delay(options.ReportFlushInterval, cancellationToken);
-                while (batch.Count < options.ReportBatchSize && reader.TryRead(out var report))
-                {
-                    batch.Add(report);
-                }
-            }
-            await SendAsync(batch, cancellationToken);
-            batch.Clear();
+            inFlight.Add(SendAsync(batch, cancellationToken));
+            inFlight.RemoveAll(t => t.IsCompletedSuccessfully);
         }
+        await Task.WhenAll(inFlight);
     }
 
     private async Task SendAsync(List<PendingReport> batch, CancellationToken cancellationToken)

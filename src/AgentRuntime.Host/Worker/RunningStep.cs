@@ -13,6 +13,7 @@ public sealed class RunningStep(ClaimedStep step)
     private const int Abandoned = 2;
 
     private int _state = Running;
+    private int _settled;
 
     public ClaimedStep Step { get; } = step;
 
@@ -29,6 +30,13 @@ public sealed class RunningStep(ClaimedStep step)
 
     /// <summary>The agent returned: its result may be reported unless the step was abandoned first.</summary>
     public bool TryFinish() => Interlocked.CompareExchange(ref _state, Finished, Running) == Running;
+
+    /// <summary>
+    /// True exactly once: when the step's result has been settled with the database (or dropped).
+    /// Its slot is given back then, not when the agent returns, so that results waiting to be
+    /// reported count against the worker's concurrency and memory stays bounded under load.
+    /// </summary>
+    public bool TrySettle() => Interlocked.Exchange(ref _settled, 1) == 0;
 
     /// <summary>Gives the step up while it still runs; false when its result is already on its way.</summary>
     public bool TryAbandonRunning(string reason)

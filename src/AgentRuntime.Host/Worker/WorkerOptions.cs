@@ -25,8 +25,11 @@ public sealed class WorkerOptions
     /// <summary>On shutdown, how long running agents may take to finish before their steps are handed back.</summary>
     public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Results wait at most this long to be reported together in one round trip.</summary>
-    public TimeSpan ReportFlushInterval { get; set; } = TimeSpan.FromMilliseconds(5);
+    /// <summary>
+    /// Reports in flight at once. One goes out as soon as a result is ready and fewer than this
+    /// many are in flight; results that finish meanwhile wait for the next, in one batch.
+    /// </summary>
+    public int ReportConcurrency { get; set; } = 2;
 
     public int ReportBatchSize { get; set; } = 500;
 
@@ -70,9 +73,9 @@ public sealed class WorkerOptions
         {
             return $"{Key(nameof(ShutdownGracePeriod))} must not be negative (got {ShutdownGracePeriod})";
         }
-        if (ReportFlushInterval < TimeSpan.Zero || ReportFlushInterval > TimeSpan.FromSeconds(1))
+        if (ReportConcurrency is < 1 or > 16)
         {
-            return $"{Key(nameof(ReportFlushInterval))} must be from 0 to 1 second (got {ReportFlushInterval})";
+            return $"{Key(nameof(ReportConcurrency))} must be from 1 to 16 (got {ReportConcurrency})";
         }
         if (ReportBatchSize is < 1 or > 5000)
         {

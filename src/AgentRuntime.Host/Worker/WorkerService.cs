@@ -61,7 +61,7 @@ public sealed class WorkerService : BackgroundService
         _agents = options.Agents.Count == 0 ? all : options.Agents.ToDictionary(n => n, n => all[n]);
         _agentNames = [.. _agents.Keys.Order()];
         _slots = new SemaphoreSlim(options.Concurrency, options.Concurrency);
-        _reporter.Reported += running => _held.TryRemove(running.StepId, out _);
+        _reporter.Reported += Settle;
     }
 
     /// <summary>Completes once the agents and this worker are registered: tasks for them can be submitted.</summary>
@@ -140,12 +140,26 @@ public sealed class WorkerService : BackgroundService
             {
                 await RunAsync(running);
             }
+            catch
+            {
+                Settle(running);
+                throw;
+            }
             finally
             {
                 _runs.TryRemove(step.StepId, out _);
-                _slots.Release();
             }
         });
+    }
+
+    /// <summary>The step's result is settled (or dropped): its lease is no longer ours to extend, and its slot is free.</summary>
+    private void Settle(RunningStep running)
+    {
+        _held.TryRemove(running.StepId, out _);
+        if (running.TrySettle())
+        {
+            _slots.Release();
+        }
     }
 
     private async Task RunAsync(RunningStep running)
@@ -203,6 +217,7 @@ public sealed class WorkerService : BackgroundService
         {
             _metrics.Dropped(context.Agent);
             _logger.LogInformation("Dropped the result of step {StepId}: {Reason}", context.StepId, running.AbandonReason);
+            Settle(running);
         }
     }
 
@@ -262,7 +277,7 @@ public sealed class WorkerService : BackgroundService
         }
         foreach (var running in unfinished)
         {
-            _held.TryRemove(running.StepId, out _);
+            Settle(running);
         }
         await Task.WhenAll(_runs.Values.ToArray());
     }
