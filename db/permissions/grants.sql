@@ -137,6 +137,7 @@ grant execute on function
   agent_runtime.unbind_tenant(text, text),
   agent_runtime.list_tenant_bindings(),
   agent_runtime.set_setting(text, jsonb),
-  agent_runtime.get_settings()
+  agent_runtime.get_settings(),
+  agent_runtime.check_invariants()
 to agent_runtime_admin;
 grant select on all tables in schema agent_runtime to agent_runtime_admin;

@@ -94,6 +94,7 @@ public sealed class AttackScenario
                 ("list_tenant_bindings", "select count(*) from agent_runtime.list_tenant_bindings()"),
                 ("unbind_tenant", $"select agent_runtime.unbind_tenant('{role}', 'attack-app')"),
                 ("reap_expired", "select agent_runtime.reap_expired()"),
+                ("check_invariants", "select count(*) from agent_runtime.check_invariants()"),
             ],
         };
     }
