@@ -3,8 +3,8 @@
 --   skipped    its dependencies were all skipped, or its "when" condition is false
 --   completed  a map over an empty array (output []), or a wait whose event was already emitted
 --              (output: the event's payload)
---   waiting    a map step whose elements (one ready step per element) now run, or a wait for an
---              event not emitted yet
+--   waiting    a map step whose elements (one ready step per element, but those kept from before
+--              a retry_task) now run, or a wait for an event not emitted yet
 --   ready      any other step, its input template resolved now (default: the task input)
 --   failed     a map whose source is not an array, or a wait whose event name is not a string:
 --              the task fails (_stop_tasks)
@@ -38,6 +38,12 @@ begin
                           and d.status not in ('completed', 'skipped'))
       order by s.task_id, s.id
     loop
+      -- a step decided earlier in this pass may have stopped the task (_stop_tasks skipped its
+      -- pending steps): those rows of the pass are stale
+      continue when not exists (select from agent_runtime.steps s
+                                join agent_runtime.tasks t on t.id = s.task_id
+                                where s.id = v_step.id and s.status = 'pending'
+                                  and t.status <> all (agent_runtime._finished_statuses()));
       v_moved := true;
       if cardinality(v_step.depends_on) > 0
          and not exists (select from agent_runtime.steps d
@@ -77,6 +83,8 @@ begin
                    v_step.queue, v_step.priority, now(), v_step.max_attempts, v_step.backoff_seconds,
                    v_step.max_backoff_seconds, v_step.timeout_seconds, v_step.id, e.ord - 1
             from jsonb_array_elements(v_value) with ordinality as e(item, ord)
+            -- elements that completed before a retry_task are kept, with their outputs
+            where not exists (select from agent_runtime.steps k where k.map_parent_id = v_step.id and k.map_index = e.ord - 1)
             order by e.ord
             returning id, key, agent, map_index
           )

@@ -29,7 +29,7 @@ begin
     select c.id, c.status, c.error into v_failed
     from agent_runtime.tasks c
     where c.parent_step_id = v_step.id and c.status <> 'completed'
-    order by c.created_at, c.id
+    order by c.spawn_index
     limit 1;
     if found and not v_step.allow_failures then
       perform agent_runtime._fail_step(v_step.id, jsonb_build_object(
@@ -38,12 +38,12 @@ begin
         'task_id', v_failed.id, 'status', v_failed.status, 'error', v_failed.error));
       continue;
     end if;
-    select jsonb_agg(case when c.status = 'completed' then c.output end order by c.created_at, c.id) into v_outputs
+    select jsonb_agg(case when c.status = 'completed' then c.output end order by c.spawn_index) into v_outputs
     from agent_runtime.tasks c
     where c.parent_step_id = v_step.id;
     perform agent_runtime._finish_step(v_step.id, 'completed', coalesce(v_outputs, '[]'::jsonb),
                                        jsonb_build_object('children', jsonb_array_length(coalesce(v_outputs, '[]'::jsonb))));
-    perform agent_runtime._step_finished(v_step.id);
+    perform agent_runtime._step_finished(array[v_step.id]);
   end loop;
 end
 $$;
