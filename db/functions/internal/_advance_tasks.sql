@@ -100,7 +100,8 @@ begin
         end if;
       elsif v_step.wait_for is not null then
         v_value := agent_runtime._resolve_template(v_step.wait_for, v_context);
-        if jsonb_typeof(v_value) is distinct from 'string' or v_value #>> '{}' = '' or length(v_value #>> '{}') > 256 then
+        if jsonb_typeof(v_value) is distinct from 'string' or v_value #>> '{}' = '' or length(v_value #>> '{}') > 256
+           or v_value #>> '{}' ~ '[[:cntrl:]]' then
           v_error := jsonb_build_object('code', 'event_name_invalid',
             'message', format('the wait_for of step %s resolved to %s, not an event name', v_step.key, left(coalesce(v_value::text, 'nothing'), 100)));
         else

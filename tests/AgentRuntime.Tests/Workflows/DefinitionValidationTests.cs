@@ -201,6 +201,21 @@ public sealed class DefinitionValidationTests(DatabaseFixture db) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_wait_is_for_an_event_name_or_a_reference()
+    {
+        foreach (var waitFor in new[] { "5", "\"\"", "\"a\\nb\"", "[\"a\"]", """{"$ref": 1}""", """{"name": "a"}""", "null" })
+        {
+            var message = await RefusedAsync("AR080", $$"""{"steps": [{"key": "w", "wait_for": {{waitFor}} }]}""");
+            Assert.Contains("step w: \"wait_for\" must be an event name or a reference", message);
+        }
+        await RefusedAsync("AR080", $$"""{"steps": [{"key": "w", "wait_for": "{{new string('n', 257)}}"}]}""");
+        await RefusedAsync("AR080", """{"steps": [{"key": "w", "wait_for": {"$ref": "steps.other.output"}}]}""");
+        Assert.NotNull(await _flow.NewWorkflowAsync("""
+            {"steps": [{"key": "w", "wait_for": "order-paid"}, {"key": "v", "wait_for": {"$ref": "input.event"}, "timeout": 60}]}
+            """));
+    }
+
+    [Fact]
     public async Task A_name_is_an_agent_or_a_workflow_never_both()
     {
         var agent = await _flow.Rt.NewAgentAsync();
