@@ -20,12 +20,14 @@ declare
   v_step agent_runtime.steps;
   v_task agent_runtime.tasks;
   v_context jsonb;
+  v_context_of uuid;
   v_value jsonb;
   v_moved boolean;
   v_error jsonb;
 begin
   loop
     v_moved := false;
+    v_context_of := null;
     for v_step in
       select s.*
       from agent_runtime.steps s
@@ -52,7 +54,12 @@ begin
         perform agent_runtime._finish_step(v_step.id, 'skipped', null, jsonb_build_object('reason', 'dependencies skipped'));
         continue;
       end if;
-      v_context := agent_runtime._task_context(v_step.task_id);
+      -- Once per task and pass: what a pass decides is never an input of another step of the
+      -- same pass (that one was still pending when the pass began).
+      if v_context_of is distinct from v_step.task_id then
+        v_context := agent_runtime._task_context(v_step.task_id);
+        v_context_of := v_step.task_id;
+      end if;
       if v_step.when_condition is not null and not agent_runtime._condition_holds(v_step.when_condition, v_context) then
         perform agent_runtime._finish_step(v_step.id, 'skipped', null, jsonb_build_object('reason', 'condition'));
         continue;

@@ -157,6 +157,9 @@ public sealed class DefinitionValidationTests(DatabaseFixture db) : IClassFixtur
         await RefusedAsync("AR080", """{"steps": [{"key": "a"}]}""");
         await RefusedAsync("AR080", """{"steps": [{"key": "a", "agent": 5}]}""");
         await RefusedAsync("AR001", """{"steps": [{"key": "a", "agent": "{agent}"}], "input_schema": []}""");
+        await _flow.Rt.FailsWithAsync("AR002",
+            "select agent_runtime.define_workflow(name => $1, definition => jsonb_build_object('steps', '[]'::jsonb, 'output', repeat('x', 1100000)))",
+            Flow.UniqueName());
         await _flow.Rt.FailsWithAsync("AR001", "select agent_runtime.define_workflow(name => $1, definition => null)", Flow.UniqueName());
         await _flow.Rt.FailsWithAsync("AR001", "select agent_runtime.define_workflow(name => null, definition => '{}')");
         await _flow.Rt.FailsWithAsync("AR001", "select agent_runtime.define_workflow(name => 'bad name!', definition => '{}')");
