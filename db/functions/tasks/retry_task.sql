@@ -1,10 +1,9 @@
 -- Re-runs a failed or canceled task: its steps that did not complete run again with fresh
 -- attempts (an agent task's one step; a workflow's failed, skipped and canceled steps, whose
 -- conditions and inputs are evaluated anew, while completed steps, map elements included, keep
--- their outputs). A run
--- still going from before the cancel loses its lease, so its result is rejected. Children that
--- a re-run step spawned before are detached from it: it spawns anew. Steps are locked before the
--- task, as everywhere.
+-- their outputs). A run still going from before the cancel loses its lease, so its result is
+-- rejected. Children that a re-run step spawned before are detached from it: it spawns anew.
+-- Steps are locked before the task, as everywhere.
 create or replace function agent_runtime.retry_task(task_id uuid)
 returns void
 language plpgsql volatile security definer

@@ -37,6 +37,7 @@ public sealed class VersioningTests(DatabaseFixture db) : IClassFixture<Database
             "select version, description from agent_runtime.list_workflows(all_versions => true) where name = $1", name);
         Assert.Equal([new object?[] { 3, "now described" }, new object?[] { 2, "" }, new object?[] { 1, "" }], versions);
         Assert.Equal(3, await _flow.Rt.ScalarAsync<int>("select version from agent_runtime.list_workflows() where name = $1", name));
+        Assert.Equal(3, await _flow.Rt.ScalarAsync<int>("select version from agent_runtime.list_workflows(all_versions => null) where name = $1", name));
     }
 
     [Fact]
