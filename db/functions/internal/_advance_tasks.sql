@@ -3,8 +3,8 @@
 --   skipped    its dependencies were all skipped, or its "when" condition is false
 --   completed  a map over an empty array (output []), or a wait whose event was already emitted
 --              (output: the event's payload)
---   waiting    a map step whose elements (one ready step per element) now run, or a wait for an
---              event not emitted yet
+--   waiting    a map step whose elements (one ready step per element, but those kept from before
+--              a retry_task) now run, or a wait for an event not emitted yet
 --   ready      any other step, its input template resolved now (default: the task input)
 --   failed     a map whose source is not an array, or a wait whose event name is not a string:
 --              the task fails (_stop_tasks)
@@ -20,12 +20,14 @@ declare
   v_step agent_runtime.steps;
   v_task agent_runtime.tasks;
   v_context jsonb;
+  v_context_of uuid;
   v_value jsonb;
   v_moved boolean;
   v_error jsonb;
 begin
   loop
     v_moved := false;
+    v_context_of := null;
     for v_step in
       select s.*
       from agent_runtime.steps s
@@ -38,6 +40,12 @@ begin
                           and d.status not in ('completed', 'skipped'))
       order by s.task_id, s.id
     loop
+      -- a step decided earlier in this pass may have stopped the task (_stop_tasks skipped its
+      -- pending steps): those rows of the pass are stale
+      continue when not exists (select from agent_runtime.steps s
+                                join agent_runtime.tasks t on t.id = s.task_id
+                                where s.id = v_step.id and s.status = 'pending'
+                                  and t.status <> all (agent_runtime._finished_statuses()));
       v_moved := true;
       if cardinality(v_step.depends_on) > 0
          and not exists (select from agent_runtime.steps d
@@ -46,7 +54,12 @@ begin
         perform agent_runtime._finish_step(v_step.id, 'skipped', null, jsonb_build_object('reason', 'dependencies skipped'));
         continue;
       end if;
-      v_context := agent_runtime._task_context(v_step.task_id);
+      -- Once per task and pass: what a pass decides is never an input of another step of the
+      -- same pass (that one was still pending when the pass began).
+      if v_context_of is distinct from v_step.task_id then
+        v_context := agent_runtime._task_context(v_step.task_id);
+        v_context_of := v_step.task_id;
+      end if;
       if v_step.when_condition is not null and not agent_runtime._condition_holds(v_step.when_condition, v_context) then
         perform agent_runtime._finish_step(v_step.id, 'skipped', null, jsonb_build_object('reason', 'condition'));
         continue;
@@ -77,6 +90,8 @@ begin
                    v_step.queue, v_step.priority, now(), v_step.max_attempts, v_step.backoff_seconds,
                    v_step.max_backoff_seconds, v_step.timeout_seconds, v_step.id, e.ord - 1
             from jsonb_array_elements(v_value) with ordinality as e(item, ord)
+            -- elements that completed before a retry_task are kept, with their outputs
+            where not exists (select from agent_runtime.steps k where k.map_parent_id = v_step.id and k.map_index = e.ord - 1)
             order by e.ord
             returning id, key, agent, map_index
           )
@@ -92,7 +107,8 @@ begin
         end if;
       elsif v_step.wait_for is not null then
         v_value := agent_runtime._resolve_template(v_step.wait_for, v_context);
-        if jsonb_typeof(v_value) is distinct from 'string' or v_value #>> '{}' = '' or length(v_value #>> '{}') > 256 then
+        if jsonb_typeof(v_value) is distinct from 'string' or v_value #>> '{}' = '' or length(v_value #>> '{}') > 256
+           or v_value #>> '{}' ~ '[[:cntrl:]]' then
           v_error := jsonb_build_object('code', 'event_name_invalid',
             'message', format('the wait_for of step %s resolved to %s, not an event name', v_step.key, left(coalesce(v_value::text, 'nothing'), 100)));
         else

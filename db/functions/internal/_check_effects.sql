@@ -51,6 +51,13 @@ begin
       end if;
       if v_child.value ? 'options' then
         perform agent_runtime._task_options(v_child.value -> 'options');
+        -- an existing task of that key would be returned instead of a child, and the step would
+        -- wait for a child that never reports to it
+        if nullif(v_child.value -> 'options' -> 'idempotency_key', 'null'::jsonb) is not null then
+          raise exception using errcode = 'AR003',
+            message = format('%s spawn %s: idempotency_key is not an option of a spawned task', what, v_child.ord),
+            hint = 'A step spawns once (its completion is fenced by its lease): leave idempotency_key out.';
+        end if;
       end if;
     end loop;
   end if;

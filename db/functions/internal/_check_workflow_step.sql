@@ -26,6 +26,13 @@ begin
         message = format('step %s waits for an event and cannot also have an agent, a map or an input', v_key),
         hint = 'A wait_for step has no agent: it completes with the event''s payload.';
     end if;
+    if not agent_runtime._is_reference(step -> 'wait_for')
+       and not (jsonb_typeof(step -> 'wait_for') = 'string' and length(step ->> 'wait_for') between 1 and 256
+                and step ->> 'wait_for' !~ '[[:cntrl:]]') then
+      raise exception using errcode = 'AR080',
+        message = format('step %s: "wait_for" must be an event name or a reference, {"$ref": "..."}', v_key),
+        hint = 'E.g. "wait_for": "order-paid", or "wait_for": {"$ref": "input.event"}; names have 1 to 256 characters, no control characters.';
+    end if;
   elsif jsonb_typeof(step -> 'agent') is distinct from 'string' then
     raise exception using errcode = 'AR080',
       message = format('step %s needs an "agent" (or a "wait_for")', v_key),
@@ -71,8 +78,7 @@ begin
     end if;
   end loop;
 
-  if step ? 'map' and (jsonb_typeof(step -> 'map') <> 'object' or jsonb_typeof(step -> 'map' -> '$ref') <> 'string'
-                       or (select count(*) from jsonb_object_keys(step -> 'map')) <> 1) then
+  if step ? 'map' and not agent_runtime._is_reference(step -> 'map') then
     raise exception using errcode = 'AR080',
       message = format('step %s: "map" must be a reference, {"$ref": "..."}', v_key),
       hint = 'E.g. "map": {"$ref": "input.documents"}; the step runs once per element.';

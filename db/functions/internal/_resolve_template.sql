@@ -12,8 +12,7 @@ begin
     return template;
   end if;
   if jsonb_typeof(template) = 'object' then
-    if template ? '$ref' and jsonb_typeof(template -> '$ref') = 'string'
-       and not exists (select from jsonb_object_keys(template) as k where k <> '$ref') then
+    if agent_runtime._is_reference(template) then
       return coalesce(context #> string_to_array(template ->> '$ref', '.'), 'null'::jsonb);
     end if;
     return (select jsonb_object_agg(e.key, agent_runtime._resolve_template(e.value, context))

@@ -207,9 +207,10 @@ begin
   ), inserted as (
     insert into agent_runtime.tasks as t
       (id, target, session_id, input, queue, priority, max_attempts, metadata, app_name, user_id, idempotency_key,
-       workflow_version, parent_step_id)
+       workflow_version, parent_step_id, spawn_index)
     select f.id, f.target, f.session_id, f.input, f.queue, f.priority, f.max_attempts, f.metadata,
-           f.app, f.usr, f.idempotency_key, f.version, _submit_tasks.parent_step_id
+           f.app, f.usr, f.idempotency_key, f.version, _submit_tasks.parent_step_id,
+           case when _submit_tasks.parent_step_id is not null then f.ord - 1 end
     from fresh f
     where f.idempotency_key is null or f.nth = 1
     order by f.ord

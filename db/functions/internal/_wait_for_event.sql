@@ -13,6 +13,7 @@ declare
   v_payload jsonb;
 begin
   select * into v_step from agent_runtime.steps s where s.id = _wait_for_event.step_id;
+  perform agent_runtime._lock_event_name(_wait_for_event.name, false);
   select e.payload into v_payload
   from agent_runtime.durable_events e
   where e.name = _wait_for_event.name and e.scope in (_wait_for_event.app_name, '')

@@ -39,7 +39,7 @@ begin
          t.workflow_version, t.parent_step_id,
          (select coalesce(jsonb_agg(jsonb_build_object('task_id', c.id, 'step_id', c.parent_step_id,
                                                        'target', c.target, 'status', c.status)
-                                    order by c.created_at, c.id), '[]'::jsonb)
+                                    order by c.created_at, c.parent_step_id, c.spawn_index), '[]'::jsonb)
           from agent_runtime.tasks c
           where c.parent_step_id in (select s.id from agent_runtime.steps s where s.task_id = t.id))
   into v_task

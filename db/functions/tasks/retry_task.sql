@@ -1,9 +1,9 @@
 -- Re-runs a failed or canceled task: its steps that did not complete run again with fresh
 -- attempts (an agent task's one step; a workflow's failed, skipped and canceled steps, whose
--- conditions and inputs are evaluated anew, while completed steps keep their outputs). A run
--- still going from before the cancel loses its lease, so its result is rejected. Children that
--- a re-run step spawned before are detached from it: it spawns anew. Steps are locked before the
--- task, as everywhere.
+-- conditions and inputs are evaluated anew, while completed steps, map elements included, keep
+-- their outputs). A run still going from before the cancel loses its lease, so its result is
+-- rejected. Children that a re-run step spawned before are detached from it: it spawns anew.
+-- Steps are locked before the task, as everywhere.
 create or replace function agent_runtime.retry_task(task_id uuid)
 returns void
 language plpgsql volatile security definer
@@ -44,7 +44,7 @@ begin
   where c.parent_step_id in (select s.id from agent_runtime.steps s
                              where s.task_id = retry_task.task_id and s.status <> 'completed');
   delete from agent_runtime.steps e
-  where e.task_id = retry_task.task_id and e.map_parent_id in
+  where e.task_id = retry_task.task_id and e.status <> 'completed' and e.map_parent_id in
         (select p.id from agent_runtime.steps p where p.task_id = retry_task.task_id and p.status <> 'completed');
 
   with reset as (

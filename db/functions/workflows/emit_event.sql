@@ -19,7 +19,7 @@ declare
   v_scope text;
   v_stored jsonb;
   v_waits bigint[];
-  v_woken integer;
+  v_attempt integer := 0;
 begin
   -- GUARD
   perform agent_runtime._check_identifier(emit_event.name, 'name');
@@ -43,52 +43,67 @@ begin
   end if;
   v_scope := coalesce(v_scope, '');
 
-  -- MUTATE
-  insert into agent_runtime.durable_events as e (scope, name, payload)
-  values (v_scope, emit_event.name, emit_event.payload)
-  on conflict on constraint durable_events_pkey do nothing
-  returning e.payload into v_stored;
-  if v_stored is null then
-    select e.payload into v_stored from agent_runtime.durable_events e where e.scope = v_scope and e.name = emit_event.name;
-    return v_stored;
-  end if;
+  loop
+    begin
+      -- LOCK: the event's name (see _lock_event_name: a wait starting concurrently is not missed)
+      perform agent_runtime._lock_event_name(emit_event.name, true);
 
-  -- LOCK the waiting steps, then MUTATE them: pure waits complete, agents' steps are ready again
-  perform from agent_runtime.steps s
-  join agent_runtime.tasks t on t.id = s.task_id
-  where s.status = 'waiting' and s.wait_event = emit_event.name and (v_scope = '' or t.app_name = v_scope)
-  order by s.id
-  for update of s;
-  with woken as (
-    update agent_runtime.steps s
-    set status = case when s.agent is null then 'completed' else 'ready' end,
-        output = case when s.agent is null then v_stored else s.output end,
-        resume_data = case when s.agent is null then s.resume_data else jsonb_build_object('event', v_stored) end,
-        run_at = now(), wait_event = null, wait_reason = case when s.agent is null then null else s.wait_reason end,
-        resume_at = null,
-        completed_at = case when s.agent is null then now() end, updated_at = now()
-    from agent_runtime.tasks t
-    where t.id = s.task_id and s.status = 'waiting' and s.wait_event = emit_event.name
-      and (v_scope = '' or t.app_name = v_scope)
-    returning s.id, s.task_id, s.agent, s.key
-  ), logged as (
-    insert into agent_runtime.events (type, task_id, step_id, data)
-    select x.type, x.task_id, x.step_id, x.data
-    from (select 0 as n, null::uuid as task_id, null::bigint as step_id, 'event.emitted' as type,
-                 jsonb_build_object('name', emit_event.name, 'woken', (select count(*) from woken))
-                 || case when v_scope <> '' then jsonb_build_object('scope', v_scope) else '{}' end as data
-          union all
-          select 1, w.task_id, w.id, case when w.agent is null then 'step.completed' else 'step.ready' end,
-                 case when w.agent is null then jsonb_build_object('event', emit_event.name)
-                      else jsonb_build_object('agent', w.agent, 'key', w.key, 'reason', 'event', 'event', emit_event.name) end
-          from woken w) x
-    order by x.n, x.step_id
-  )
-  select array_agg(w.id) filter (where w.agent is null), count(*) into v_waits, v_woken from woken w;
+      -- MUTATE: the event, unless it was emitted before (then its first payload is the answer)
+      insert into agent_runtime.durable_events as e (scope, name, payload)
+      values (v_scope, emit_event.name, emit_event.payload)
+      on conflict on constraint durable_events_pkey do nothing
+      returning e.payload into v_stored;
+      if v_stored is null then
+        select e.payload into v_stored from agent_runtime.durable_events e where e.scope = v_scope and e.name = emit_event.name;
+        return v_stored;
+      end if;
 
-  if v_waits is not null then
-    perform agent_runtime._step_finished(v_waits);
-  end if;
-  return v_stored;
+      -- LOCK the waiting steps, then MUTATE them: pure waits complete, agents' steps are ready again
+      perform from agent_runtime.steps s
+      join agent_runtime.tasks t on t.id = s.task_id
+      where s.status = 'waiting' and s.wait_event = emit_event.name and (v_scope = '' or t.app_name = v_scope)
+      order by s.id
+      for update of s;
+      with woken as (
+        update agent_runtime.steps s
+        set status = case when s.agent is null then 'completed' else 'ready' end,
+            output = case when s.agent is null then v_stored else s.output end,
+            resume_data = case when s.agent is null then s.resume_data else jsonb_build_object('event', v_stored) end,
+            run_at = now(), wait_event = null, wait_reason = case when s.agent is null then null else s.wait_reason end,
+            resume_at = null,
+            completed_at = case when s.agent is null then now() end, updated_at = now()
+        from agent_runtime.tasks t
+        where t.id = s.task_id and s.status = 'waiting' and s.wait_event = emit_event.name
+          and (v_scope = '' or t.app_name = v_scope)
+        returning s.id, s.task_id, s.agent, s.key
+      ), logged as (
+        insert into agent_runtime.events (type, task_id, step_id, data)
+        select x.type, x.task_id, x.step_id, x.data
+        from (select 0 as n, null::uuid as task_id, null::bigint as step_id, 'event.emitted' as type,
+                     jsonb_build_object('name', emit_event.name, 'woken', (select count(*) from woken))
+                     || case when v_scope <> '' then jsonb_build_object('scope', v_scope) else '{}' end as data
+              union all
+              select 1, w.task_id, w.id, case when w.agent is null then 'step.completed' else 'step.ready' end,
+                     case when w.agent is null then jsonb_build_object('event', emit_event.name)
+                          else jsonb_build_object('agent', w.agent, 'key', w.key, 'reason', 'event', 'event', emit_event.name) end
+              from woken w) x
+        order by x.n, x.step_id
+      )
+      select array_agg(w.id) filter (where w.agent is null) into v_waits from woken w;
+
+      -- MUTATE: the tasks of completed waits move on
+      if v_waits is not null then
+        perform agent_runtime._step_finished(v_waits);
+      end if;
+      return v_stored;
+    exception when deadlock_detected then
+      -- Moving a pure wait's task on locks the task after the event's name, while a transaction
+      -- that holds that task may be starting another wait for this name: rare, and retried.
+      v_attempt := v_attempt + 1;
+      if v_attempt >= 3 then
+        raise;
+      end if;
+    end;
+  end loop;
 end
 $$;
