@@ -109,8 +109,16 @@ grant execute on function
   agent_runtime.claim_push_deliveries(text, integer, integer),
   agent_runtime.complete_push_delivery(bigint, integer),
   agent_runtime.fail_push_delivery(bigint, text, integer, integer),
-  agent_runtime.get_settings()
+  agent_runtime.get_settings(),
+  agent_runtime.next_due_at(text[])
 to agent_runtime_worker;
+
+-- Schedules are created by clients, in their apps; queues and fairness weights are operations.
+grant execute on function
+  agent_runtime.schedule_task(text, text, text, jsonb, jsonb),
+  agent_runtime.unschedule_task(text, text),
+  agent_runtime.list_schedules()
+to agent_runtime_client;
 
 -- Sessions: clients keep conversations; agents in the host read and write the session of a
 -- step they hold (a worker-only role reaches no other session).
@@ -138,6 +146,9 @@ grant execute on function
   agent_runtime.list_tenant_bindings(),
   agent_runtime.set_setting(text, jsonb),
   agent_runtime.get_settings(),
-  agent_runtime.check_invariants()
+  agent_runtime.check_invariants(),
+  agent_runtime.configure_queue(text, jsonb),
+  agent_runtime.list_queues(),
+  agent_runtime.set_fairness_weight(text, double precision)
 to agent_runtime_admin;
 grant select on all tables in schema agent_runtime to agent_runtime_admin;

@@ -47,11 +47,21 @@ internal static class ClientCommand
     /// <see cref="ExitCodes.Failed"/>, an unreachable database with
     /// <see cref="ExitCodes.DatabaseUnreachable"/>, each with one line on <paramref name="error"/>.
     /// </summary>
-    public static async Task<int> RunAsync(
+    public static Task<int> RunAsync(
         string command,
         string? connectionOption,
         TextWriter error,
         Func<TaskClient, CancellationToken, Task<int>> body,
+        CancellationToken invocationToken) =>
+        RunAsync(command, connectionOption, error, (NpgsqlDataSource dataSource, CancellationToken ct) => body(new TaskClient(dataSource), ct),
+            invocationToken);
+
+    /// <summary>As the other overload, with the data source itself for clients other than <see cref="TaskClient"/>.</summary>
+    public static async Task<int> RunAsync(
+        string command,
+        string? connectionOption,
+        TextWriter error,
+        Func<NpgsqlDataSource, CancellationToken, Task<int>> body,
         CancellationToken invocationToken)
     {
         // System.CommandLine leaves the signals to the runtime (its ProcessTerminationTimeout is
@@ -82,7 +92,7 @@ internal static class ClientCommand
         {
             try
             {
-                return await body(new TaskClient(dataSource), cancellationToken);
+                return await body(dataSource, cancellationToken);
             }
             catch (AgentRuntimeException ex)
             {

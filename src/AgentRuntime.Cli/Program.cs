@@ -12,4 +12,8 @@ root.Subcommands.Add(TasksCommand.Create());
 root.Subcommands.Add(WatchCommand.Create());
 root.Subcommands.Add(CancelCommand.Create());
 root.Subcommands.Add(RetryCommand.Create());
+root.Subcommands.Add(QueuesCommand.Create());
+root.Subcommands.Add(QueuesCommand.CreatePause(paused: true));
+root.Subcommands.Add(QueuesCommand.CreatePause(paused: false));
+root.Subcommands.Add(SchedulesCommand.Create());
 return await CliInvocation.InvokeAsync(root, args);

@@ -32,6 +32,24 @@ internal static class SubmitCommand
             CustomParser = ParseTimestamp,
         };
         var maxAttempts = new Option<int?>("--max-attempts") { Description = "Runs before the task fails for good, 1..1000. Default: 3." };
+        var concurrencyKey = new Option<string?>("--concurrency-key")
+        {
+            Description = "Tasks with the same key run at most --concurrency-limit steps at once, across all hosts.",
+        };
+        var concurrencyLimit = new Option<int?>("--concurrency-limit")
+        {
+            Description = "With --concurrency-key: how many of the key's steps may run at once, 1..10000. Default: 1.",
+        };
+        var fairnessKey = new Option<string?>("--fairness-key")
+        {
+            Description = "The tenant this task counts against in fair share. Default: the task's app.",
+        };
+        var deadline = new Option<DateTimeOffset?>("--deadline")
+        {
+            Description = "After this ISO 8601 time the task's unfinished steps are canceled and it fails with deadline_exceeded.",
+            HelpName = "iso-8601",
+            CustomParser = ParseTimestamp,
+        };
         var metadata = new Option<string?>("--metadata")
         {
             Description = "A JSON object stored with the task; tasks can be listed by it.",
@@ -62,7 +80,8 @@ internal static class SubmitCommand
 
         var command = new Command("submit", "Submit a task to an agent; prints its id and session, or with --wait its outcome.")
         {
-            target, input, session, idempotencyKey, priority, queue, runAt, maxAttempts, metadata, wait, timeout, json, connection,
+            target, input, session, idempotencyKey, priority, queue, runAt, maxAttempts, concurrencyKey, concurrencyLimit, fairnessKey,
+            deadline, metadata, wait, timeout, json, connection,
         };
         command.SetAction(async (parseResult, invocationToken) =>
         {
@@ -87,6 +106,10 @@ internal static class SubmitCommand
                 RunAt = parseResult.GetValue(runAt),
                 MaxAttempts = parseResult.GetValue(maxAttempts),
                 Metadata = metadataJson,
+                ConcurrencyKey = parseResult.GetValue(concurrencyKey),
+                ConcurrencyLimit = parseResult.GetValue(concurrencyLimit),
+                FairnessKey = parseResult.GetValue(fairnessKey),
+                Deadline = parseResult.GetValue(deadline),
             };
             var waitTimeout = parseResult.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
 

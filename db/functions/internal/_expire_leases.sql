@@ -1,6 +1,8 @@
--- Settles running steps whose lease expired (their host is gone or stuck): back to ready while
--- attempts remain (the lost run counted as one), failed when they are used up (and the task
--- with them), canceled when cancellation was requested. Called by claim_step for the agents it
+-- Settles running steps whose lease expired (their host is gone or stuck, or the run went past
+-- its timeout: leases never reach further than the timeout plus 10 s): back to ready while
+-- attempts remain (the lost run counted as one, with error code timeout when it was the
+-- timeout), failed when they are used up (and the task with them), canceled when cancellation
+-- was requested. Called by claim_step for the agents it
 -- claims (only when a probe of the expiry index finds any), so progress never waits for
 -- reap_expired, and by reap_expired for all agents. Steps locked by someone else are skipped:
 -- their holder is settling them. Returns how many steps it settled.
@@ -30,7 +32,11 @@ begin
                       when s.attempt < s.max_attempts then 'ready'
                       else 'failed' end,
         run_at = case when not s.cancel_requested and s.attempt < s.max_attempts then now() else s.run_at end,
-        error = case when not s.cancel_requested and s.attempt >= s.max_attempts
+        error = case when s.cancel_requested then s.error
+                     when s.timeout_seconds is not null and now() >= s.started_at + make_interval(secs => s.timeout_seconds)
+                     then jsonb_build_object('code', 'timeout',
+                                             'message', format('attempt %s ran past its timeout of %s s and its host did not report', s.attempt, s.timeout_seconds))
+                     when s.attempt >= s.max_attempts
                      then jsonb_build_object('code', 'lease_expired',
                                              'message', format('the lease of attempt %s expired and no attempts remain', s.attempt))
                      else s.error end,
@@ -56,7 +62,7 @@ begin
   from settled st;
 
   foreach v_step in array coalesce(v_failed, '{}') loop
-    perform agent_runtime._fail_step(v_step, (select s.error from agent_runtime.steps s where s.id = v_step));
+    perform agent_runtime._fail_step_retrying(v_step);
   end loop;
   return v_settled;
 end

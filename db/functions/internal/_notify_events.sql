@@ -1,6 +1,7 @@
 -- One statement-level trigger announces every event, so no transition can forget to:
---   agent_runtime_wakeup: the agent of every step.ready event that is due now (no "run_at" in
---     the future), once per agent and statement: the only wake-up NOTIFY there is;
+--   agent_runtime_wakeup: the agent of every step.ready event, once per agent and statement: the
+--     only wake-up NOTIFY there is. For a step due later the host learns its due time
+--     (next_due_at) and sleeps until then;
 --   agent_runtime_task_status: {task_id, status} for every task status change (task.<status>),
 --     in event order;
 --   agent_runtime_events: the newest event id, once per statement (listeners then read_events
@@ -15,8 +16,7 @@ begin
   perform pg_notify('agent_runtime_wakeup', w.agent)
   from (select distinct e.data ->> 'agent' as agent
         from new_events e
-        where e.type = 'step.ready' and e.data ->> 'agent' is not null
-          and (not e.data ? 'run_at' or (e.data ->> 'run_at')::timestamptz <= now())) w
+        where e.type = 'step.ready' and e.data ->> 'agent' is not null) w
   order by w.agent;
 
   perform pg_notify('agent_runtime_task_status',

@@ -17,7 +17,7 @@ begin
         output = case when t.workflow_version is null
                       then (select s.output from agent_runtime.steps s where s.task_id = t.id order by s.id limit 1)
                       else agent_runtime._workflow_output(t.id) end,
-        completed_at = now(), updated_at = now()
+        completed_at = now(), deadline = null, updated_at = now()
     where t.id = any (task_ids)
       and t.status <> all (agent_runtime._finished_statuses())
       and not exists (select from agent_runtime.steps s where s.task_id = t.id and s.status not in ('completed', 'skipped'))

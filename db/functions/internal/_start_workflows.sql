@@ -11,7 +11,8 @@ as $$
 begin
   insert into agent_runtime.steps
     (task_id, key, agent, depends_on, status, input_template, when_condition, map_source, wait_for,
-     queue, priority, run_at, max_attempts, backoff_seconds, max_backoff_seconds, timeout_seconds)
+     queue, priority, run_at, max_attempts, backoff_seconds, max_backoff_seconds, timeout_seconds,
+     fair_key, concurrency_key, concurrency_limit)
   select t.id, d.step ->> 'key', d.step ->> 'agent',
          coalesce(array(select jsonb_array_elements_text(d.step -> 'depends_on')), '{}'),
          'pending', d.step -> 'input', d.step -> 'when', d.step -> 'map', d.step -> 'wait_for',
@@ -19,8 +20,9 @@ begin
          coalesce((d.step ->> 'max_attempts')::integer, t.max_attempts),
          coalesce((d.step ->> 'backoff_seconds')::double precision, o.backoff_seconds),
          coalesce((d.step ->> 'max_backoff_seconds')::double precision, o.max_backoff_seconds),
-         coalesce((d.step ->> 'timeout')::integer, o.timeout_seconds)
-  from unnest(task_ids, options) with ordinality as o(task_id, idempotency_key, queue, priority, run_at, max_attempts, backoff_seconds, max_backoff_seconds, timeout_seconds, metadata, opt_app, opt_user, ord)
+         coalesce((d.step ->> 'timeout')::integer, o.timeout_seconds),
+         coalesce(o.fairness_key, t.app_name), o.concurrency_key, o.concurrency_limit
+  from unnest(task_ids, options) with ordinality as o(task_id, idempotency_key, queue, priority, run_at, max_attempts, backoff_seconds, max_backoff_seconds, timeout_seconds, metadata, opt_app, opt_user, concurrency_key, concurrency_limit, fairness_key, deadline, ord)
   join agent_runtime.tasks t on t.id = o.task_id
   join agent_runtime.workflows w on w.name = t.target and w.version = t.workflow_version
   cross join lateral jsonb_array_elements(w.definition -> 'steps') with ordinality as d(step, ord)

@@ -27,7 +27,7 @@ begin
     set status = _stop_tasks.status,
         error = case when _stop_tasks.status = 'canceled' then t.error else detail end,
         cancel_reason = case when _stop_tasks.status = 'canceled' then detail ->> 'reason' else t.cancel_reason end,
-        status_message = null, completed_at = now(), updated_at = now()
+        status_message = null, completed_at = now(), deadline = null, updated_at = now()
     from (select t0.id, t0.status as was from agent_runtime.tasks t0 where t0.id = any (task_ids)) before
     where t.id = before.id and t.status <> all (agent_runtime._finished_statuses())
     returning t.id, t.parent_step_id, before.was

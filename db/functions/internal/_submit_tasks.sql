@@ -113,7 +113,7 @@ begin
               limit 1) end as found
     -- a composite array in a multi-argument unnest expands into its fields: one pass, no join
     from unnest(v_target, inputs, coalesce(session_ids, array_fill(null::text, array[v_n])), v_opts)
-         with ordinality as e(target, input, given, idempotency_key, queue, priority, run_at, max_attempts, backoff_seconds, max_backoff_seconds, timeout_seconds, metadata, opt_app, opt_user, ord)
+         with ordinality as e(target, input, given, idempotency_key, queue, priority, run_at, max_attempts, backoff_seconds, max_backoff_seconds, timeout_seconds, metadata, opt_app, opt_user, concurrency_key, concurrency_limit, fairness_key, deadline, ord)
     left join agent_runtime.agents g on g.name = e.target
     left join lateral (select w.version, w.definition from agent_runtime.workflows w
                        where g.name is null and w.name = e.target order by w.version desc limit 1) w on true
@@ -199,18 +199,19 @@ begin
   with fresh as (
     select e.ord, e.id, e.target, e.version, e.input, e.session_id, e.existing, e.app, e.usr,
            e.queue, e.priority, e.run_at, e.max_attempts, e.backoff_seconds, e.max_backoff_seconds,
-           e.timeout_seconds, e.metadata, e.idempotency_key,
+           e.timeout_seconds, e.metadata, e.idempotency_key, e.concurrency_key, e.concurrency_limit, e.deadline,
+           coalesce(e.fairness_key, e.app) as fair_key,
            row_number() over (partition by e.app, e.idempotency_key order by e.ord) as nth
     from unnest(v_new, v_target, v_version, inputs, v_session, v_existing, v_app, v_user, v_opts)
-         with ordinality as e(id, target, version, input, session_id, existing, app, usr, idempotency_key, queue, priority, run_at, max_attempts, backoff_seconds, max_backoff_seconds, timeout_seconds, metadata, opt_app, opt_user, ord)
+         with ordinality as e(id, target, version, input, session_id, existing, app, usr, idempotency_key, queue, priority, run_at, max_attempts, backoff_seconds, max_backoff_seconds, timeout_seconds, metadata, opt_app, opt_user, concurrency_key, concurrency_limit, fairness_key, deadline, ord)
     where e.id is not null
   ), inserted as (
     insert into agent_runtime.tasks as t
       (id, target, session_id, input, queue, priority, max_attempts, metadata, app_name, user_id, idempotency_key,
-       workflow_version, parent_step_id, spawn_index)
+       workflow_version, parent_step_id, spawn_index, deadline)
     select f.id, f.target, f.session_id, f.input, f.queue, f.priority, f.max_attempts, f.metadata,
            f.app, f.usr, f.idempotency_key, f.version, _submit_tasks.parent_step_id,
-           case when _submit_tasks.parent_step_id is not null then f.ord - 1 end
+           case when _submit_tasks.parent_step_id is not null then f.ord - 1 end, f.deadline
     from fresh f
     where f.idempotency_key is null or f.nth = 1
     order by f.ord
@@ -235,9 +236,10 @@ begin
                             'parts', jsonb_build_array(jsonb_build_object('kind', 'data', 'data', c.input)))) as event) m
   ), steps as (
     insert into agent_runtime.steps
-      (task_id, key, agent, status, queue, priority, run_at, max_attempts, backoff_seconds, max_backoff_seconds, timeout_seconds)
+      (task_id, key, agent, status, queue, priority, run_at, max_attempts, backoff_seconds, max_backoff_seconds, timeout_seconds,
+       fair_key, concurrency_key, concurrency_limit)
     select c.id, c.target, c.target, 'ready', c.queue, c.priority, c.run_at, c.max_attempts,
-           c.backoff_seconds, c.max_backoff_seconds, c.timeout_seconds
+           c.backoff_seconds, c.max_backoff_seconds, c.timeout_seconds, c.fair_key, c.concurrency_key, c.concurrency_limit
     from created c
     where c.version is null
     order by c.ord

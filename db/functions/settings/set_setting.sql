@@ -4,6 +4,8 @@
 --                              though they are local or private (default [], none), e.g.
 --                              ["127.0.0.1/32", "hooks.internal"]; read by set_push_config
 --                              and by the host when it connects.
+--   testing.allow_clock_offset true lets sessions move the clock schedules fire by (_now):
+--                              for tests only (default false).
 create or replace function agent_runtime.set_setting(key text, value jsonb)
 returns void
 language plpgsql volatile security definer
@@ -16,12 +18,18 @@ declare
   v_bad text;
 begin
   -- GUARD
-  if set_setting.key is null or set_setting.key not in ('push.allowed_destinations') then
+  if set_setting.key is null or set_setting.key not in ('push.allowed_destinations', 'testing.allow_clock_offset') then
     raise exception using errcode = 'AR003',
       message = format('unknown setting %s', coalesce(left(quote_literal(set_setting.key), 120), 'NULL')),
-      hint = 'Known settings: push.allowed_destinations.';
+      hint = 'Known settings: push.allowed_destinations, testing.allow_clock_offset.';
   end if;
-  if set_setting.value is not null and set_setting.value <> 'null'::jsonb then
+  if set_setting.key = 'testing.allow_clock_offset' and set_setting.value is not null
+     and jsonb_typeof(set_setting.value) not in ('boolean', 'null') then
+    raise exception using errcode = 'AR001',
+      message = format('setting %s must be true or false', set_setting.key),
+      hint = 'Pass ''true'' or ''false''.';
+  end if;
+  if set_setting.key = 'push.allowed_destinations' and set_setting.value is not null and set_setting.value <> 'null'::jsonb then
     if jsonb_typeof(set_setting.value) <> 'array' then
       raise exception using errcode = 'AR001',
         message = format('setting %s must be a JSON array of strings, got %s', set_setting.key, jsonb_typeof(set_setting.value)),

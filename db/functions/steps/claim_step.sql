@@ -10,14 +10,18 @@
 -- _wake_due_steps), so that progress never waits for reap_expired; each only when a probe of
 -- its index finds work.
 --
+-- Which steps: _lock_claim_candidates (fair share across the tenants of each agent, paused
+-- queues skipped) and _admit_claim_candidates (concurrency keys, queue limits and rates).
+--
 -- The plan does not depend on statistics (a fresh table, a stale ANALYZE, a million ready
--- steps): for each agent, one range of steps_ready (agent, priority desc, run_at, id) is walked
--- in claim order with FOR UPDATE SKIP LOCKED and stops after max_steps; the agents' ranges are
--- merged (a sort of at most max_steps per agent); steps and tasks are then reached by primary
--- key. The planner settings below keep it from choosing a sequential or bitmap scan, a hash or a
+-- steps): for each agent and tenant, one range of steps_ready (agent, fair_key, priority desc,
+-- run_at, id) is walked in claim order with FOR UPDATE SKIP LOCKED and stops after its share;
+-- steps and tasks are then reached by primary key. The planner settings below keep it from choosing a sequential or bitmap scan, a hash or a
 -- merge join from whatever statistics it has (a claim of 250 after a bulk submit of 20k took
 -- 157-645 ms with such plans; the plan test and docs/benchmarks.md show this one at 10k and at
--- 1M ready steps). Skipping locked rows keeps concurrent claimers apart;
+-- 1M ready steps). The disabled nodes cost so much that a statement which must still scan a
+-- small table (queues, tenant_bindings) would be JIT-compiled on every call, which took 0.4 s
+-- here: jit is off. Skipping locked rows keeps concurrent claimers apart;
 -- with several agents, steps locked for one agent's range and not chosen stay locked only until
 -- this claim commits.
 create or replace function agent_runtime.claim_step(
@@ -46,6 +50,7 @@ returns table (
 language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
 set enable_seqscan = off
+set jit = off
 set enable_bitmapscan = off
 set enable_hashjoin = off
 set enable_mergejoin = off
@@ -53,6 +58,12 @@ as $$
 #variable_conflict use_column
 declare
   v_caller text := agent_runtime._caller();
+  v_paused text[];
+  v_limited text[];
+  v_ids bigint[];
+  v_keys text[];
+  v_key_limits integer[];
+  v_queues text[];
 begin
   -- GUARD
   perform agent_runtime._check_worker_agents(claim_step.worker_id, claim_step.agents);
@@ -73,32 +84,46 @@ begin
       hint = 'Omit queues to claim from every queue.';
   end if;
 
-  -- SETTLE expired leases and due timers first, so that they are claimable now
+  -- SETTLE what is due first, each only when a probe of its index finds work: expired leases
+  -- and due timers become claimable, passed deadlines fail their tasks, due schedule slots submit
   if exists (select from agent_runtime.steps s where s.status = 'running' and s.lease_expires_at < now()) then
     perform agent_runtime._expire_leases(claim_step.agents, claim_step.max_steps);
   end if;
   if exists (select from agent_runtime.steps s where s.status = 'waiting' and s.resume_at <= now()) then
     perform agent_runtime._wake_due_steps(claim_step.agents, claim_step.max_steps);
   end if;
+  if exists (select from agent_runtime.tasks t where t.deadline <= now()) then
+    perform agent_runtime._expire_deadlines(claim_step.max_steps);
+  end if;
+  if exists (select from agent_runtime.schedules c where c.next_fire_at <= agent_runtime._now()) then
+    perform agent_runtime._fire_schedules();
+  end if;
 
-  -- LOCK + MUTATE
+  -- LOCK the candidates (fair share across tenants, paused queues left alone), then keep those
+  -- that concurrency keys and queue limits admit
+  select array_agg(q.name) filter (where q.paused),
+         array_agg(q.name) filter (where q.concurrency_limit is not null or q.rate_per_second is not null)
+    into v_paused, v_limited
+  from agent_runtime.queues q;
+  select array_agg(c.step_id order by c.priority desc, c.lane_rank, c.run_at, c.step_id),
+         array_agg(c.concurrency_key order by c.priority desc, c.lane_rank, c.run_at, c.step_id),
+         array_agg(c.concurrency_limit order by c.priority desc, c.lane_rank, c.run_at, c.step_id),
+         array_agg(c.queue order by c.priority desc, c.lane_rank, c.run_at, c.step_id)
+    into v_ids, v_keys, v_key_limits, v_queues
+  from agent_runtime._lock_claim_candidates(claim_step.agents, claim_step.queues, claim_step.max_steps, v_paused) as c;
+  if v_ids is null then
+    return;
+  end if;
+  if exists (select from unnest(v_keys) as k where k is not null)
+     or exists (select from unnest(v_queues) as q where q = any (v_limited)) then
+    v_ids := agent_runtime._admit_claim_candidates(v_ids, v_keys, v_key_limits, v_queues, v_limited);
+  end if;
+  v_ids := v_ids[1:claim_step.max_steps];
+
+  -- MUTATE
   return query
-  with locked as (
-    select l.id, l.priority, l.run_at
-    from unnest(claim_step.agents) as a(name)
-    cross join lateral (
-      select s.id, s.priority, s.run_at
-      from agent_runtime.steps s
-      where s.status = 'ready'
-        and s.agent = a.name
-        and s.run_at <= now()
-        and (claim_step.queues is null or s.queue = any (claim_step.queues))
-      order by s.priority desc, s.run_at, s.id
-      limit claim_step.max_steps
-      for update skip locked
-    ) l
-  ), chosen as (
-    select k.id from locked k order by k.priority desc, k.run_at, k.id limit claim_step.max_steps
+  with chosen as (
+    select u.id from unnest(v_ids) as u(id)
   ), claimed as (
     update agent_runtime.steps s
     set status = 'running',
@@ -106,7 +131,9 @@ begin
         lease_token = gen_random_uuid(),
         leased_by = claim_step.worker_id,
         leased_role = v_caller,
-        lease_expires_at = now() + make_interval(secs => claim_step.lease_seconds),
+        -- never far past the step's timeout: a run its host lost is settled as timed out then
+        lease_expires_at = least(now() + make_interval(secs => claim_step.lease_seconds),
+                                 now() + make_interval(secs => s.timeout_seconds + 10)),
         started_at = now(),
         updated_at = now()
     from chosen c

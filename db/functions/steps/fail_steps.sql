@@ -18,6 +18,7 @@ returns table (step_id bigint, outcome text)
 language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
 set enable_seqscan = off
+set jit = off
 set enable_bitmapscan = off
 as $$
 #variable_conflict use_column
@@ -112,7 +113,7 @@ begin
 
   -- MUTATE: a step that failed for good fails its task (a statement of its own, after the steps)
   foreach v_bad in array coalesce(v_failed, '{}') loop
-    perform agent_runtime._fail_step(v_bad, (select s.error from agent_runtime.steps s where s.id = v_bad));
+    perform agent_runtime._fail_step_retrying(v_bad);
   end loop;
 
   return query

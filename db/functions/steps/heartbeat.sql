@@ -9,6 +9,7 @@ returns table (step_id bigint, task_id uuid, reason text)
 language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
 set enable_seqscan = off
+set jit = off
 set enable_bitmapscan = off
 as $$
 #variable_conflict use_column
@@ -50,7 +51,9 @@ begin
     for update
   ), extended as (
     update agent_runtime.steps s
-    set lease_expires_at = now() + make_interval(secs => heartbeat.lease_seconds), updated_at = now()
+    set lease_expires_at = least(now() + make_interval(secs => heartbeat.lease_seconds),
+                                 s.started_at + make_interval(secs => s.timeout_seconds + 10)),
+        updated_at = now()
     from held h
     where s.id = h.id and not h.cancel_requested
     returning s.id

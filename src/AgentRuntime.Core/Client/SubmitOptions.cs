@@ -23,6 +23,17 @@ public sealed record SubmitOptions
     public string? AppName { get; init; }
     public string? UserId { get; init; }
 
+    /// <summary>Steps of tasks with the same key run at most <see cref="ConcurrencyLimit"/> at once (default 1).</summary>
+    public string? ConcurrencyKey { get; init; }
+
+    public int? ConcurrencyLimit { get; init; }
+
+    /// <summary>The tenant for fair share (default: the task's app).</summary>
+    public string? FairnessKey { get; init; }
+
+    /// <summary>After this time the task's unfinished steps are canceled and it fails with deadline_exceeded.</summary>
+    public DateTimeOffset? Deadline { get; init; }
+
     internal JsonObject ToJson()
     {
         var json = new JsonObject();
@@ -38,6 +49,10 @@ public sealed record SubmitOptions
         ClientJson.AddIfNotNull(json, "metadata", Metadata?.DeepClone());
         ClientJson.AddIfNotNull(json, "app_name", AppName);
         ClientJson.AddIfNotNull(json, "user_id", UserId);
+        ClientJson.AddIfNotNull(json, "concurrency_key", ConcurrencyKey);
+        ClientJson.AddIfNotNull(json, "concurrency_limit", ConcurrencyLimit);
+        ClientJson.AddIfNotNull(json, "fairness_key", FairnessKey);
+        ClientJson.AddIfNotNull(json, "deadline", Deadline is { } deadline ? ClientJson.Timestamp(deadline) : null);
         return json;
     }
 }

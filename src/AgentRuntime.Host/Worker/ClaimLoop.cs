@@ -18,6 +18,7 @@ public static class ClaimLoop
         ChannelReader<bool> wakeups,
         Func<int, CancellationToken, Task<IReadOnlyList<T>>> claim,
         Action<T> start,
+        Func<CancellationToken, Task<DateTimeOffset?>>? nextDue,
         ILogger logger,
         string what,
         CancellationToken stoppingToken)
@@ -65,7 +66,7 @@ public static class ClaimLoop
                 continue;
             }
             using var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            poll.CancelAfter(pollInterval);
+            poll.CancelAfter(await SleepAsync(nextDue, pollInterval, logger, stoppingToken));
             try
             {
                 await wakeups.ReadAsync(poll.Token);
@@ -73,6 +74,31 @@ public static class ClaimLoop
             catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
             {
             }
+        }
+    }
+
+    /// <summary>How long to wait for a wake-up: until the next item is due, at most the poll interval.</summary>
+    private static async Task<TimeSpan> SleepAsync(
+        Func<CancellationToken, Task<DateTimeOffset?>>? nextDue, TimeSpan pollInterval, ILogger logger, CancellationToken cancellationToken)
+    {
+        if (nextDue is null)
+        {
+            return pollInterval;
+        }
+        try
+        {
+            var due = await nextDue(cancellationToken);
+            if (due is null)
+            {
+                return pollInterval;
+            }
+            var wait = due.Value - DateTimeOffset.UtcNow;
+            return wait <= TimeSpan.Zero ? TimeSpan.FromMilliseconds(1) : wait < pollInterval ? wait : pollInterval;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogDebug("Could not learn when the next work is due ({Error}); polling", ex.Message);
+            return pollInterval;
         }
     }
 }

@@ -36,6 +36,16 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>When something next becomes due for these agents (next_due_at), or null.</summary>
+    public async Task<DateTimeOffset?> NextDueAsync(string[] agents, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select agent_runtime.next_due_at(agents => $1)");
+        command.Parameters.Add(new NpgsqlParameter { Value = agents });
+        return await command.ExecuteScalarAsync(cancellationToken) is DateTime due
+            ? new DateTimeOffset(DateTime.SpecifyKind(due, DateTimeKind.Utc))
+            : null;
+    }
+
     public async Task<IReadOnlyList<ClaimedStep>> ClaimAsync(
         string workerId, string[] agents, int maxSteps, int leaseSeconds, string[]? queues, CancellationToken cancellationToken)
     {

@@ -95,6 +95,14 @@ public sealed class AttackScenario
                 ("unbind_tenant", $"select agent_runtime.unbind_tenant('{role}', 'attack-app')"),
                 ("reap_expired", "select agent_runtime.reap_expired()"),
                 ("check_invariants", "select count(*) from agent_runtime.check_invariants()"),
+                ("schedule_task", $"select agent_runtime.schedule_task('{agentName}-cron', '*/5 * * * *', '{agent}', '{{\"x\":1}}', " +
+                                  """'{"timezone":"Europe/Paris","backfill":2,"priority":2,"concurrency_key":"k","concurrency_limit":1}')"""),
+                ("list_schedules", "select count(*) from agent_runtime.list_schedules()"),
+                ("unschedule_task", $"select agent_runtime.unschedule_task('{agentName}-cron')"),
+                ("configure_queue", """select agent_runtime.configure_queue('attack-queue', '{"paused":false,"rate_per_second":5,"burst":10,"concurrency_limit":3}')"""),
+                ("list_queues", "select count(*) from agent_runtime.list_queues()"),
+                ("set_fairness_weight", "select agent_runtime.set_fairness_weight('attack-fair', 2)"),
+                ("next_due_at", $"select agent_runtime.next_due_at('{{{agent}}}')"),
             ],
         };
     }

@@ -1,0 +1,25 @@
+-- When something next becomes due for hosts of these agents: the earliest future run_at of their
+-- ready steps (scheduled, or retrying after a backoff), timer or deadline of a waiting step,
+-- lease expiry, task deadline, or schedule slot. A host sleeps until then (and no longer than its
+-- poll interval), so delayed work starts within milliseconds of its due time; NOTIFY wakes it for
+-- work due now. NULL: nothing is scheduled.
+create or replace function agent_runtime.next_due_at(agents text[])
+returns timestamptz
+language plpgsql stable security definer
+set search_path = pg_catalog, pg_temp
+set enable_seqscan = off
+set jit = off
+set enable_bitmapscan = off
+as $$
+begin
+  return (select least(
+    (select min(d.run_at) from unnest(agents) as a(name)
+     cross join lateral (select s.run_at from agent_runtime.steps s
+                         where s.status = 'ready' and s.agent = a.name and s.run_at > now()
+                         order by s.run_at limit 1) d),
+    (select min(s.resume_at) from agent_runtime.steps s where s.status = 'waiting' and s.resume_at is not null),
+    (select min(s.lease_expires_at) from agent_runtime.steps s where s.status = 'running'),
+    (select min(t.deadline) from agent_runtime.tasks t where t.deadline is not null),
+    (select min(c.next_fire_at) - (agent_runtime._now() - now()) from agent_runtime.schedules c)));
+end
+$$;

@@ -1,0 +1,92 @@
+using AgentRuntime.Tests.Infrastructure;
+using AgentRuntime.Tests.Support;
+using Xunit.Abstractions;
+using static AgentRuntime.Tests.EndToEnd.EndToEnd;
+
+namespace AgentRuntime.Tests.FlowControl;
+
+/// <summary>Submit options concurrency_key and concurrency_limit bound the steps of a key that run at once, across hosts.</summary>
+public sealed class ConcurrencyKeyTests(DatabaseFixture db, ITestOutputHelper output) : IClassFixture<DatabaseFixture>
+{
+    private readonly Runtime _rt = new(db.DataSource);
+
+    [Fact]
+    public async Task Claims_take_no_more_steps_of_a_key_than_its_limit_and_the_rest_stays_ready()
+    {
+        var agent = await _rt.NewAgentAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            await _rt.SubmitAsync(agent, options: """{"concurrency_key": "tenant-7", "concurrency_limit": 2}""");
+        }
+        var free = await _rt.SubmitAsync(agent);
+
+        var first = await _rt.ClaimAsync("w1", [agent], maxSteps: 10);
+        var second = await _rt.ClaimAsync("w2", [agent], maxSteps: 10);
+
+        Assert.Equal(3, first.Count); // two of the key, and the free one
+        Assert.Contains(first, s => s.TaskId == free.TaskId);
+        Assert.Empty(second);
+        var keyed = first.First(s => s.TaskId != free.TaskId);
+        Assert.Equal("completed", await _rt.CompleteAsync(keyed.StepId, keyed.LeaseToken));
+        var third = await _rt.ClaimAsync("w2", [agent], maxSteps: 10);
+        Assert.Single(third); // the completed one's place
+        Assert.Equal(2L, await _rt.ScalarAsync<long>(
+            "select count(*) from agent_runtime.steps s join agent_runtime.tasks t on t.id = s.task_id where t.target = $1 and s.status = 'ready'", agent));
+    }
+
+    [Fact]
+    public async Task Concurrent_claimers_together_never_exceed_the_limit()
+    {
+        var agent = await _rt.NewAgentAsync();
+        for (var i = 0; i < 40; i++)
+        {
+            await _rt.SubmitAsync(agent, options: """{"concurrency_key": "k", "concurrency_limit": 3}""");
+        }
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() => _rt.ClaimAsync($"w{i}", [agent], maxSteps: 5))));
+
+        Assert.Equal(3, claims.Sum(c => c.Count));
+        Assert.Equal(3L, await _rt.ScalarAsync<long>("select count(*) from agent_runtime.steps where concurrency_key = 'k' and status = 'running'"));
+    }
+
+    [Fact]
+    public async Task Twenty_tasks_of_one_key_with_limit_two_over_two_hosts_never_run_more_than_two_at_once()
+    {
+        await using var first = await StartHostAsync(HostEnvironment(db.ConnectionString, "key-host-a", concurrency: 8), output);
+        await using var second = await StartHostAsync(HostEnvironment(db.ConnectionString, "key-host-b", concurrency: 8), output);
+        var tasks = (await _rt.RowsAsync(
+                "select task_id from agent_runtime.submit_tasks(array['echo'], " +
+                "array(select jsonb_build_object('n', n, 'delay_ms', 150) from generate_series(1, 20) n), null, " +
+                "array['{\"concurrency_key\": \"limited\", \"concurrency_limit\": 2}'::jsonb])"))
+            .Select(r => (Guid)r[0]!).ToArray();
+
+        await WaitForTasksAsync(db.DataSource, tasks, "completed", TimeSpan.FromSeconds(120));
+
+        // From the event log: the most steps of the key running at any moment.
+        var most = await _rt.ScalarAsync<long>("""
+            select max(running) from (
+              select sum(case when e.type = 'step.running' then 1 else -1 end)
+                       over (order by e.xact_id, e.id) as running
+              from agent_runtime.events e
+              where e.task_id = any($1) and e.type in ('step.running', 'step.completed', 'step.failed', 'step.ready')
+                and not (e.type = 'step.ready' and coalesce(e.data ->> 'reason', '') = '')) r
+            """, (object)tasks);
+        Assert.Equal(2, most);
+        var hosts = await _rt.RowsAsync("select distinct worker_id from agent_runtime.events where type = 'step.completed' and task_id = any($1)", (object)tasks);
+        Assert.Equal(2, hosts.Count);
+        await AssertEachStepCompletedOnceAsync(db.DataSource, tasks);
+    }
+
+    [Theory]
+    [InlineData("""{"concurrency_limit": 2}""", "AR001")]
+    [InlineData("""{"concurrency_key": "", "concurrency_limit": 2}""", "AR001")]
+    [InlineData("""{"concurrency_key": "k", "concurrency_limit": 0}""", "AR001")]
+    [InlineData("""{"concurrency_key": "k", "concurrency_limit": 10001}""", "AR001")]
+    [InlineData("""{"concurrency_key": 5}""", "AR001")]
+    [InlineData("""{"concurrency_keys": "k"}""", "AR003")]
+    public async Task Bad_concurrency_options_are_refused(string options, string code)
+    {
+        var agent = await _rt.NewAgentAsync();
+        await _rt.FailsWithAsync(code, "select agent_runtime.submit_task($1, '{}', null, $2::jsonb)", agent, options);
+    }
+}
