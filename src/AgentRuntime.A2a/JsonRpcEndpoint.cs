@@ -201,13 +201,7 @@ internal sealed class JsonRpcEndpoint(
             ?? (send.Message["metadata"] as JsonObject)?["skill"]?.GetValue<string>()
             ?? throw A2aError.InvalidParams(
                 "name the agent or workflow: send to /agents/<name>, or set message.metadata.skill to one of the root card's skills");
-        // The message id doubles as the idempotency key: a client that sends a message again
-        // (after a lost answer) gets the task the first one started.
-        var submitOptions = new JsonObject { ["idempotency_key"] = send.Message["messageId"]!.DeepClone() };
-        if (send.Metadata is not null)
-        {
-            submitOptions["metadata"] = send.Metadata.DeepClone();
-        }
+        var submitOptions = send.Metadata is null ? new JsonObject() : new JsonObject { ["metadata"] = send.Metadata.DeepClone() };
         return (await calls.SubmitAsync(caller, target, TaskInput.From(send.Message), send.ContextId, submitOptions, send.Push,
             send.HistoryLength, cancellationToken), null);
     }
