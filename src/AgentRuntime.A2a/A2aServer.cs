@@ -30,6 +30,8 @@ public static class A2aServer
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = Directory.GetCurrentDirectory() });
         AgentRuntimeHost.AddDefaults(builder, overrides);
+        // ASP.NET Core logs every request at Information: a busy endpoint would log little else.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         var options = A2aOptions.From(builder.Configuration);
         builder.Services.AddSingleton(Options.Create(options));
 
