@@ -9,7 +9,7 @@ namespace AgentRuntime.A2a;
 internal abstract record TaskEvent(JsonObject Task)
 {
     /// <summary>The task as it is when following starts: every stream begins with it.</summary>
-    public sealed record Snapshot(JsonObject Task, bool Final) : TaskEvent(Task);
+    public sealed record Snapshot(JsonObject Task) : TaskEvent(Task);
 
     public sealed record StatusChanged(JsonObject Task, bool Final) : TaskEvent(Task);
 
@@ -25,7 +25,7 @@ internal abstract record TaskEvent(JsonObject Task)
 internal sealed class TaskFollower(RuntimeCalls calls, TaskStatusHub hub, IHostApplicationLifetime lifetime)
 {
     /// <summary>How often a follower reads the task without a notification (one may be lost when the listener reconnects).</summary>
-    internal static TimeSpan FallbackPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_fallbackPollInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// The task's events. After a message to a task that waited for input, pass when it was sent as
@@ -41,10 +41,10 @@ internal sealed class TaskFollower(RuntimeCalls calls, TaskStatusHub hub, IHostA
         var task = await calls.GetTaskAsync(caller, taskId, historyLength, cancellationToken);
         var seenArtifacts = ArtifactIds(task).ToHashSet(StringComparer.Ordinal);
         var final = EndsStream(task, sentAt);
-        yield return new TaskEvent.Snapshot(task, final);
+        yield return new TaskEvent.Snapshot(task);
         while (!final)
         {
-            await changed.WaitAsync(FallbackPollInterval, stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await changed.WaitAsync(s_fallbackPollInterval, stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             if (stopping.IsCancellationRequested)
             {
                 cancellationToken.ThrowIfCancellationRequested();

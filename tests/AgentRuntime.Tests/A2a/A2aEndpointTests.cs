@@ -15,8 +15,10 @@ public sealed class A2aEndpointTests(DatabaseFixture db) : IClassFixture<Databas
 
     private static string State(JsonNode? task) => (string)task!["status"]!["state"]!;
 
-    private static string StreamState(JsonObject answer) =>
-        (string)(answer["result"]!["task"]?["status"] ?? answer["result"]!["statusUpdate"]?["status"])!["state"]!;
+    /// <summary>The status a stream event shows: the task's (first event) or the update's.</summary>
+    private static JsonNode Status(JsonObject answer) => (answer["result"]!["task"]?["status"] ?? answer["result"]!["statusUpdate"]?["status"])!;
+
+    private static string StreamState(JsonObject answer) => (string)Status(answer)["state"]!;
 
     [Fact]
     public async Task An_oversized_body_and_too_many_requests_get_their_own_JSON_RPC_errors()
@@ -120,26 +122,30 @@ public sealed class A2aEndpointTests(DatabaseFixture db) : IClassFixture<Databas
         var id = (string)submitted["id"]!;
 
         // The worker (this test) claims the step and asks for input while the stream is open.
-        var asking = rpc.StreamAsync("SubscribeToTask", new JsonObject { ["id"] = id });
-        var step = Assert.Single(await _rt.ClaimAsync("test-worker", [agent]));
-        await _rt.ExecAsync("select agent_runtime.yield_step($1, $2, 'input-required', '{\"question\":\"Why?\"}')", step.StepId, step.LeaseToken);
-        var asked = await asking.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal("TASK_STATE_INPUT_REQUIRED", StreamState(asked[^1]));
-        Assert.Equal("Why?", (string?)asked[^1]["result"]!["statusUpdate"]!["status"]!["message"]!["parts"]![0]!["data"]!["question"]);
+        using (var asking = await rpc.OpenStreamAsync("SubscribeToTask", new JsonObject { ["id"] = id }))
+        {
+            Assert.Equal("TASK_STATE_SUBMITTED", StreamState((await asking.NextAsync())!));
+            var step = Assert.Single(await _rt.ClaimAsync("test-worker", [agent]));
+            Assert.Equal("TASK_STATE_WORKING", StreamState((await asking.NextAsync())!));
+            await _rt.ExecAsync("select agent_runtime.yield_step($1, $2, 'input-required', '{\"question\":\"Why?\"}')",
+                step.StepId, step.LeaseToken);
+            var asked = (await asking.NextAsync())!;
+            Assert.Equal("TASK_STATE_INPUT_REQUIRED", StreamState(asked));
+            Assert.Equal("Why?", (string?)Status(asked)["message"]!["parts"]![0]!["data"]!["question"]);
+            Assert.Null(await asking.NextAsync());
+        }
 
         // The answer: the task still shows the question until the step is claimed again, and that
         // wait, answered already, does not end the stream; the completion does.
-        var answering = rpc.StreamAsync("SendStreamingMessage", A2aRpc.Send(A2aRpc.Text("Because."), taskId: id));
-        await EndToEnd.EndToEnd.WaitUntilAsync(async () => await db.DataSource.ScalarAsync<long>(
-                "select count(*) from agent_runtime.steps where task_id = $1 and status = 'ready'", Guid.Parse(id)) == 1,
-            TimeSpan.FromSeconds(30), () => Task.FromResult("the answer did not make the step ready"));
+        using var answering = await rpc.OpenStreamAsync("SendStreamingMessage", A2aRpc.Send(A2aRpc.Text("Because."), taskId: id));
+        Assert.Equal("TASK_STATE_INPUT_REQUIRED", StreamState((await answering.NextAsync())!));
         var resumed = Assert.Single(await _rt.ClaimAsync("test-worker", [agent]));
+        Assert.Equal("TASK_STATE_WORKING", StreamState((await answering.NextAsync())!));
         await _rt.ExecAsync("select agent_runtime.complete_step($1, $2, '{\"done\":true}')", resumed.StepId, resumed.LeaseToken);
-        var answered = await answering.WaitAsync(TimeSpan.FromSeconds(30));
-
-        Assert.Equal("TASK_STATE_INPUT_REQUIRED", StreamState(answered[0]));
-        Assert.True((bool)answered[^2]["result"]!["artifactUpdate"]!["artifact"]!["parts"]![0]!["data"]!["done"]!);
-        Assert.Equal("TASK_STATE_COMPLETED", StreamState(answered[^1]));
+        var artifact = (await answering.NextAsync())!;
+        Assert.True((bool)artifact["result"]!["artifactUpdate"]!["artifact"]!["parts"]![0]!["data"]!["done"]!);
+        Assert.Equal("TASK_STATE_COMPLETED", StreamState((await answering.NextAsync())!));
+        Assert.Null(await answering.NextAsync());
     }
 
     [Fact]

@@ -43,6 +43,15 @@ public sealed class A2aRpc(string endpoint, string? apiKey = null, string versio
             .Select(l => JsonNode.Parse(l["data: ".Length..])!.AsObject())];
     }
 
+    /// <summary>A streaming method's events, read one at a time as the server sends them.</summary>
+    public async Task<EventStream> OpenStreamAsync(string method, JsonObject parameters)
+    {
+        using var request = Request(method, parameters, "text/event-stream");
+        var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        return new EventStream(response, new StreamReader(await response.Content.ReadAsStreamAsync()));
+    }
+
     /// <summary>Sends raw bytes as the body (for malformed and oversized requests).</summary>
     public async Task<RpcAnswer> PostRawAsync(string body)
     {
@@ -108,4 +117,27 @@ public sealed class A2aRpc(string endpoint, string? apiKey = null, string versio
     public static JsonObject Data(JsonObject data) => new() { ["data"] = data };
 
     public void Dispose() => _http.Dispose();
+}
+
+/// <summary>An open event stream: each event is one JSON-RPC response.</summary>
+public sealed class EventStream(HttpResponseMessage response, StreamReader reader) : IDisposable
+{
+    /// <summary>The next event, or null when the server ended the stream.</summary>
+    public async Task<JsonObject?> NextAsync()
+    {
+        while (await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30)) is { } line)
+        {
+            if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                return JsonNode.Parse(line["data: ".Length..])!.AsObject();
+            }
+        }
+        return null;
+    }
+
+    public void Dispose()
+    {
+        reader.Dispose();
+        response.Dispose();
+    }
 }

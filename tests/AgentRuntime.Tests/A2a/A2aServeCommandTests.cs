@@ -24,8 +24,11 @@ public sealed partial class A2aServeCommandTests(A2aServers servers, ITestOutput
     [GeneratedRegex(@"<!-- curl-session -->\s*```sh\n(.*?)\n```", RegexOptions.Singleline)]
     private static partial Regex SessionBlock();
 
-    /// <summary>Lines that may or may not appear: a quick worker takes a task past working between two reads.</summary>
-    private static bool Coalescable(string line) => line.Contains("TASK_STATE_WORKING", StringComparison.Ordinal);
+    /// <summary>
+    /// The stream's states before the question, which may or may not appear: a quick worker takes
+    /// the task past submitted and working before the endpoint reads it.
+    /// </summary>
+    private static bool Coalescable(string line) => line.Contains("\"asks\":null", StringComparison.Ordinal);
 
     [Fact]
     public async Task The_curl_session_of_the_docs_works_as_written_and_prints_what_the_docs_say()
