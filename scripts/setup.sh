@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what AgentRuntime needs to build and test, when it is missing:
 #   PostgreSQL 15 (+contrib), pgvector 0.8.0 (built from Debian's source package),
-#   sqitch with its PostgreSQL driver, Node.js with the polyglot check's npm packages,
+#   sqitch with its PostgreSQL driver, Node.js with the polyglot check's and the A2A check's
+#   npm packages (pg, @a2a-js/sdk), curl and jq (the curl session of docs/a2a.md),
 #   Python's psycopg (the Python client check), grate (a .NET tool, .config/dotnet-tools.json),
 #   docker-compose (to check docker-compose.yml);
 #   a Docker engine (Debian's docker.io, started in the background when none answers) and the
@@ -201,7 +202,7 @@ else
   apt_install sqitch libdbd-pg-perl
 fi
 
-# --- Node.js and the polyglot check's client (pg) ----------------------------------------
+# --- Node.js, the polyglot check's client (pg) and the official A2A SDK -------------------
 if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
   log "node: present"
 else
@@ -213,6 +214,20 @@ if [ -d "$polyglot/node_modules/pg" ]; then
 else
   log "polyglot client (pg): npm ci"
   (cd "$polyglot" && npm ci --no-audit --no-fund --silent --omit-lockfile-registry-resolved >&2)
+fi
+a2a_client="$repo/tests/a2a"
+if [ -d "$a2a_client/node_modules/@a2a-js/sdk" ]; then
+  log "A2A client (@a2a-js/sdk): present"
+else
+  log "A2A client (@a2a-js/sdk): npm ci"
+  (cd "$a2a_client" && npm ci --no-audit --no-fund --silent --omit-lockfile-registry-resolved >&2)
+fi
+
+# --- curl and jq (the curl session of docs/a2a.md, which a test runs) ----------------------
+if command -v curl >/dev/null 2>&1 && command -v jq >/dev/null 2>&1; then
+  log "curl, jq: present"
+else
+  apt_install curl jq
 fi
 
 # --- docker-compose (Debian's; a test checks docker-compose.yml with it, with or without an engine)

@@ -87,6 +87,9 @@ grant execute on function
   agent_runtime.emit_event(text, jsonb, text)
 to agent_runtime_client, agent_runtime_worker;
 
+-- The targets tasks can be submitted to, for clients (the A2A endpoint's agent cards).
+grant execute on function agent_runtime.list_targets(text) to agent_runtime_client;
+
 grant execute on function
   agent_runtime.register_agent(text, text, jsonb),
   agent_runtime.register_worker(text, text[], jsonb),

@@ -27,6 +27,23 @@ public static class AgentRuntimeHost
         {
             ContentRootPath = Directory.GetCurrentDirectory(),
         });
+        AddDefaults(builder, overrides);
+        builder.Services.AddMetrics();
+        builder.Services.AddAgentRuntimeSystemd();
+        builder.Services.AddBuiltInAgents(builder.Configuration.GetSection("Agents"));
+        builder.Services.AddAgentRuntimeWorker(builder.Configuration, connectionString);
+        builder.Services.AddAgentRuntimePush(builder.Configuration);
+        return builder;
+    }
+
+    /// <summary>
+    /// What every agent-runtime service reads and how it logs: appsettings.json (working directory,
+    /// then the executable's folder), AGENT_RUNTIME_* environment variables, then
+    /// <paramref name="overrides"/> (command-line options); one console line per message.
+    /// </summary>
+    public static void AddDefaults(IHostApplicationBuilder builder, IEnumerable<KeyValuePair<string, string?>>? overrides)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
         builder.Configuration
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
             .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
@@ -38,34 +55,34 @@ public static class AgentRuntimeHost
             options.SingleLine = true;
             options.TimestampFormat = "HH:mm:ss.fff ";
         });
-        builder.Services.AddMetrics();
-        builder.Services.AddAgentRuntimeSystemd();
-        builder.Services.AddBuiltInAgents(builder.Configuration.GetSection("Agents"));
-        builder.Services.AddAgentRuntimeWorker(builder.Configuration, connectionString);
-        builder.Services.AddAgentRuntimePush(builder.Configuration);
-        return builder;
+    }
+
+    /// <summary>
+    /// A data source for a service's connections, named <paramref name="applicationName"/> in
+    /// pg_stat_activity unless the connection string names it.
+    /// </summary>
+    public static NpgsqlDataSource CreateDataSource(string connectionString, string applicationName)
+    {
+        var dataSource = new NpgsqlDataSourceBuilder(connectionString);
+        // A LISTEN connection only reads: keepalives notice a server that vanished without closing it.
+        if (dataSource.ConnectionStringBuilder.KeepAlive == 0)
+        {
+            dataSource.ConnectionStringBuilder.KeepAlive = 15;
+        }
+        dataSource.ConnectionStringBuilder.ApplicationName ??= applicationName;
+        // The host sends the same few statements over and over: prepared, PostgreSQL parses
+        // and plans each once per connection instead of once per call.
+        if (dataSource.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        {
+            dataSource.ConnectionStringBuilder.MaxAutoPrepare = 32;
+        }
+        return dataSource.Build();
     }
 
     public static IServiceCollection AddAgentRuntimeWorker(
         this IServiceCollection services, IConfiguration configuration, string connectionString)
     {
-        services.AddSingleton(_ =>
-        {
-            var dataSource = new NpgsqlDataSourceBuilder(connectionString);
-            // A LISTEN connection only reads: keepalives notice a server that vanished without closing it.
-            if (dataSource.ConnectionStringBuilder.KeepAlive == 0)
-            {
-                dataSource.ConnectionStringBuilder.KeepAlive = 15;
-            }
-            dataSource.ConnectionStringBuilder.ApplicationName ??= "agent-runtime";
-            // The host sends the same few statements over and over: prepared, PostgreSQL parses
-            // and plans each once per connection instead of once per call.
-            if (dataSource.ConnectionStringBuilder.MaxAutoPrepare == 0)
-            {
-                dataSource.ConnectionStringBuilder.MaxAutoPrepare = 32;
-            }
-            return dataSource.Build();
-        });
+        services.AddSingleton(_ => CreateDataSource(connectionString, "agent-runtime"));
         services.AddSingleton(_ =>
         {
             var options = new WorkerOptions();

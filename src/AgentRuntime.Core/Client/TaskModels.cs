@@ -101,4 +101,7 @@ public static class TaskStatuses
 
     /// <summary>True for the statuses a task does not leave by itself (only retry_task re-runs it).</summary>
     public static bool IsFinished(string status) => status is Completed or Failed or Canceled or Rejected;
+
+    /// <summary>True for the statuses in which a task waits for its client (A2A's interrupted states).</summary>
+    public static bool IsInterrupted(string status) => status is InputRequired or AuthRequired;
 }

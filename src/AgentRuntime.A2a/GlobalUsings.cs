@@ -1,0 +1,2 @@
+global using System.Text.Json.Nodes;
+global using Microsoft.AspNetCore.Http;
