@@ -82,7 +82,9 @@ create type agent_runtime.artifact_version as (
 -- memory.dimensions (default 256, the local embedder's); set_setting changes the column's type
 -- with it while the table is empty. The HNSW index serves cosine search, the generated tsvector
 -- full-text search ('simple': no stemming, no stop words, so any language and exact tokens such
--- as part numbers match), the jsonb_path_ops index metadata filters (@>).
+-- as part numbers match), the jsonb_path_ops index metadata filters (@>). ef_construction 128
+-- rather than pgvector's 64: on 100k clustered vectors recall@10 at ef_search 100 goes from about
+-- 0.84 to 0.98 (bench/memory.sh), for about twice the insert time.
 do $$
 declare
   v_schema text := (select n.nspname from pg_extension e join pg_namespace n on n.oid = e.extnamespace
@@ -100,7 +102,7 @@ begin
       created_at   timestamptz not null default now()
     )$ddl$, v_schema);
   execute format('create index memories_embedding on agent_runtime.memories using hnsw (embedding %I.vector_cosine_ops) '
-                 'with (m = 16, ef_construction = 64)', v_schema);
+                 'with (m = 16, ef_construction = 128)', v_schema);
 end
 $$;
 create index memories_user on agent_runtime.memories (app_name, user_id, id);

@@ -53,6 +53,18 @@ public sealed class MemoryTests(DatabaseFixture db) : IClassFixture<DatabaseFixt
         Assert.Equal(byVector[0].Id, hybrid[0].Id == keyword ? hybrid[1].Id : hybrid[0].Id);
         Assert.Equal(1 / 61.0, hybrid.Single(f => f.Id == keyword).Score, 9); // first of the text list, absent from the vector list
         Assert.Equal([keyword], textOnly.Select(f => f.Id));
+        // More candidates than hnsw.ef_search (100) by default: the search raises it for itself.
+        Assert.Equal(61, (await db.DataSource.SearchAsync("mem", user, Axis(0), "weather", k: 200)).Count);
+        Assert.Equal(61, (await db.DataSource.SearchAsync("mem", user, Axis(0), k: 200)).Count);
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        await using (var search = new Npgsql.NpgsqlCommand("select count(*) from agent_runtime.search_memory('mem', $1, $2, null, 200)", connection))
+        {
+            search.Parameters.Add(new Npgsql.NpgsqlParameter { Value = user });
+            search.Parameters.Add(new Npgsql.NpgsqlParameter { Value = Axis(0) });
+            Assert.Equal(61L, await search.ExecuteScalarAsync());
+        }
+        await using var setting = new Npgsql.NpgsqlCommand("select current_setting('hnsw.ef_search')", connection);
+        Assert.Equal("40", await setting.ExecuteScalarAsync()); // pgvector's default again: the raise stayed inside the call
     }
 
     [Fact]
