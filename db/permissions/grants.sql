@@ -142,6 +142,23 @@ revoke execute on function
   agent_runtime.delete_session(text, text, text)
 from agent_runtime_worker;
 
+-- Artifacts and memory: clients in their apps; agents in the host for the session (and its
+-- user) of a step they hold.
+grant execute on function
+  agent_runtime.save_artifact(text, text, text, text, bytea, text, jsonb),
+  agent_runtime.load_artifact(text, text, text, text, integer),
+  agent_runtime.list_artifact_keys(text, text, text),
+  agent_runtime.list_artifact_versions(text, text, text, text),
+  agent_runtime.delete_artifact(text, text, text, text),
+  agent_runtime.add_memory(text, text, text, real[], jsonb),
+  agent_runtime.search_memory(text, text, real[], text, integer, jsonb),
+  agent_runtime.delete_memory(bigint),
+  agent_runtime.memory_dimensions()
+to agent_runtime_client, agent_runtime_worker;
+grant execute on function
+  agent_runtime.add_session_to_memory(text, text, text)
+to agent_runtime_client;
+
 grant execute on function
   agent_runtime.reap_expired(),
   agent_runtime.bind_tenant(text, text),

@@ -30,7 +30,8 @@ public static class AgentsServiceCollectionExtensions
         services.AddHttpClient();
         try
         {
-            var (llm, http) = AgentsConfiguration.Read(agentsSection, builtIn.Select(a => a.Name).ToList());
+            // memorize is built in too, registered by the host with the memory services it needs.
+            var (llm, http) = AgentsConfiguration.Read(agentsSection, [.. builtIn.Select(a => a.Name), MemorizeAgent.AgentName]);
             foreach (var options in llm)
             {
                 services.AddSingleton<IAgent>(provider => new LlmAgent(options, provider.GetService<SessionService>()));

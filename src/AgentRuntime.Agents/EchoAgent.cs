@@ -7,7 +7,9 @@ namespace AgentRuntime.Agents;
 /// Optional input properties make it behave like a real agent under test: <c>delay_ms</c>
 /// (works that long, stopping early when its run is canceled), <c>fail_attempts</c> (fails,
 /// retryably, on that many first attempts) and <c>ask</c> (a question for a human: the step
-/// yields input-required, and once answered with send_message completes with the answer).
+/// yields input-required, and once answered with send_message completes with the answer), and
+/// <c>artifacts</c> (files it saves with its completion, as effects: a list of <c>{"filename",
+/// "mime_type", "text" | "content_base64", "metadata"}</c>).
 /// </summary>
 public sealed class EchoAgent : IAgent
 {
@@ -15,7 +17,7 @@ public sealed class EchoAgent : IAgent
 
     public string Description =>
         "Returns its input unchanged; input delay_ms makes it take that long, fail_attempts makes its first attempts fail, " +
-        "ask makes it ask a human first.";
+        "ask makes it ask a human first, artifacts makes it save those files.";
 
     public JsonObject InputSchema => new()
     {
@@ -24,6 +26,7 @@ public sealed class EchoAgent : IAgent
             ["delay_ms"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0 },
             ["fail_attempts"] = new JsonObject { ["type"] = "integer", ["minimum"] = 0 },
             ["ask"] = new JsonObject { ["type"] = "string" },
+            ["artifacts"] = new JsonObject { ["type"] = "array" },
         },
     };
 
@@ -46,7 +49,9 @@ public sealed class EchoAgent : IAgent
                 ? AgentResult.Complete(new JsonObject { ["question"] = question.DeepClone(), ["answer"] = answer })
                 : AgentResult.Yield("input-required", new JsonObject { ["question"] = question.DeepClone() });
         }
-        return AgentResult.Complete(context.Input?.DeepClone());
+        return context.Input is JsonObject { } withFiles && withFiles["artifacts"] is JsonArray artifacts
+            ? AgentResult.Complete(context.Input.DeepClone(), new JsonObject { ["artifacts"] = artifacts.DeepClone() })
+            : AgentResult.Complete(context.Input?.DeepClone());
     }
 
     /// <summary>The text of the newest message sent since the step asked, if any.</summary>

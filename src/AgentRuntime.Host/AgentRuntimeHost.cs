@@ -1,4 +1,5 @@
 using AgentRuntime.Agents;
+using AgentRuntime.Host.Memory;
 using AgentRuntime.Host.Push;
 using AgentRuntime.Host.Systemd;
 using AgentRuntime.Host.Worker;
@@ -8,13 +9,15 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Pgvector.Npgsql;
 
 namespace AgentRuntime.Host;
 
 /// <summary>
 /// Builds the worker service: configuration from appsettings.json (working directory, then the
 /// executable's folder), AGENT_RUNTIME_* environment variables and command-line overrides;
-/// console or systemd logging; the built-in agents; the worker loop.
+/// console or systemd logging; the built-in agents; the worker loop; artifacts, memory and the
+/// memorize agent.
 /// </summary>
 public static class AgentRuntimeHost
 {
@@ -33,6 +36,7 @@ public static class AgentRuntimeHost
         builder.Services.AddBuiltInAgents(builder.Configuration.GetSection("Agents"));
         builder.Services.AddAgentRuntimeWorker(builder.Configuration, connectionString);
         builder.Services.AddAgentRuntimePush(builder.Configuration);
+        builder.Services.AddAgentRuntimeMemory(builder.Configuration);
         return builder;
     }
 
@@ -76,6 +80,8 @@ public static class AgentRuntimeHost
         {
             dataSource.ConnectionStringBuilder.MaxAutoPrepare = 32;
         }
+        // Agents that read memory embeddings get pgvector's vector as Pgvector.Vector.
+        dataSource.UseVector();
         return dataSource.Build();
     }
 
@@ -129,7 +135,8 @@ public static class AgentRuntimeHost
                 return $"agent name \"{duplicate.Key}\" is configured twice";
             }
             return services.GetRequiredService<WorkerOptions>().Validate(agents)
-                ?? services.GetService<PushOptions>()?.Validate();
+                ?? services.GetService<PushOptions>()?.Validate()
+                ?? services.GetService<EmbeddingOptions>()?.Validate();
         }
         catch (Exception ex) when (ex is InvalidOperationException or AgentConfigurationException)
         {

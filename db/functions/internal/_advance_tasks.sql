@@ -83,12 +83,13 @@ begin
           with elements as (
             insert into agent_runtime.steps
               (task_id, key, agent, status, input, queue, priority, run_at, max_attempts, backoff_seconds,
-               max_backoff_seconds, timeout_seconds, map_parent_id, map_index)
+               max_backoff_seconds, timeout_seconds, map_parent_id, map_index, fair_key, concurrency_key, concurrency_limit)
             select v_step.task_id, format('%s[%s]', v_step.key, e.ord - 1), v_step.agent, 'ready',
                    agent_runtime._resolve_template(coalesce(v_step.input_template, '{"$ref": "item"}'::jsonb),
                      v_context || jsonb_build_object('item', e.item, 'index', e.ord - 1)),
                    v_step.queue, v_step.priority, now(), v_step.max_attempts, v_step.backoff_seconds,
-                   v_step.max_backoff_seconds, v_step.timeout_seconds, v_step.id, e.ord - 1
+                   v_step.max_backoff_seconds, v_step.timeout_seconds, v_step.id, e.ord - 1,
+                   v_step.fair_key, v_step.concurrency_key, v_step.concurrency_limit
             from jsonb_array_elements(v_value) with ordinality as e(item, ord)
             -- elements that completed before a retry_task are kept, with their outputs
             where not exists (select from agent_runtime.steps k where k.map_parent_id = v_step.id and k.map_index = e.ord - 1)

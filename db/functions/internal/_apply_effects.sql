@@ -3,7 +3,10 @@
 -- deletes), recorded in the actions of the step's last message event (or of an event of its own);
 -- the messages appended to the task's session, linked to the task (author: the agent unless
 -- given); and the children in "spawn", submitted with the parent's app and user (the step then
--- waits for them, see complete_steps). Locks the task's session, after the steps and the task.
+-- waits for them, see complete_steps); the "artifacts", saved to the task's session (or its
+-- user's, for "user:" filenames) as save_artifact does, each version linked to the task. Locks
+-- the task's session, after the steps and the task, then the artifacts' filenames (in name
+-- order) and content (in hash order), the order of save_artifact and delete_artifact.
 create or replace function agent_runtime._apply_effects(step_id bigint, effects jsonb)
 returns void
 language plpgsql volatile
@@ -16,6 +19,16 @@ declare
   v_events jsonb;
   v_spawn jsonb := nullif(effects -> 'spawn', 'null'::jsonb);
   v_children uuid[];
+  v_artifacts jsonb := nullif(effects -> 'artifacts', 'null'::jsonb);
+  v_artifact record;
+  v_next record;
+  v_content bytea;
+  v_owner agent_runtime.sessions;
+  v_ids bigint[];
+  v_versions integer[];
+  v_contents bytea[];
+  v_mime_types text[];
+  v_metadata jsonb[];
 begin
   select * into v_step from agent_runtime.steps s where s.id = _apply_effects.step_id;
   select coalesce(jsonb_agg(agent_runtime._message_event(m.message, 'message', v_step.agent, 'agent') order by m.ord),
@@ -42,6 +55,35 @@ begin
                             jsonb_build_object('state_delta', v_delta));
     end if;
     perform agent_runtime._append_task_events(v_session.id, v_step.task_id, v_events);
+  end if;
+
+  if v_artifacts is not null then
+    select ss.* into v_owner
+    from agent_runtime.tasks t
+    join agent_runtime.sessions ss on ss.id = t.session_id
+    where t.id = v_step.task_id;
+    for v_artifact in
+      select f.*
+      from jsonb_array_elements(v_artifacts) with ordinality as a(value, ord)
+      cross join agent_runtime._effect_artifact(a.value, 'artifact') as f
+      order by f.filename, a.ord
+    loop
+      v_next := agent_runtime._next_artifact_version(v_owner.app_name, v_owner.user_id, v_owner.id, v_artifact.filename);
+      v_ids := v_ids || v_next.artifact_id;
+      v_versions := v_versions || v_next.version;
+      v_contents := v_contents || v_artifact.content;
+      v_mime_types := v_mime_types || v_artifact.mime_type;
+      v_metadata := v_metadata || v_artifact.metadata;
+    end loop;
+    for v_content in
+      select distinct on (sha256(c.content)) c.content from unnest(v_contents) as c(content) order by sha256(c.content)
+    loop
+      perform agent_runtime._store_artifact_content(v_content);
+    end loop;
+    for i in 1 .. cardinality(v_ids) loop
+      perform agent_runtime._save_artifact_version(v_ids[i], v_versions[i], v_owner.id, sha256(v_contents[i]),
+                                                   v_mime_types[i], v_metadata[i], v_step.task_id);
+    end loop;
   end if;
 
   if v_spawn is not null then

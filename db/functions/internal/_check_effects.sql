@@ -1,8 +1,10 @@
 -- The effects a step completes with (complete_steps): an object with an optional
 -- "state_delta" (see _check_state_delta), optional "messages" (an array of messages, see
--- _message_event), and optional "spawn" (child tasks: an array of {"target", "input",
--- "options"}, 1 to 1000, targets registered) with "allow_failures" (a boolean). Checked in full
--- before complete_steps writes anything.
+-- _message_event), optional "spawn" (child tasks: an array of {"target", "input",
+-- "options"}, 1 to 1000, targets registered) with "allow_failures" (a boolean), and optional
+-- "artifacts" (1 to 100 files saved to the task's session, see _effect_artifact). Checked in full
+-- before complete_steps writes anything. Artifacts have a size limit of their own (10 MiB each),
+-- so the 4 MiB limit of effects applies to the rest.
 create or replace function agent_runtime._check_effects(effects jsonb, what text)
 returns void
 language plpgsql stable
@@ -13,10 +15,12 @@ declare
   v_message record;
   v_spawn jsonb;
   v_child record;
+  v_artifacts jsonb;
+  v_artifact record;
 begin
   perform agent_runtime._check_object(effects, what);
-  perform agent_runtime._check_keys(effects, array['state_delta', 'messages', 'spawn', 'allow_failures'], format('keys of %s', what));
-  perform agent_runtime._check_size(effects, what, 4194304);
+  perform agent_runtime._check_keys(effects, array['state_delta', 'messages', 'spawn', 'allow_failures', 'artifacts'], format('keys of %s', what));
+  perform agent_runtime._check_size(effects - 'artifacts', what, 4194304);
   if nullif(effects -> 'state_delta', 'null'::jsonb) is not null then
     perform agent_runtime._check_state_delta(effects -> 'state_delta', format('%s "state_delta"', what));
     perform agent_runtime._check_size(effects -> 'state_delta', format('%s "state_delta"', what), 1048576);
@@ -59,6 +63,17 @@ begin
             hint = 'A step spawns once (its completion is fenced by its lease): leave idempotency_key out.';
         end if;
       end if;
+    end loop;
+  end if;
+  v_artifacts := nullif(effects -> 'artifacts', 'null'::jsonb);
+  if v_artifacts is not null then
+    if jsonb_typeof(v_artifacts) <> 'array' or jsonb_array_length(v_artifacts) not between 1 and 100 then
+      raise exception using errcode = 'AR001',
+        message = format('%s "artifacts" must be an array of 1 to 100 files', what),
+        hint = 'Pass e.g. [{"filename": "report.md", "mime_type": "text/markdown", "text": "..."}].';
+    end if;
+    for v_artifact in select a.value, a.ord from jsonb_array_elements(v_artifacts) with ordinality as a(value, ord) loop
+      perform agent_runtime._effect_artifact(v_artifact.value, format('%s artifact %s', what, v_artifact.ord));
     end loop;
   end if;
   if effects ? 'allow_failures' and jsonb_typeof(effects -> 'allow_failures') <> 'boolean' then

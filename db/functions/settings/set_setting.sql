@@ -6,6 +6,9 @@
 --                              and by the host when it connects.
 --   testing.allow_clock_offset true lets sessions move the clock schedules fire by (_now):
 --                              for tests only (default false).
+--   memory.dimensions          the size of memory embeddings, 1 to 2000 (default 256, the
+--                              local embedder's); changes the embedding column, so only while
+--                              no memory is stored (AR093). Read by memory_dimensions().
 create or replace function agent_runtime.set_setting(key text, value jsonb)
 returns void
 language plpgsql volatile security definer
@@ -18,10 +21,10 @@ declare
   v_bad text;
 begin
   -- GUARD
-  if set_setting.key is null or set_setting.key not in ('push.allowed_destinations', 'testing.allow_clock_offset') then
+  if set_setting.key is null or set_setting.key not in ('push.allowed_destinations', 'memory.dimensions', 'testing.allow_clock_offset') then
     raise exception using errcode = 'AR003',
       message = format('unknown setting %s', coalesce(left(quote_literal(set_setting.key), 120), 'NULL')),
-      hint = 'Known settings: push.allowed_destinations, testing.allow_clock_offset.';
+      hint = 'Known settings: push.allowed_destinations, memory.dimensions, testing.allow_clock_offset.';
   end if;
   if set_setting.key = 'testing.allow_clock_offset' and set_setting.value is not null
      and jsonb_typeof(set_setting.value) not in ('boolean', 'null') then
@@ -29,7 +32,9 @@ begin
       message = format('setting %s must be true or false', set_setting.key),
       hint = 'Pass ''true'' or ''false''.';
   end if;
-  if set_setting.key = 'push.allowed_destinations' and set_setting.value is not null and set_setting.value <> 'null'::jsonb then
+  if set_setting.key = 'memory.dimensions' then
+    perform agent_runtime._check_memory_dimensions(set_setting.value);
+  elsif set_setting.key = 'push.allowed_destinations' and set_setting.value is not null and set_setting.value <> 'null'::jsonb then
     if jsonb_typeof(set_setting.value) <> 'array' then
       raise exception using errcode = 'AR001',
         message = format('setting %s must be a JSON array of strings, got %s', set_setting.key, jsonb_typeof(set_setting.value)),
@@ -51,7 +56,10 @@ begin
     end if;
   end if;
 
-  -- MUTATE
+  -- MUTATE (a new embedding size first: it is refused while memories are stored)
+  if set_setting.key = 'memory.dimensions' then
+    perform agent_runtime._resize_memory_embeddings(coalesce((nullif(set_setting.value, 'null'::jsonb))::integer, 256));
+  end if;
   if set_setting.value is null or set_setting.value = 'null'::jsonb then
     delete from agent_runtime.settings s where s.key = set_setting.key;
   else

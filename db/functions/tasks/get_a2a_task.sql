@@ -1,7 +1,8 @@
 -- The task in the shape of the A2A protocol's Task object, as an A2A server returns it for
 -- tasks/get: status {state, message, timestamp}, history as A2A Messages, artifacts, metadata.
 -- The status message is what an input-required or auth-required task waits for, or the error
--- of a failed or rejected one; the output of a completed task is its one artifact.
+-- of a failed or rejected one. Artifacts: the output of a completed task, then the files its
+-- steps saved through their effects (_task_artifacts).
 create or replace function agent_runtime.get_a2a_task(task_id uuid, history_length integer default null)
 returns jsonb
 language plpgsql stable security definer
@@ -45,7 +46,8 @@ begin
                    'artifactId', format('%s:output', v_task.task_id),
                    'name', 'output',
                    'parts', jsonb_build_array(jsonb_build_object('kind', 'data', 'data', v_task.output))))
-                 else '[]'::jsonb end,
+                 else '[]'::jsonb end
+                 || agent_runtime._task_artifacts(v_task.task_id, v_task.session_id),
     'metadata', v_task.metadata);
 end
 $$;

@@ -26,6 +26,13 @@ public abstract record AgentResult
 
     public static AgentResult Complete(JsonNode? output, JsonObject? effects = null) => new Completed(output, effects);
 
+    /// <summary>Completes with effects built by <see cref="AgentEffects"/> (state, messages, artifacts).</summary>
+    public static AgentResult Complete(JsonNode? output, AgentEffects effects)
+    {
+        ArgumentNullException.ThrowIfNull(effects);
+        return new Completed(output, effects.ToJson());
+    }
+
     public static AgentResult Fail(string message, bool retryable = true, string? type = null) =>
         new Failed(new JsonObject { ["message"] = message, ["type"] = type ?? "AgentError" }, retryable);
 

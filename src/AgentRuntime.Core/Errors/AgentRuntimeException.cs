@@ -21,15 +21,18 @@ public class AgentRuntimeException(string code, string message, string? hint, Po
         return code switch
         {
             ArErrorCodes.InvalidArgument or ArErrorCodes.UnknownOption or ArErrorCodes.WorkflowInvalid
+                or ArErrorCodes.EmbeddingDimensionMismatch
                 => new InvalidArgumentException(code, message, hint, error),
             ArErrorCodes.PayloadTooLarge => new PayloadTooLargeException(code, message, hint, error),
             ArErrorCodes.InputRejected => new InputRejectedException(code, message, hint, error),
             ArErrorCodes.AgentNotFound or ArErrorCodes.TaskNotFound or ArErrorCodes.StepNotFound or ArErrorCodes.RoleNotFound
                 or ArErrorCodes.SessionNotFound or ArErrorCodes.PushConfigNotFound or ArErrorCodes.PushDeliveryNotFound
+                or ArErrorCodes.ArtifactNotFound or ArErrorCodes.MemoryNotFound
                 => new NotFoundException(code, message, hint, error),
             ArErrorCodes.StaleLease => new StaleLeaseException(code, message, hint, error),
             ArErrorCodes.TaskNotCancelable or ArErrorCodes.TaskNotRetryable or ArErrorCodes.TaskNotAcceptingMessages
                 => new InvalidTaskStateException(code, message, hint, error),
+            ArErrorCodes.MemoryDimensionsInUse => new MemoryDimensionsInUseException(code, message, hint, error),
             ArErrorCodes.LockNotHeld => new LockNotHeldException(code, message, hint, error),
             ArErrorCodes.SessionExists or ArErrorCodes.NameInUse => new AlreadyExistsException(code, message, hint, error),
             ArErrorCodes.SequenceConflict => new SessionConflictException(code, message, hint, error),
@@ -87,6 +90,13 @@ public sealed class AlreadyExistsException(string code, string message, string? 
 /// session again, redo the work on its state, and append with its last sequence.
 /// </summary>
 public sealed class SessionConflictException(string code, string message, string? hint, PostgresException inner)
+    : AgentRuntimeException(code, message, hint, inner);
+
+/// <summary>
+/// The embedding size (setting <c>memory.dimensions</c>) cannot change while memories are stored:
+/// delete them, change the setting, add them again with the new embedder.
+/// </summary>
+public sealed class MemoryDimensionsInUseException(string code, string message, string? hint, PostgresException inner)
     : AgentRuntimeException(code, message, hint, inner);
 
 /// <summary>

@@ -28,6 +28,10 @@ public static class ArErrorCodes
     public const string AgentNotOwned = "AR071";
     public const string WorkflowInvalid = "AR080";
     public const string NameInUse = "AR081";
+    public const string ArtifactNotFound = "AR090";
+    public const string MemoryNotFound = "AR091";
+    public const string EmbeddingDimensionMismatch = "AR092";
+    public const string MemoryDimensionsInUse = "AR093";
 
     public static IReadOnlyDictionary<string, string> Names { get; } = new Dictionary<string, string>
     {
@@ -54,5 +58,9 @@ public static class ArErrorCodes
         [AgentNotOwned] = "agent_not_owned",
         [WorkflowInvalid] = "workflow_invalid",
         [NameInUse] = "name_in_use",
+        [ArtifactNotFound] = "artifact_not_found",
+        [MemoryNotFound] = "memory_not_found",
+        [EmbeddingDimensionMismatch] = "embedding_dimension_mismatch",
+        [MemoryDimensionsInUse] = "memory_dimensions_in_use",
     };
 }

@@ -35,6 +35,25 @@ public sealed class ConcurrencyKeyTests(DatabaseFixture db, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task The_elements_of_a_map_keep_their_task_s_key_and_tenant()
+    {
+        var agent = await _rt.NewAgentAsync();
+        var workflow = $"wf-{Guid.NewGuid():N}"[..20];
+        await _rt.ExecAsync("select agent_runtime.define_workflow($1, jsonb_build_object('steps', jsonb_build_array(" +
+                            "jsonb_build_object('key', 'each', 'agent', $2::text, 'map', '{\"$ref\": \"input.items\"}'::jsonb))))",
+                            workflow, agent);
+        var task = await _rt.SubmitAsync(workflow, """{"items": [1, 2, 3, 4]}""",
+            options: """{"concurrency_key": "per-doc", "concurrency_limit": 1, "fairness_key": "acme"}""");
+
+        var elements = await _rt.RowsAsync(
+            "select fair_key, concurrency_key, concurrency_limit from agent_runtime.steps where task_id = $1 and map_parent_id is not null", task.TaskId);
+        Assert.Equal(4, elements.Count);
+        Assert.All(elements, e => Assert.Equal(new object?[] { "acme", "per-doc", 1 }, e));
+        var claimed = await _rt.ClaimAsync("w", [agent], maxSteps: 10);
+        Assert.Single(claimed);
+    }
+
+    [Fact]
     public async Task Concurrent_claimers_together_never_exceed_the_limit()
     {
         var agent = await _rt.NewAgentAsync();

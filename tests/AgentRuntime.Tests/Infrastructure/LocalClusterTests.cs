@@ -32,7 +32,7 @@ public sealed class LocalClusterTests(ITestOutputHelper output)
 
             await using var runtime = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(cluster.ConnectionString) { Database = "runtime" }.ConnectionString);
             await new Migrator(runtime, MigrationSource.Embedded()).MigrateAsync();
-            await ScalarAsync<int>(runtime, "create extension vector");
+            await ScalarAsync<int>(runtime, "create extension if not exists vector"); // the migration has created it
             Assert.Equal("[1,2,3]", await ScalarAsync<string>(runtime, "select '[1,2,3]'::vector::text"));
             await ScalarAsync<int>(runtime, "select 1 from agent_runtime.register_agent('echo', 'Echoes', '{\"type\":\"object\"}')");
             Assert.Equal("submitted", await ScalarAsync<string>(runtime,

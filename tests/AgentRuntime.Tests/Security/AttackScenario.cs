@@ -35,6 +35,8 @@ public sealed class AttackScenario
         var lockName = $"attack-lock-{Guid.NewGuid():N}";
         var agentName = $"attack-new-{Guid.NewGuid():N}"[..24];
         var newSession = $"attack-new-session-{Guid.NewGuid():N}";
+        await rt.RegisterAgentAsync("memorize");
+        var embedding = "{" + string.Join(",", Enumerable.Repeat("0.5", 256)) + "}";
 
         return new AttackScenario
         {
@@ -76,6 +78,16 @@ public sealed class AttackScenario
                 ("get_session", $"select agent_runtime.get_session('attack-app', 'u', '{session}', 5)"),
                 ("append_event", $"select * from agent_runtime.append_event('attack-app', 'u', '{session}', " +
                                  """'{"author":"agent","actions":{"state_delta":{"k":1,"user:u":2,"app:a":3,"temp:t":4}}}')"""),
+                ("save_artifact", $"select agent_runtime.save_artifact('attack-app', 'u', '{session}', 'user:notes.txt', '\\x6869', 'text/plain', '{{\"k\":1}}')"),
+                ("load_artifact", $"select version from agent_runtime.load_artifact('attack-app', 'u', '{session}', 'user:notes.txt', null)"),
+                ("list_artifact_keys", $"select count(*) from agent_runtime.list_artifact_keys('attack-app', 'u', '{session}')"),
+                ("list_artifact_versions", $"select count(*) from agent_runtime.list_artifact_versions('attack-app', 'u', '{session}', 'user:notes.txt')"),
+                ("delete_artifact", $"select agent_runtime.delete_artifact('attack-app', 'u', '{session}', 'user:notes.txt')"),
+                ("memory_dimensions", "select agent_runtime.memory_dimensions()"),
+                ("add_memory", $"create temp table attack_memory as select agent_runtime.add_memory('attack-app', 'u', 'likes tea', '{embedding}', '{{\"k\":1}}') as id"),
+                ("search_memory", $"select count(*) from agent_runtime.search_memory('attack-app', 'u', '{embedding}', 'tea', 5, '{{\"k\":1}}')"),
+                ("delete_memory", "select agent_runtime.delete_memory(id) from attack_memory"),
+                ("add_session_to_memory", $"select * from agent_runtime.add_session_to_memory('attack-app', 'u', '{session}')"),
                 ("heartbeat", "select count(*) from agent_runtime.heartbeat('attack-worker', 60, (select array_agg(step_id) from attack_steps))"),
                 ("complete_step", """select agent_runtime.complete_step(step_id, lease_token, '{"ok":true}', '{"state_delta":{"k":2},"messages":[{"role":"agent","parts":[{"kind":"text","text":"done"}]}]}') from attack_steps where n = 1"""),
                 ("complete_steps", "select count(*) from attack_steps a, agent_runtime.complete_steps(array[a.step_id], array[a.lease_token], array['{}'::pg_catalog.jsonb]) where a.n = 2"),

@@ -126,7 +126,7 @@ public sealed class TasksInSessionsTests(DatabaseFixture db) : IClassFixture<Dat
         const string call =
             "select agent_runtime.complete_step(step_id => $1, lease_token => $2, output => '{}', effects => $3::jsonb)";
 
-        await _rt.FailsWithAsync("AR003", call, step.StepId, step.LeaseToken, """{"artifacts": []}""");
+        await _rt.FailsWithAsync("AR003", call, step.StepId, step.LeaseToken, """{"attachments": []}""");
         await _rt.FailsWithAsync("AR001", call, step.StepId, step.LeaseToken, """{"state_delta": {"app:": 1}}""");
         await _rt.FailsWithAsync("AR001", call, step.StepId, step.LeaseToken, """{"state_delta": {"a": 1}, "messages": {}}""");
         await _rt.FailsWithAsync("AR001", call, step.StepId, step.LeaseToken, """{"messages": [{"role": "agent"}]}""");

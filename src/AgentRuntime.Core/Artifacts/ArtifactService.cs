@@ -1,0 +1,211 @@
+using System.Data;
+using System.Text.Json.Nodes;
+using AgentRuntime.Errors;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AgentRuntime.Artifacts;
+
+/// <summary>
+/// Artifacts (ADK's artifact service) over the <c>agent_runtime</c> artifact functions: versioned
+/// files of a session, or of its user when the filename starts with <c>user:</c>. Saves and loads
+/// stream: a save reads a stream into the request without a copy of its own (at most
+/// <see cref="MaxContentBytes"/> and one byte more), and <see cref="OpenReadAsync"/> hands out the
+/// content as it arrives. AR errors are typed exceptions: <see cref="NotFoundException"/> for an
+/// unknown artifact (AR090) or session (AR050), <see cref="PayloadTooLargeException"/> over the limit.
+/// </summary>
+public sealed class ArtifactService(NpgsqlDataSource dataSource)
+{
+    /// <summary>The largest content of one version (10 MiB); save_artifact refuses more (AR002).</summary>
+    public const int MaxContentBytes = 10 * 1024 * 1024;
+
+    /// <summary>Saves a new version and returns its number (0 for a new filename, then 1, 2, ..).</summary>
+    public Task<int> SaveAsync(
+        string appName,
+        string userId,
+        string sessionId,
+        string filename,
+        ReadOnlyMemory<byte> content,
+        string mimeType,
+        JsonObject? metadata = null,
+        CancellationToken cancellationToken = default) =>
+        SaveAsync(appName, userId, sessionId, filename,
+            new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = content, NpgsqlDbType = NpgsqlDbType.Bytea },
+            mimeType, metadata, cancellationToken);
+
+    /// <summary>
+    /// Saves a new version from <paramref name="content"/>, read from its position to its end. A
+    /// seekable stream goes to the server as it is read; another is read into memory, but never past
+    /// the limit: one byte more and the server refuses it.
+    /// </summary>
+    public async Task<int> SaveAsync(
+        string appName,
+        string userId,
+        string sessionId,
+        string filename,
+        Stream content,
+        string mimeType,
+        JsonObject? metadata = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        if (content.CanSeek)
+        {
+            return await SaveAsync(appName, userId, sessionId, filename,
+                new NpgsqlParameter { Value = content, NpgsqlDbType = NpgsqlDbType.Bytea, Size = (int)Math.Min(content.Length - content.Position, MaxContentBytes + 1L) },
+                mimeType, metadata, cancellationToken);
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while (buffer.Length <= MaxContentBytes
+               && (read = await content.ReadAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, MaxContentBytes + 1L - buffer.Length)), cancellationToken)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+        }
+        return await SaveAsync(appName, userId, sessionId, filename, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), mimeType,
+            metadata, cancellationToken);
+    }
+
+    private Task<int> SaveAsync(string appName, string userId, string sessionId, string filename, NpgsqlParameter content,
+        string mimeType, JsonObject? metadata, CancellationToken cancellationToken) =>
+        AgentRuntimeException.Translate(async () =>
+        {
+            await using var command = dataSource.CreateCommand(
+                "select agent_runtime.save_artifact(app_name => $1, user_id => $2, session_id => $3, filename => $4, " +
+                "content => $5, mime_type => $6, metadata => $7::jsonb)");
+            command.Parameters.Add(Text(appName));
+            command.Parameters.Add(Text(userId));
+            command.Parameters.Add(Text(sessionId));
+            command.Parameters.Add(Text(filename));
+            command.Parameters.Add(content);
+            command.Parameters.Add(Text(mimeType));
+            command.Parameters.Add(Text(metadata?.ToJsonString() ?? "{}"));
+            return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+        });
+
+    /// <summary>A version (the latest when <paramref name="version"/> is null) with its content in memory.</summary>
+    public async Task<LoadedArtifact> LoadAsync(
+        string appName,
+        string userId,
+        string sessionId,
+        string filename,
+        int? version = null,
+        CancellationToken cancellationToken = default)
+    {
+        await using var reader = await OpenReadAsync(appName, userId, sessionId, filename, version, cancellationToken);
+        var content = new byte[reader.SizeBytes];
+        await reader.Content.ReadExactlyAsync(content, cancellationToken);
+        return new LoadedArtifact(reader.Version, reader.MimeType, reader.SizeBytes, reader.Sha256, reader.Metadata, reader.CreatedAt, content);
+    }
+
+    /// <summary>
+    /// A version (the latest when <paramref name="version"/> is null) whose content streams from the
+    /// connection as it is read. Dispose the reader to give the connection back.
+    /// </summary>
+    public Task<ArtifactReader> OpenReadAsync(
+        string appName,
+        string userId,
+        string sessionId,
+        string filename,
+        int? version = null,
+        CancellationToken cancellationToken = default) =>
+        AgentRuntimeException.Translate(async () =>
+        {
+            var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            NpgsqlCommand? command = null;
+            NpgsqlDataReader? reader = null;
+            try
+            {
+                command = new NpgsqlCommand(
+                    "select version, mime_type, size_bytes, sha256, metadata::text, created_at, content " +
+                    "from agent_runtime.load_artifact(app_name => $1, user_id => $2, session_id => $3, filename => $4, version => $5)",
+                    connection);
+                command.Parameters.Add(Text(appName));
+                command.Parameters.Add(Text(userId));
+                command.Parameters.Add(Text(sessionId));
+                command.Parameters.Add(Text(filename));
+                command.Parameters.Add(new NpgsqlParameter { Value = (object?)version ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
+                // Sequential access: the content column (last) streams from the socket instead of being buffered whole.
+                reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess | CommandBehavior.SingleRow, cancellationToken);
+                await reader.ReadAsync(cancellationToken);
+                var result = new ArtifactReader(
+                    reader.GetInt32(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3),
+                    JsonNode.Parse(reader.GetString(4))!.AsObject(), reader.GetFieldValue<DateTimeOffset>(5),
+                    await reader.GetStreamAsync(6, cancellationToken), reader, command, connection);
+                return result;
+            }
+            catch
+            {
+                if (reader is not null)
+                {
+                    await reader.DisposeAsync();
+                }
+                if (command is not null)
+                {
+                    await command.DisposeAsync();
+                }
+                await connection.DisposeAsync();
+                throw;
+            }
+        });
+
+    /// <summary>The filenames the session sees, sorted: its own and its user's <c>user:</c> files.</summary>
+    public Task<IReadOnlyList<string>> ListKeysAsync(string appName, string userId, string sessionId, CancellationToken cancellationToken = default) =>
+        AgentRuntimeException.Translate<IReadOnlyList<string>>(async () =>
+        {
+            await using var command = dataSource.CreateCommand(
+                "select agent_runtime.list_artifact_keys(app_name => $1, user_id => $2, session_id => $3)");
+            command.Parameters.Add(Text(appName));
+            command.Parameters.Add(Text(userId));
+            command.Parameters.Add(Text(sessionId));
+            var keys = new List<string>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                keys.Add(reader.GetString(0));
+            }
+            return keys;
+        });
+
+    /// <summary>The versions of an artifact, oldest first, without content (none for an unknown filename).</summary>
+    public Task<IReadOnlyList<ArtifactVersion>> ListVersionsAsync(
+        string appName, string userId, string sessionId, string filename, CancellationToken cancellationToken = default) =>
+        AgentRuntimeException.Translate<IReadOnlyList<ArtifactVersion>>(async () =>
+        {
+            await using var command = dataSource.CreateCommand(
+                "select version, mime_type, size_bytes, sha256, metadata::text, task_id, created_at " +
+                "from agent_runtime.list_artifact_versions(app_name => $1, user_id => $2, session_id => $3, filename => $4)");
+            command.Parameters.Add(Text(appName));
+            command.Parameters.Add(Text(userId));
+            command.Parameters.Add(Text(sessionId));
+            command.Parameters.Add(Text(filename));
+            var versions = new List<ArtifactVersion>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                versions.Add(new ArtifactVersion(
+                    reader.GetInt32(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3),
+                    JsonNode.Parse(reader.GetString(4))!.AsObject(), reader.IsDBNull(5) ? null : reader.GetGuid(5),
+                    reader.GetFieldValue<DateTimeOffset>(6)));
+            }
+            return versions;
+        });
+
+    /// <summary>Deletes the artifact with all its versions; content no other version refers to is freed.</summary>
+    public Task DeleteAsync(string appName, string userId, string sessionId, string filename, CancellationToken cancellationToken = default) =>
+        AgentRuntimeException.Translate(async () =>
+        {
+            await using var command = dataSource.CreateCommand(
+                "select agent_runtime.delete_artifact(app_name => $1, user_id => $2, session_id => $3, filename => $4)");
+            command.Parameters.Add(Text(appName));
+            command.Parameters.Add(Text(userId));
+            command.Parameters.Add(Text(sessionId));
+            command.Parameters.Add(Text(filename));
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        });
+
+    private static NpgsqlParameter Text(string? value) =>
+        new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
+}

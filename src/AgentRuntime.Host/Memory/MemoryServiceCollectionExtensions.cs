@@ -1,0 +1,32 @@
+using AgentRuntime.Agents;
+using AgentRuntime.Artifacts;
+using AgentRuntime.Memory;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AgentRuntime.Host.Memory;
+
+public static class MemoryServiceCollectionExtensions
+{
+    /// <summary>
+    /// Artifacts and memory for agents: <see cref="ArtifactService"/>, the configured embedder
+    /// (section "Memory:Embeddings") as <see cref="IEmbeddingGenerator{TInput,TEmbedding}"/>,
+    /// <see cref="MemoryService"/>, and the built-in <c>memorize</c> agent. Needs the NpgsqlDataSource
+    /// and SessionService that AddAgentRuntimeWorker registers.
+    /// </summary>
+    public static IServiceCollection AddAgentRuntimeMemory(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(_ =>
+        {
+            var options = new EmbeddingOptions();
+            configuration.GetSection(EmbeddingOptions.Section).Bind(options);
+            return options;
+        });
+        services.AddSingleton(provider => provider.GetRequiredService<EmbeddingOptions>().CreateGenerator());
+        services.AddSingleton<ArtifactService>();
+        services.AddSingleton<MemoryService>();
+        services.AddSingleton<IAgent, MemorizeAgent>();
+        return services;
+    }
+}
