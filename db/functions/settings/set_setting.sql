@@ -4,6 +4,11 @@
 --                              though they are local or private (default [], none), e.g.
 --                              ["127.0.0.1/32", "hooks.internal"]; read by set_push_config
 --                              and by the host when it connects.
+--   retention.finished_after   how long finished tasks are kept: an ISO 8601 duration ("P30D")
+--                              or a number of seconds; unset (the default): forever. The host
+--                              purges older ones on a schedule (apply_retention).
+--   retention.statuses         the finished statuses retention purges, a non-empty array of
+--                              completed, failed, canceled, rejected (default: all four).
 create or replace function agent_runtime.set_setting(key text, value jsonb)
 returns void
 language plpgsql volatile security definer
@@ -16,30 +21,44 @@ declare
   v_bad text;
 begin
   -- GUARD
-  if set_setting.key is null or set_setting.key not in ('push.allowed_destinations') then
+  if set_setting.key is null
+     or set_setting.key not in ('push.allowed_destinations', 'retention.finished_after', 'retention.statuses') then
     raise exception using errcode = 'AR003',
       message = format('unknown setting %s', coalesce(left(quote_literal(set_setting.key), 120), 'NULL')),
-      hint = 'Known settings: push.allowed_destinations.';
+      hint = 'Known settings: push.allowed_destinations, retention.finished_after, retention.statuses.';
   end if;
   if set_setting.value is not null and set_setting.value <> 'null'::jsonb then
-    if jsonb_typeof(set_setting.value) <> 'array' then
+    if set_setting.key = 'push.allowed_destinations' then
+      if jsonb_typeof(set_setting.value) <> 'array' then
+        raise exception using errcode = 'AR001',
+          message = format('setting %s must be a JSON array of strings, got %s', set_setting.key, jsonb_typeof(set_setting.value)),
+          hint = 'Pass e.g. ''["127.0.0.1/32", "hooks.internal"]''.';
+      end if;
+      for v_entry in select e.value from jsonb_array_elements(set_setting.value) as e(value) loop
+        v_text := v_entry #>> '{}';
+        continue when jsonb_typeof(v_entry) = 'string'
+                  and (v_text ~ '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$'
+                       or agent_runtime._try_cidr(v_text) is not null);
+        v_bad := coalesce(v_text, v_entry::text);
+        exit;
+      end loop;
+      if v_bad is not null then
+        raise exception using errcode = 'AR001',
+          message = format('setting %s has an entry that is neither a lower-case host name nor a CIDR: %s',
+                           set_setting.key, left(quote_literal(v_bad), 120)),
+          hint = 'Entries are host names such as "hooks.internal" or CIDRs such as "10.1.0.0/16" and "::1/128".';
+      end if;
+    elsif set_setting.key = 'retention.finished_after' then
+      perform agent_runtime._duration(set_setting.value, set_setting.key);
+    elsif jsonb_typeof(set_setting.value) <> 'array' or jsonb_array_length(set_setting.value) = 0
+          or exists (select from jsonb_array_elements(set_setting.value) as e(value)
+                     where jsonb_typeof(e.value) <> 'string'
+                        or not (e.value #>> '{}') = any (agent_runtime._finished_statuses())) then
+      -- retention.statuses
       raise exception using errcode = 'AR001',
-        message = format('setting %s must be a JSON array of strings, got %s', set_setting.key, jsonb_typeof(set_setting.value)),
-        hint = 'Pass e.g. ''["127.0.0.1/32", "hooks.internal"]''.';
-    end if;
-    for v_entry in select e.value from jsonb_array_elements(set_setting.value) as e(value) loop
-      v_text := v_entry #>> '{}';
-      continue when jsonb_typeof(v_entry) = 'string'
-                and (v_text ~ '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$'
-                     or agent_runtime._try_cidr(v_text) is not null);
-      v_bad := coalesce(v_text, v_entry::text);
-      exit;
-    end loop;
-    if v_bad is not null then
-      raise exception using errcode = 'AR001',
-        message = format('setting %s has an entry that is neither a lower-case host name nor a CIDR: %s',
-                         set_setting.key, left(quote_literal(v_bad), 120)),
-        hint = 'Entries are host names such as "hooks.internal" or CIDRs such as "10.1.0.0/16" and "::1/128".';
+        message = format('setting %s must be a non-empty array of finished statuses, got %s',
+                         set_setting.key, left(set_setting.value::text, 120)),
+        hint = 'Pass e.g. ''["completed", "canceled"]''; the finished statuses are completed, failed, canceled, rejected.';
     end if;
   end if;
 
