@@ -72,6 +72,7 @@ grant execute on function
   agent_runtime.retry_task(uuid),
   agent_runtime.read_events(text, integer, uuid, boolean),
   agent_runtime.current_event_position(),
+  agent_runtime.task_timeline(uuid),
   agent_runtime.store_feedback(uuid, integer, text, jsonb),
   agent_runtime.get_feedback(uuid),
   agent_runtime.set_push_config(uuid, text, text, jsonb, uuid),
@@ -109,11 +110,14 @@ grant execute on function
   agent_runtime.get_a2a_task(uuid, integer),
   agent_runtime.read_events(text, integer, uuid, boolean),
   agent_runtime.current_event_position(),
+  agent_runtime.task_timeline(uuid),
   agent_runtime.claim_push_deliveries(text, integer, integer),
   agent_runtime.complete_push_delivery(bigint, integer),
   agent_runtime.fail_push_delivery(bigint, text, integer, integer),
   agent_runtime.get_settings(),
-  agent_runtime.next_due_at(text[])
+  agent_runtime.next_due_at(text[]),
+  -- the host applies the retention an admin set (it cannot choose what is purged)
+  agent_runtime.apply_retention(integer)
 to agent_runtime_worker;
 
 -- Schedules are created by clients, in their apps; queues and fairness weights are operations.
@@ -169,6 +173,11 @@ grant execute on function
   agent_runtime.check_invariants(),
   agent_runtime.configure_queue(text, jsonb),
   agent_runtime.list_queues(),
-  agent_runtime.set_fairness_weight(text, double precision)
+  agent_runtime.set_fairness_weight(text, double precision),
+  agent_runtime.purge_tasks(interval, text[], integer),
+  agent_runtime.requeue_step(bigint),
+  agent_runtime.cancel_tasks(jsonb, text, integer)
 to agent_runtime_admin;
+-- The operators' views (queue_stats, running_steps, expired_leases, recent_failures,
+-- worker_status) are read by admins only, like the tables.
 grant select on all tables in schema agent_runtime to agent_runtime_admin;

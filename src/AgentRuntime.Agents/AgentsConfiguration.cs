@@ -38,6 +38,13 @@ internal static partial class AgentsConfiguration
     /// <exception cref="AgentConfigurationException">The first invalid setting.</exception>
     public static (List<LlmAgentOptions> Llm, List<HttpAgentOptions> Http) Read(IConfiguration agents, IReadOnlyCollection<string> builtInNames)
     {
+        var unknown = agents.GetChildren().FirstOrDefault(c => !c.Key.Equals(LlmSection, StringComparison.OrdinalIgnoreCase)
+                                                              && !c.Key.Equals(HttpSection, StringComparison.OrdinalIgnoreCase));
+        if (unknown is not null)
+        {
+            throw new AgentConfigurationException(unknown.Path, $"is not a kind of configured agent (known: {LlmSection}, {HttpSection})");
+        }
+
         var owners = builtInNames.ToDictionary(n => n, n => $"the built-in {n} agent", StringComparer.Ordinal);
         var llm = Entries(agents, LlmSection, "LLM agents").Select(e => ReadLlm(e, owners)).ToList();
         var http = Entries(agents, HttpSection, "HTTP agents").Select(e => ReadHttp(e, owners)).ToList();

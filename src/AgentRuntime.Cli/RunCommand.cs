@@ -2,6 +2,7 @@ using System.CommandLine;
 using AgentRuntime.Host;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Npgsql;
 
 namespace AgentRuntime.Cli;
 
@@ -55,15 +56,42 @@ internal static class RunCommand
             return ExitCodes.DatabaseUnreachable;
         }
 
-        using var host = AgentRuntimeHost.CreateBuilder(connectionString, overrides).Build();
-        if (AgentRuntimeHost.ValidateConfiguration(host.Services) is { } problem)
+        try
         {
-            await error.WriteLineAsync($"agent-runtime run: invalid configuration: {problem}");
+            _ = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException ex)
+        {
+            await error.WriteLineAsync($"agent-runtime run: invalid connection string: {ex.Message}");
             return ExitCodes.Usage;
         }
-        // The host's console lifetime turns SIGTERM and Ctrl+C into a drain, then returns. A worker
-        // that stopped the host because the database cannot serve it has set the exit code.
-        await host.RunAsync();
-        return Environment.ExitCode;
+        IHost host;
+        try
+        {
+            host = AgentRuntimeHost.CreateBuilder(connectionString, overrides).Build();
+        }
+        catch (InvalidDataException ex)
+        {
+            // a malformed appsettings.json: the file, then where the JSON breaks
+            await error.WriteLineAsync($"agent-runtime run: invalid configuration: {OneLine(ex)}");
+            return ExitCodes.Usage;
+        }
+        using (host)
+        {
+            if (AgentRuntimeHost.ValidateConfiguration(host.Services) is { } problem)
+            {
+                await error.WriteLineAsync($"agent-runtime run: invalid configuration: {problem}");
+                return ExitCodes.Usage;
+            }
+            // The host's console lifetime turns SIGTERM and Ctrl+C into a drain, then returns. A worker
+            // that stopped the host because the database cannot serve it has set the exit code.
+            await host.RunAsync();
+            return Environment.ExitCode;
+        }
     }
+
+    private static string OneLine(Exception error) =>
+        string.Join(' ', new[] { error.Message, error.InnerException?.Message }
+            .OfType<string>()
+            .SelectMany(m => m.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
 }

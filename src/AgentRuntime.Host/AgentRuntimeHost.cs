@@ -1,6 +1,8 @@
+using System.Reflection;
 using AgentRuntime.Agents;
 using AgentRuntime.Host.Memory;
 using AgentRuntime.Host.Push;
+using AgentRuntime.Host.Retention;
 using AgentRuntime.Host.Systemd;
 using AgentRuntime.Host.Worker;
 using AgentRuntime.Sessions;
@@ -36,6 +38,7 @@ public static class AgentRuntimeHost
         builder.Services.AddBuiltInAgents(builder.Configuration.GetSection("Agents"));
         builder.Services.AddAgentRuntimeWorker(builder.Configuration, connectionString);
         builder.Services.AddAgentRuntimePush(builder.Configuration);
+        builder.Services.AddAgentRuntimeRetention(builder.Configuration);
         builder.Services.AddAgentRuntimeMemory(builder.Configuration);
         return builder;
     }
@@ -121,6 +124,23 @@ public static class AgentRuntimeHost
     }
 
     /// <summary>
+    /// The retention schedule (section "Retention"): applies the database's retention policy.
+    /// Needs the NpgsqlDataSource that AddAgentRuntimeWorker registers.
+    /// </summary>
+    public static IServiceCollection AddAgentRuntimeRetention(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(_ =>
+        {
+            var options = new RetentionOptions();
+            configuration.GetSection(RetentionOptions.Section).Bind(options);
+            return options;
+        });
+        services.AddSingleton<RetentionService>();
+        services.AddHostedService(provider => provider.GetRequiredService<RetentionService>());
+        return services;
+    }
+
+    /// <summary>
     /// The first configuration problem as one line naming the key, or null. Binding errors
     /// (a number that is not one) and agent configuration errors surface here, before start-up.
     /// </summary>
@@ -134,13 +154,41 @@ public static class AgentRuntimeHost
             {
                 return $"agent name \"{duplicate.Key}\" is configured twice";
             }
-            return services.GetRequiredService<WorkerOptions>().Validate(agents)
+            return UnknownKey(services.GetRequiredService<IConfiguration>())
+                ?? services.GetRequiredService<WorkerOptions>().Validate(agents)
                 ?? services.GetService<PushOptions>()?.Validate()
+                ?? services.GetService<RetentionOptions>()?.Validate()
                 ?? services.GetService<EmbeddingOptions>()?.Validate();
         }
         catch (Exception ex) when (ex is InvalidOperationException or AgentConfigurationException)
         {
             return ex.Message;
         }
+    }
+
+    /// <summary>
+    /// A key of the host's sections that no setting has (a misspelling, which binding would
+    /// ignore), as one line naming it and the known ones. Agents checks its own section.
+    /// </summary>
+    private static string? UnknownKey(IConfiguration configuration)
+    {
+        (string Section, Type Options)[] sections =
+        [
+            (WorkerOptions.Section, typeof(WorkerOptions)),
+            (PushOptions.Section, typeof(PushOptions)),
+            (RetentionOptions.Section, typeof(RetentionOptions)),
+            (EmbeddingOptions.Section, typeof(EmbeddingOptions)),
+        ];
+        foreach (var (section, type) in sections)
+        {
+            var known = type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name).ToList();
+            var unknown = configuration.GetSection(section).GetChildren()
+                .FirstOrDefault(c => !known.Contains(c.Key, StringComparer.OrdinalIgnoreCase));
+            if (unknown is not null)
+            {
+                return $"{unknown.Path} is not a setting of section {section} (known: {string.Join(", ", known)})";
+            }
+        }
+        return null;
     }
 }

@@ -43,6 +43,7 @@ declare
   v_key text[];
   v_check record;
   v_made text[];
+  v_locked text[];
   v_new uuid[];
   v_created_count bigint;
   v_created boolean[];
@@ -180,14 +181,18 @@ begin
     returning id
   )
   select array_agg(m.id) into v_made from made m;
-  perform from agent_runtime.sessions s
-  where s.id in (select e.session_id from unnest(v_session, v_task) as e(session_id, found) where e.found is null)
-  order by s.id
-  for update;
+  select array_agg(l.id) into v_locked
+  from (select s.id from agent_runtime.sessions s
+        where s.id in (select e.session_id from unnest(v_session, v_task) as e(session_id, found) where e.found is null)
+        order by s.id
+        for update) l;
   if session_ids is not null
      and exists (select from unnest(v_session, v_existing, v_task) as e(session_id, existing, found)
-                 where not e.existing and e.found is null and not e.session_id = any (coalesce(v_made, '{}'))) then
-    -- a given session id that another call created meanwhile: that call's session, checked anew
+                 where e.found is null
+                   and ((not e.existing and not e.session_id = any (coalesce(v_made, '{}')))
+                        or (e.existing and not e.session_id = any (coalesce(v_locked, '{}'))))) then
+    -- a given session id that another call created meanwhile (that call's session, checked
+    -- anew), or a session that a purge or delete_session removed meanwhile (made anew)
     return query select * from agent_runtime._submit_tasks(targets, inputs, session_ids, options, parent_step_id);
     return;
   end if;

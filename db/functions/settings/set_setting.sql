@@ -9,6 +9,11 @@
 --   memory.dimensions          the size of memory embeddings, 1 to 2000 (default 256, the
 --                              local embedder's); changes the embedding column, so only while
 --                              no memory is stored (AR093). Read by memory_dimensions().
+--   retention.finished_after   how long finished tasks are kept: an ISO 8601 duration ("P30D")
+--                              or a number of seconds; unset (the default): forever. The host
+--                              purges older ones on a schedule (apply_retention).
+--   retention.statuses         the finished statuses retention purges, a non-empty array of
+--                              completed, failed, canceled, rejected (default: all four).
 create or replace function agent_runtime.set_setting(key text, value jsonb)
 returns void
 language plpgsql volatile security definer
@@ -21,38 +26,53 @@ declare
   v_bad text;
 begin
   -- GUARD
-  if set_setting.key is null or set_setting.key not in ('push.allowed_destinations', 'memory.dimensions', 'testing.allow_clock_offset') then
+  if set_setting.key is null
+     or set_setting.key not in ('push.allowed_destinations', 'retention.finished_after', 'retention.statuses',
+                                'memory.dimensions', 'testing.allow_clock_offset') then
     raise exception using errcode = 'AR003',
       message = format('unknown setting %s', coalesce(left(quote_literal(set_setting.key), 120), 'NULL')),
-      hint = 'Known settings: push.allowed_destinations, memory.dimensions, testing.allow_clock_offset.';
-  end if;
-  if set_setting.key = 'testing.allow_clock_offset' and set_setting.value is not null
-     and jsonb_typeof(set_setting.value) not in ('boolean', 'null') then
-    raise exception using errcode = 'AR001',
-      message = format('setting %s must be true or false', set_setting.key),
-      hint = 'Pass ''true'' or ''false''.';
+      hint = 'Known settings: push.allowed_destinations, retention.finished_after, retention.statuses, memory.dimensions, testing.allow_clock_offset.';
   end if;
   if set_setting.key = 'memory.dimensions' then
     perform agent_runtime._check_memory_dimensions(set_setting.value);
-  elsif set_setting.key = 'push.allowed_destinations' and set_setting.value is not null and set_setting.value <> 'null'::jsonb then
-    if jsonb_typeof(set_setting.value) <> 'array' then
+  elsif set_setting.value is not null and set_setting.value <> 'null'::jsonb then
+    if set_setting.key = 'testing.allow_clock_offset' then
+      if jsonb_typeof(set_setting.value) <> 'boolean' then
+        raise exception using errcode = 'AR001',
+          message = format('setting %s must be true or false', set_setting.key),
+          hint = 'Pass ''true'' or ''false''.';
+      end if;
+    elsif set_setting.key = 'push.allowed_destinations' then
+      if jsonb_typeof(set_setting.value) <> 'array' then
+        raise exception using errcode = 'AR001',
+          message = format('setting %s must be a JSON array of strings, got %s', set_setting.key, jsonb_typeof(set_setting.value)),
+          hint = 'Pass e.g. ''["127.0.0.1/32", "hooks.internal"]''.';
+      end if;
+      for v_entry in select e.value from jsonb_array_elements(set_setting.value) as e(value) loop
+        v_text := v_entry #>> '{}';
+        continue when jsonb_typeof(v_entry) = 'string'
+                  and (v_text ~ '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$'
+                       or agent_runtime._try_cidr(v_text) is not null);
+        v_bad := coalesce(v_text, v_entry::text);
+        exit;
+      end loop;
+      if v_bad is not null then
+        raise exception using errcode = 'AR001',
+          message = format('setting %s has an entry that is neither a lower-case host name nor a CIDR: %s',
+                           set_setting.key, left(quote_literal(v_bad), 120)),
+          hint = 'Entries are host names such as "hooks.internal" or CIDRs such as "10.1.0.0/16" and "::1/128".';
+      end if;
+    elsif set_setting.key = 'retention.finished_after' then
+      perform agent_runtime._duration(set_setting.value, set_setting.key);
+    elsif jsonb_typeof(set_setting.value) <> 'array' or jsonb_array_length(set_setting.value) = 0
+          or exists (select from jsonb_array_elements(set_setting.value) as e(value)
+                     where jsonb_typeof(e.value) <> 'string'
+                        or not (e.value #>> '{}') = any (agent_runtime._finished_statuses())) then
+      -- retention.statuses
       raise exception using errcode = 'AR001',
-        message = format('setting %s must be a JSON array of strings, got %s', set_setting.key, jsonb_typeof(set_setting.value)),
-        hint = 'Pass e.g. ''["127.0.0.1/32", "hooks.internal"]''.';
-    end if;
-    for v_entry in select e.value from jsonb_array_elements(set_setting.value) as e(value) loop
-      v_text := v_entry #>> '{}';
-      continue when jsonb_typeof(v_entry) = 'string'
-                and (v_text ~ '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$'
-                     or agent_runtime._try_cidr(v_text) is not null);
-      v_bad := coalesce(v_text, v_entry::text);
-      exit;
-    end loop;
-    if v_bad is not null then
-      raise exception using errcode = 'AR001',
-        message = format('setting %s has an entry that is neither a lower-case host name nor a CIDR: %s',
-                         set_setting.key, left(quote_literal(v_bad), 120)),
-        hint = 'Entries are host names such as "hooks.internal" or CIDRs such as "10.1.0.0/16" and "::1/128".';
+        message = format('setting %s must be a non-empty array of finished statuses, got %s',
+                         set_setting.key, left(set_setting.value::text, 120)),
+        hint = 'Pass e.g. ''["completed", "canceled"]''; the finished statuses are completed, failed, canceled, rejected.';
     end if;
   end if;
 

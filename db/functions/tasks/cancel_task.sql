@@ -37,6 +37,10 @@ begin
       -- LOCK: the task's steps, then the task
       perform from agent_runtime.steps s where s.task_id = cancel_task.task_id order by s.id for update;
       select t.status into v_status from agent_runtime.tasks t where t.id = cancel_task.task_id for no key update;
+      if not found then
+        -- deleted (purge_tasks, delete_session) while this call waited for its steps
+        perform agent_runtime._raise_task_not_found(cancel_task.task_id);
+      end if;
       if v_status = any (agent_runtime._finished_statuses()) then
         raise exception using errcode = 'AR030',
           message = format('task %s is already %s and cannot be canceled', cancel_task.task_id, v_status),

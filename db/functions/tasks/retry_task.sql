@@ -27,6 +27,10 @@ begin
   -- LOCK: the task's steps, then the task
   perform from agent_runtime.steps s where s.task_id = retry_task.task_id order by s.id for update;
   select * into v_task from agent_runtime.tasks t where t.id = retry_task.task_id for no key update;
+  if not found then
+    -- deleted (purge_tasks, delete_session) while this call waited for its steps
+    perform agent_runtime._raise_task_not_found(retry_task.task_id);
+  end if;
   if v_task.status not in ('failed', 'canceled') then
     raise exception using errcode = 'AR031',
       message = format('task %s is %s; only failed or canceled tasks can be retried', retry_task.task_id, v_task.status),

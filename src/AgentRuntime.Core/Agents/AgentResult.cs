@@ -9,7 +9,10 @@ public abstract record AgentResult
     {
     }
 
-    /// <summary>The step is done. Effects (state_delta, messages, artifacts) apply with it.</summary>
+    /// <summary>
+    /// The step is done. Its effects commit in the same transaction: <c>state_delta</c>, <c>messages</c>
+    /// and <c>spawn</c> (with <c>allow_failures</c>), as complete_step takes them (docs/sql-api.md).
+    /// </summary>
     public sealed record Completed(JsonNode? Output, JsonObject? Effects = null) : AgentResult;
 
     /// <summary>The run failed. A retryable failure runs again after a backoff while attempts remain.</summary>

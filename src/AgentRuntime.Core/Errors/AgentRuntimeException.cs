@@ -31,6 +31,7 @@ public class AgentRuntimeException(string code, string message, string? hint, Po
                 => new NotFoundException(code, message, hint, error),
             ArErrorCodes.StaleLease => new StaleLeaseException(code, message, hint, error),
             ArErrorCodes.TaskNotCancelable or ArErrorCodes.TaskNotRetryable or ArErrorCodes.TaskNotAcceptingMessages
+                or ArErrorCodes.StepNotRequeueable
                 => new InvalidTaskStateException(code, message, hint, error),
             ArErrorCodes.MemoryDimensionsInUse => new MemoryDimensionsInUseException(code, message, hint, error),
             ArErrorCodes.LockNotHeld => new LockNotHeldException(code, message, hint, error),

@@ -17,6 +17,7 @@ public static class ArErrorCodes
     public const string TaskNotCancelable = "AR030";
     public const string TaskNotRetryable = "AR031";
     public const string TaskNotAcceptingMessages = "AR032";
+    public const string StepNotRequeueable = "AR033";
     public const string LockNotHeld = "AR040";
     public const string SessionNotFound = "AR050";
     public const string SessionExists = "AR051";
@@ -47,6 +48,7 @@ public static class ArErrorCodes
         [TaskNotCancelable] = "task_not_cancelable",
         [TaskNotRetryable] = "task_not_retryable",
         [TaskNotAcceptingMessages] = "task_not_accepting_messages",
+        [StepNotRequeueable] = "step_not_requeueable",
         [LockNotHeld] = "lock_not_held",
         [SessionNotFound] = "session_not_found",
         [SessionExists] = "session_exists",

@@ -28,7 +28,12 @@ public sealed class HostProcess : IAsyncDisposable
 
     /// <summary>Starts <c>agent-runtime &lt;args&gt;</c> with the given environment (AGENT_RUNTIME_* settings).</summary>
     public static HostProcess Start(string name, IReadOnlyDictionary<string, string> environment, ITestOutputHelper? output,
-        params string[] args)
+        params string[] args) =>
+        StartIn(AppContext.BaseDirectory, name, environment, output, args);
+
+    /// <summary>As <see cref="Start"/>, in another working directory (where it reads appsettings.json first).</summary>
+    public static HostProcess StartIn(string workingDirectory, string name, IReadOnlyDictionary<string, string> environment,
+        ITestOutputHelper? output, params string[] args)
     {
         var executable = Path.Combine(AppContext.BaseDirectory, "agent-runtime.dll");
         var info = new ProcessStartInfo("dotnet")
@@ -37,7 +42,7 @@ public sealed class HostProcess : IAsyncDisposable
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = workingDirectory,
         };
         info.ArgumentList.Add(executable);
         foreach (var arg in args)

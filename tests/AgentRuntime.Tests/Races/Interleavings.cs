@@ -72,6 +72,13 @@ public static class Interleavings
                 {
                     running.Remove(done);
                 }
+                // A step the other session just unblocked may need a moment to finish: it is
+                // impossible to go on only while it still waits for a lock.
+                if (running.TryGetValue(step.Session, out var previous)
+                    && await CompletesOrBlocksAsync(dataSource, previous, sessions[step.Session].Pid))
+                {
+                    running.Remove(step.Session);
+                }
                 if (running.ContainsKey(step.Session))
                 {
                     foreach (var waiting in running.Keys)
