@@ -159,7 +159,7 @@ function markdown(r) {
   const checks = r.quiet_checks ?? [];
   const busy = checks.filter((x) => x.foreign_percent >= 15);
   p('Before each timed window the harness runs CHECKPOINT and sync and waits until processes other than its own use less ' +
-    'than 15% of the CPU (up to 3 minutes); during each window it records the CPU time of other processes ("others" above; ' +
+    'than 15% of the CPU (up to 2 minutes per window, 15 in all); during each window it records the CPU time of other processes ("others" above; ' +
     'this machine may be shared with other sessions). ' +
     `${checks.length} windows; ${busy.length === 0 ? 'all started on a quiet machine' : `${busy.length} started busy: ${busy.map((x) => `${x.label} (${x.foreign_percent}%)`).join(', ')}`}.`, '');
   const windows = collectCpu(r).filter((x) => x.cpu.foreign_percent >= 10);

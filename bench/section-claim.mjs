@@ -154,7 +154,7 @@ async function explain(client, batch) {
       const flagged = scans.some((x) => (/Seq Scan/.test(x.node) && BIG_TABLES.includes(x.table)) || x.input_rows > batch);
       const main = /for update skip locked/i.test(query);
       statements.push({ duration_ms: duration, query: query.trim().slice(0, 200), scans,
-        ...(main || flagged ? { plan: text.slice(0, 8000) } : {}) });
+        ...(main || flagged ? { plan: lines.slice(to < 0 ? 0 : to).join('\n').slice(0, 8000) } : {}) });
     }
   }
   return { flags: [...flags], statements };

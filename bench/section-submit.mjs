@@ -69,7 +69,7 @@ export async function submitSection(ctx) {
 }
 
 async function pgbench(ctx, db, sql, perCall, count) {
-  const script = path.join(ctx.work, `pgbench-${db}.sql`);
+  const script = path.join(ctx.work, 'logs', `pgbench-${db}.sql`);
   writeFileSync(script, sql + '\n');
   const before = await withClient(db, count);
   await settle(`submit ${db}`);

@@ -21,7 +21,8 @@
 # Env: BENCH_WORK (scratch folder, default /tmp/agent-runtime-bench: the cluster, npm packages,
 # the published CLI and partial results), PG_BIN (folder with initdb/pg_ctl/pgbench),
 # AGENT_RUNTIME_Worker__* (passed to every host, e.g. AGENT_RUNTIME_Worker__ClaimBatchSize=500),
-# BENCH_QUIET_WAIT_S (how long a window waits for other processes to quiet down, default 180).
+# BENCH_QUIET_WAIT_S, BENCH_QUIET_BUDGET_S (how long one window, and all of them together, wait for
+# other processes on the machine to quiet down; default 120 and 900).
 #
 # Design:
 # - One cluster, default settings (initdb's own postgresql.conf; only where to listen is set),
@@ -42,7 +43,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 log() { echo "bench: $*" >&2; }
 die() { echo "bench: ERROR: $*" >&2; exit 1; }
-usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,/^# Design:/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 
 quick=0 only="" backlog="" claim_sizes="" samples="" out="" keep=0 setup=1 build=1
 while [ $# -gt 0 ]; do
