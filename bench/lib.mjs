@@ -337,15 +337,18 @@ export async function settle(label = '') {
     await sleep(1000);
     return meter.stop();
   };
+  // quiet = three one-second samples in a row below QUIET (a lull between two test runs of
+  // another session is not quiet)
   let cpu = await sample();
+  let quietSeconds = cpu.foreign_percent < QUIET * 100 ? 1 : 0;
   let warned = false;
-  while (cpu.foreign_percent >= QUIET * 100 && now() - t0 < Math.min(QUIET_WAIT_MS, quietBudgetMs)) {
-    if (!warned) {
+  while (quietSeconds < 3 && now() - t0 < Math.min(QUIET_WAIT_MS, quietBudgetMs)) {
+    if (!warned && quietSeconds === 0) {
       log(`waiting for a quiet machine before ${label || 'the next window'}: other processes use ${cpu.foreign_percent}% of the CPU`);
       warned = true;
     }
-    await sleep(2000);
     cpu = await sample();
+    quietSeconds = cpu.foreign_percent < QUIET * 100 ? quietSeconds + 1 : 0;
   }
   quietBudgetMs = Math.max(0, quietBudgetMs - (now() - t0));
   const check = { label, ...cpu, waited_s: round((now() - t0) / 1000, 0),

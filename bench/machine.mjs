@@ -1,6 +1,7 @@
 // What the numbers were measured on: the machine, the PostgreSQL server and the settings that
 // matter to a queue, and the versions of everything measured.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import os from 'node:os';
 import { env, run, withClient, createDb, dropDb } from './lib.mjs';
 import { peerVersions } from './peers.mjs';
@@ -12,6 +13,23 @@ const SETTINGS = [
   'checkpoint_timeout', 'autovacuum', 'autovacuum_naptime', 'jit', 'random_page_cost', 'huge_pages',
   'listen_addresses',
 ];
+
+/**
+ * What a commit costs on this disk: pg_test_fsync's fdatasync rate for one 8 kB write (the WAL
+ * flush of a commit, wal_sync_method=fdatasync), in the cluster's folder. One-statement loops
+ * (submit, single completions) cannot commit faster than this per connection.
+ */
+async function fdatasyncRate() {
+  const file = path.join(env.pgData ? path.dirname(env.pgData) : '/tmp', 'fsync-test.out');
+  try {
+    const { stdout } = await run(path.join(env.pgBin, 'pg_test_fsync'), ['-s', '1', '-f', file], { timeoutMs: 120_000 });
+    return Number((stdout.match(/^\s+fdatasync\s+([\d.]+) ops\/sec/m) ?? [])[1]) || null;
+  } catch {
+    return null;
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
 
 export async function machineInfo() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
@@ -53,6 +71,7 @@ export async function machineInfo() {
   }
   return {
     date: new Date().toISOString(),
+    disk_fdatasync_per_s: await fdatasyncRate(),
     cpu_model: (cpuinfo.match(/^model name\s*:\s*(.*)$/m) ?? [])[1] ?? os.cpus()[0]?.model ?? null,
     cores: os.cpus().length,
     ram_gib: Math.round(Number((meminfo.match(/^MemTotal:\s+(\d+)/m) ?? [])[1]) / 1024 / 1024 * 10) / 10,

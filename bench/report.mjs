@@ -2,7 +2,7 @@
 // bar chart: no chart library, no fonts to install; any browser or the GitHub viewer shows it).
 //
 //   node report.mjs results.json OUT_DIR     (re-renders an earlier run; run.mjs calls writeReport)
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,6 +17,7 @@ const table = (head, rows) => [
 ].join('\n');
 
 export function writeReport(results, out) {
+  mkdirSync(out, { recursive: true });
   writeFileSync(path.join(out, 'benchmarks.md'), markdown(results));
   writeFileSync(path.join(out, 'benchmarks.svg'), svg(results));
 }
@@ -44,6 +45,7 @@ function markdown(r) {
   p(table(['what', 'value'], [
     ['CPU', `${m.cpu_model ?? '?'}, ${m.cores ?? '?'} cores`],
     ['RAM', `${m.ram_gib ?? '?'} GiB`],
+    ['disk', m.disk_fdatasync_per_s ? `${fmt(m.disk_fdatasync_per_s)} fdatasync/s of one 8 kB write (pg_test_fsync, in the cluster's folder)` : '?'],
     ['kernel / OS', `${m.kernel ?? '?'} / ${m.os ?? '?'}`],
     ['PostgreSQL', esc(m.postgres ?? '?')],
     ['settings', ['fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'shared_buffers', 'work_mem',
@@ -59,11 +61,27 @@ function markdown(r) {
   p('## Against the targets of issue 8', '');
   p(table(['target', 'measured', 'met'], targets(r)), '');
 
+  p('## Reading the numbers', '');
+  p('- Latency is not measured at the same point for both: AgentRuntime\'s "claimed" is the task-status NOTIFY of the ' +
+    'claim\'s commit arriving at another connection (wake-up NOTIFY to the host, claim round trip, commit, NOTIFY), ' +
+    'graphile-worker\'s is the start of its handler, before it commits anything. Both start just before the submitting ' +
+    'statement is sent, so both include its commit.');
+  p('- Every commit waits for its WAL flush (fsync on): one-statement-per-call loops are bound by the disk line above ' +
+    'and by how many connections share a flush.');
+  p('- pg-boss fetches at most once per polling interval per worker, so its rate is about workers x batch / interval until ' +
+    'the database saturates; it is shown with one worker and with four. graphile-worker "default" keeps its settings but ' +
+    'runs 256 jobs at once like the host (its default concurrency, 1, would measure one job at a time).');
+  p('- The machine has 2 cores shared by the server, the worker and the measuring process; numbers from a window in which ' +
+    'other processes were busy (see "Measurement conditions") are lower than the system could do alone.', '');
+
   if (s.host) {
     const h = s.host;
     p('## 1. Throughput through a worker', '');
     p(`A backlog of ${fmt(h.backlog)} no-op tasks, VACUUM ANALYZEd, then one worker process. Tasks/s from the first ` +
-      'completion seen to the last (polling the remaining count every 50 ms); every task verified completed afterwards.', '');
+      'completion seen to the last, without querying the database meanwhile: AgentRuntime\'s completions are seen through ' +
+      'its task-status NOTIFY (sent at commit), the peers\' through their handler counts, the window then ending at the ' +
+      'first query that finds nothing left (their completions commit in batches). Every task verified completed afterwards; ' +
+      '"CPU busy" is the whole machine during the window, "others" the share of processes that are not this run\'s.', '');
     p(table(['system', 'tasks/s', 'window', 'all completed', 'worker memory after (RSS / peak)', 'CPU busy (others)'],
       Object.values(h.systems).map((x) => [
         x.label, `**${fmt(x.tasks_per_s)}**`, `${fmt(x.window_ms / 1000, 1)} s`, x.verified ? 'yes' : '**no**',
@@ -117,14 +135,17 @@ function markdown(r) {
     const rows = [];
     for (const [size, x] of Object.entries(c.sizes)) {
       for (const [phase, y] of Object.entries(x.phases)) {
-        const flags = [...new Set(c.batches.flatMap((b) => y.batches[b]?.plan?.flags ?? []))];
         rows.push([fmt(Number(size)), phase.replace('_', ' '), ...c.batches.map((b) => `**${ms(y.batches[b]?.p50)}** ms`),
-          flags.length ? esc(flags.join('; ')) : 'no seq scan of a big table, no sort larger than the batch']);
+          ...c.batches.map((b) => esc(accessPath(y.batches[b]?.plan, b)))]);
       }
     }
-    p(table(['ready steps', 'statistics', ...c.batches.map((b) => `claim_step(${b})`), 'plan'], rows), '');
+    p(table(['ready steps', 'statistics', ...c.batches.map((b) => `claim_step(${b})`),
+      ...c.batches.map((b) => `plan of claim_step(${b})`)], rows), '');
+    p('The plan columns list, for the statement that picks and leases the steps, how it reads `steps` (primary-key ' +
+      'lookups left out) and any sequential scan of `steps`, `tasks`, `events`, `sessions` or `session_events` or sort of ' +
+      'more rows than the batch in any statement claim_step ran.', '');
     p(`Growth from ${fmt(c.sizes_compared[0])} to ${fmt(c.sizes_compared[1])} ready steps (median at the large backlog / at ` +
-      'the small one): ' + Object.entries(c.ratio_large_to_small).map(([k, v]) => `${k.replace('_', ' ')}: **${v ?? '—'}x**`).join(', ') + '.', '');
+      'the small one): ' + Object.entries(c.ratio_large_to_small).map(([k, v]) => `${k.replace('not_analyzed', 'not analyzed')}: **${v ?? '—'}x**`).join(', ') + '.', '');
     const fills = Object.values(c.sizes).map((x) => `${fmt(x.ready_steps)} in ${fmt(x.fill.ms / 1000, 1)} s (${x.fill.method})`);
     p(`Backlogs: ${fills.join(', ')}.`, '');
   }
@@ -179,6 +200,22 @@ function markdown(r) {
   return lines.join('\n') + '\n';
 }
 
+/** How the claim statement read the steps, and what was flagged anywhere in the claim. */
+function accessPath(plan, batch) {
+  if (!plan || plan.error) return plan?.error ? `(no plan: ${plan.error})` : '—';
+  const main = plan.statements.find((x) => /with candidates/i.test(x.query)) ??
+    plan.statements.find((x) => /for update skip locked/i.test(x.query));
+  const parts = [];
+  for (const scan of main?.scans ?? []) {
+    if (scan.node === 'Sort' || scan.index === 'steps_pkey' || !(scan.table === 'steps' || /^steps_/.test(scan.index ?? ''))) continue;
+    // a Bitmap Index Scan names the index its Bitmap Heap Scan reads; sequential scans are flagged
+    if (scan.node === 'Bitmap Heap Scan' || /Seq Scan/.test(scan.node)) continue;
+    parts.push(`${scan.node.replace('Bitmap Index Scan', 'Bitmap Scan')} ${scan.index} (${fmt(scan.rows)} row${scan.rows === 1 ? '' : 's'})`);
+  }
+  const flags = plan.flags ?? [];
+  return [...parts, ...flags.map((f) => `**${f.replace(/(\d{4,})/g, (d) => fmt(Number(d)))}**`)].join('; ') || '—';
+}
+
 const mem = (x) => (x ? `${fmt(x.rss_mib, 0)} / ${fmt(x.hwm_mib, 0)} MiB` : '—');
 const cpu = (x) => (x ? `${x.busy_percent}% (${x.foreign_percent}%)` : '—');
 
@@ -190,7 +227,7 @@ function collectCpu(r) {
   for (const x of Object.values(s.submit?.rows ?? {})) if (x.cpu) out.push({ label: x.label, cpu: x.cpu });
   for (const x of Object.values(s.latency?.series ?? {})) if (x.cpu) out.push({ label: x.label, cpu: x.cpu });
   for (const [size, x] of Object.entries(s.claim?.sizes ?? {})) {
-    for (const [phase, y] of Object.entries(x.phases)) if (y.cpu) out.push({ label: `claim ${size} ${phase}`, cpu: y.cpu });
+    for (const [phase, y] of Object.entries(x.phases)) if (y.cpu) out.push({ label: `claim ${size} ${phase.replace('_', ' ')}`, cpu: y.cpu });
   }
   if (s.recovery?.cpu) out.push({ label: 'recovery', cpu: s.recovery.cpu });
   return out;
@@ -236,6 +273,9 @@ function targets(r) {
 
 // --- svg -------------------------------------------------------------------------------------------
 
+// chart labels: the peers' settings in a word (the tables have them in full)
+const short = (label) => label.replace('(local queue 500, batched completion)', '(batched)').replace('(default settings)', '(default)');
+
 const OURS = '#2563eb';
 const OURS_LIGHT = '#93c5fd';
 const PEER = '#f59e0b';
@@ -245,7 +285,7 @@ function svg(r) {
   const s = r.sections ?? {};
   const panels = [];
   const host = s.host?.systems ?? {};
-  const throughput = Object.entries(host).map(([k, x]) => ({ label: x.label, value: x.tasks_per_s, ours: k === 'agent_runtime' }));
+  const throughput = Object.entries(host).map(([k, x]) => ({ label: short(x.label), value: x.tasks_per_s, ours: k === 'agent_runtime' }));
   if (s.sql?.rows?.length) {
     const best = s.sql.rows.reduce((a, b) => (b.tasks_per_s > a.tasks_per_s ? b : a));
     throughput.push({ label: `SQL only, best (${best.connections} conn x ${best.batch})`, value: best.tasks_per_s, ours: true });
@@ -255,7 +295,7 @@ function svg(r) {
     .map((x) => ({ label: x.label, value: x.tasks_per_s, ours: x.label.startsWith('agent_runtime') }));
   if (submit.length) panels.push({ title: 'Submitting (tasks/s, higher is better)', bars: submit, unit: '/s' });
   const lat = Object.values(s.latency?.series ?? {}).filter((x) => x.p50 != null && x.samples_ms)
-    .map((x) => ({ label: x.label.replace(/ -> handler start$/, ' -> handler'), value: x.p50, value2: x.p99, ours: x.label.startsWith('agent-runtime') }));
+    .map((x) => ({ label: short(x.label.replace(/ -> handler start$/, ' -> handler')), value: x.p50, value2: x.p99, ours: x.label.startsWith('agent-runtime') }));
   if (lat.length) panels.push({ title: 'Latency, one task at a time (ms, p50 and p99, lower is better)', bars: lat, unit: ' ms', pair: ['p50', 'p99'] });
   const claim = [];
   for (const [size, x] of Object.entries(s.claim?.sizes ?? {})) {

@@ -129,8 +129,10 @@ async function explain(client, batch) {
     const query = lines.slice(from, to < 0 ? undefined : to).join(' ').replace(/^.*Query Text:/, '').replace(/\s+/g, ' ');
     const scans = [];
     for (const m of text.matchAll(/((?:Parallel )?Seq Scan|Index Scan(?: Backward)?|Index Only Scan(?: Backward)?|Bitmap Heap Scan|Bitmap Index Scan) (?:using (\S+) )?on (\S+)(?: \w+)?\s*\((?:[^)]*)\) \(actual[^)]*rows=(\d+)/g)) {
-      scans.push({ node: m[1], index: m[2] ?? null, table: m[3].replace(/^agent_runtime\./, ''), rows: Number(m[4]) });
-      const table = m[3].replace(/^agent_runtime\./, '');
+      // "Bitmap Index Scan on <index>" names the index, every other scan "on <table>"
+      const bitmapIndex = m[1] === 'Bitmap Index Scan';
+      const table = bitmapIndex ? null : m[3].replace(/^agent_runtime\./, '');
+      scans.push({ node: m[1], index: bitmapIndex ? m[3] : (m[2] ?? null), table, rows: Number(m[4]) });
       if (/Seq Scan/.test(m[1]) && BIG_TABLES.includes(table)) {
         flags.add(`Seq Scan on ${table}`);
       }
