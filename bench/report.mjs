@@ -35,7 +35,7 @@ function markdown(r) {
     'Every system ran alone, one after another, each in its own database of one PostgreSQL cluster started for the run ' +
     'with default settings (fsync and synchronous_commit on). The raw numbers are in [benchmarks.json](benchmarks.json).', '');
   p('This is not a test and CI does not run it. To reproduce (as root, on a quiet machine):', '');
-  p('```sh', 'scripts/bench.sh                       # everything, ~20 min: writes docs/benchmarks.{md,json,svg}',
+  p('```sh', 'scripts/bench.sh                       # everything, 10-20 min: writes docs/benchmarks.{md,json,svg}',
     'scripts/bench.sh --quick               # small sizes, a few minutes (results in the scratch folder)',
     'scripts/bench.sh --only host,latency   # some sections: host sql submit latency claim recovery rss', '```', '');
   p('![throughput and latency](benchmarks.svg)', '');

@@ -75,7 +75,7 @@ export async function hostSection(ctx) {
     }
     out.systems.agent_runtime = {
       label: 'agent-runtime run',
-      settings: { 'Worker:Concurrency': SLOTS, ...config, others: 'defaults (ClaimBatchSize 200, ReportBatchSize 500, ReportFlushInterval 5 ms)' },
+      settings: { 'Worker:Concurrency': SLOTS, ...config, others: 'the defaults of this build (src/AgentRuntime.Host/Worker/WorkerOptions.cs)' },
       fill, ...result, ...verify,
     };
     log(`agent-runtime: ${result.tasks_per_s} tasks/s`);

@@ -26,7 +26,7 @@ export async function sqlSection(ctx) {
 
 async function measure(ctx, connections, batch) {
   const db = 'bench_sql';
-  const minimum = ctx.quick ? 5_000 : 30_000;
+  const minimum = ctx.quick ? 5_000 : 60_000;
   const backlog = Math.max(minimum, (ctx.quick ? 4 : 8) * connections * batch);
   await freshDb(db);
   const fill = await fillBacklog(db, backlog);
