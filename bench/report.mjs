@@ -38,6 +38,14 @@ function markdown(r) {
   p('```sh', 'scripts/bench.sh                       # everything, 10-20 min: writes docs/benchmarks.{md,json,svg}',
     'scripts/bench.sh --quick               # small sizes, a few minutes (results in the scratch folder)',
     'scripts/bench.sh --only host,latency   # some sections: host sql submit latency claim recovery rss', '```', '');
+  const busyWindows = collectCpu(r).filter((x) => x.cpu.foreign_percent >= 10);
+  if (busyWindows.length > 0) {
+    p(`> **Shared machine.** In ${busyWindows.length} of ${collectCpu(r).length} timed windows other processes on the machine ` +
+      '(other sessions\' builds and tests) used 10% of the CPU or more, up to ' +
+      `${Math.max(...busyWindows.map((x) => x.cpu.foreign_percent))}% (see [Measurement conditions](#measurement-conditions)). ` +
+      'Absolute numbers of those windows are lower than the systems reach alone; comparisons between systems measured ' +
+      'under similar load hold better than the absolute values.', '');
+  }
   p('![throughput and latency](benchmarks.svg)', '');
 
   p('## Machine', '');
