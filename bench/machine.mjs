@@ -43,6 +43,9 @@ export async function machineInfo() {
   })();
   const dotnet = await run('dotnet', ['--version']).then((r) => r.stdout.trim()).catch(() => null);
   const git = await run('git', ['-C', env.repo, 'log', '-1', '--format=%H %cs %s']).then((r) => r.stdout.trim()).catch(() => null);
+  // the last commit that changed what is measured (the schema and the host), not the bench's own
+  const measured = await run('git', ['-C', env.repo, 'log', '-1', '--format=%H %cs %s', '--', 'db', 'src'])
+    .then((r) => r.stdout.trim()).catch(() => null);
   const dirty = await run('git', ['-C', env.repo, 'status', '--porcelain', '--', 'db', 'src'])
     .then((r) => r.stdout.trim().length > 0).catch(() => null);
   const server = await withClient('postgres', async (c) => {
@@ -86,6 +89,7 @@ export async function machineInfo() {
     dotnet_sdk: dotnet,
     peers: peerVersions(),
     agent_runtime_commit: git,
+    agent_runtime_db_src_commit: measured,
     agent_runtime_db_src_dirty: dirty,
   };
 }

@@ -35,7 +35,7 @@ function markdown(r) {
     'Every system ran alone, one after another, each in its own database of one PostgreSQL cluster started for the run ' +
     'with default settings (fsync and synchronous_commit on). The raw numbers are in [benchmarks.json](benchmarks.json).', '');
   p('This is not a test and CI does not run it. To reproduce (as root, on a quiet machine):', '');
-  p('```sh', 'scripts/bench.sh                       # everything, 10-20 min: writes docs/benchmarks.{md,json,svg}',
+  p('```sh', 'scripts/bench.sh                       # everything, ~15 min (more while it waits for a quiet machine): docs/benchmarks.*',
     'scripts/bench.sh --quick               # small sizes, a few minutes (results in the scratch folder)',
     'scripts/bench.sh --only host,latency   # some sections: host sql submit latency claim recovery rss', '```', '');
   const busyWindows = collectCpu(r).filter((x) => x.cpu.foreign_percent >= 10);
@@ -63,7 +63,9 @@ function markdown(r) {
     ['Node.js', m.node ?? '?'],
     ['.NET SDK', m.dotnet_sdk ?? '?'],
     ['graphile-worker / pg-boss / pg', `${m.peers?.['graphile-worker'] ?? '?'} / ${m.peers?.['pg-boss'] ?? '?'} / ${m.peers?.pg ?? '?'}`],
-    ['agent-runtime', `${esc(m.agent_runtime_commit ?? '?')}${m.agent_runtime_db_src_dirty ? ' (with uncommitted changes in db/ or src/)' : ''}`],
+    ['agent-runtime', `checkout at ${esc(m.agent_runtime_commit ?? '?')}` +
+      (m.agent_runtime_db_src_commit ? `; db/ and src/ last changed in ${esc(m.agent_runtime_db_src_commit)}` : '') +
+      (m.agent_runtime_db_src_dirty ? ' (with uncommitted changes in db/ or src/)' : '')],
   ]), '');
 
   p('## Against the targets of issue 8', '');
