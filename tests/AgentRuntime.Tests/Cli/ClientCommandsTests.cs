@@ -438,7 +438,7 @@ public sealed class ClientCommandsTests(DatabaseFixture db) : IClassFixture<Data
             Assert.Contains("task.submitted", first);
 
             Assert.Equal(0, kill(process.Id, signal));
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
 
             Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {await process.StandardError.ReadToEndAsync()}");
         }
