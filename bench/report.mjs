@@ -70,6 +70,8 @@ function markdown(r) {
 
   p('## Against the targets of issue 8', '');
   p(table(['target', 'measured', 'met'], targets(r)), '');
+  p('For every target missed, [hot-path-profile.md](hot-path-profile.md) shows which statement costs how much, what each ' +
+    'task writes, and why the cost does not go lower without giving up a guarantee.', '');
 
   p('## Reading the numbers', '');
   p('- Latency is not measured at the same point for both: AgentRuntime\'s "claimed" is the task-status NOTIFY of the ' +
