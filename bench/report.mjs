@@ -240,6 +240,13 @@ function markdown(r) {
     }
     p('');
   }
+  if ((r.run_notes ?? []).length > 0) {
+    p('', '## Notes on this run', '');
+    for (const note of r.run_notes) {
+      p(`- ${esc(note)}`);
+    }
+    p('');
+  }
   return lines.join('\n') + '\n';
 }
 
