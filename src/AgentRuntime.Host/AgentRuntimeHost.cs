@@ -1,5 +1,6 @@
 using System.Reflection;
 using AgentRuntime.Agents;
+using AgentRuntime.Client;
 using AgentRuntime.Host.Memory;
 using AgentRuntime.Host.Push;
 using AgentRuntime.Host.Retention;

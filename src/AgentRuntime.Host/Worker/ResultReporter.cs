@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using AgentRuntime.Agents;
+using AgentRuntime.Client;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using AgentRuntime.Agents;
+using AgentRuntime.Client;
 
 namespace AgentRuntime.Host.Worker;
 
