@@ -58,7 +58,10 @@ public sealed class SystemdWatchdog : IHostedLifecycleService, IDisposable
     /// <summary>Half the watchdog timeout systemd set for this process (the interval sd_watchdog_enabled(3) advises), or null.</summary>
     public TimeSpan? Interval { get; }
 
-    /// <summary>Pings start before the hosted services do: a slow start-up is not a hang either.</summary>
+    /// <summary>
+    /// Pings start before the hosted services do: a slow start-up is not a hang either. The first is
+    /// sent here, not by the timer, so that it precedes READY=1 however busy the thread pool is.
+    /// </summary>
     public Task StartingAsync(CancellationToken cancellationToken)
     {
         if (_notifier is null)
@@ -74,7 +77,8 @@ public sealed class SystemdWatchdog : IHostedLifecycleService, IDisposable
             {
                 if (!_stopped)
                 {
-                    _timer = _timeProvider.CreateTimer(_ => Notify("WATCHDOG=1"), null, TimeSpan.Zero, interval);
+                    Notify("WATCHDOG=1");
+                    _timer = _timeProvider.CreateTimer(_ => Notify("WATCHDOG=1"), null, interval, interval);
                 }
             }
         }
