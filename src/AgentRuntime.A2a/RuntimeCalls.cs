@@ -1,6 +1,6 @@
+using AgentRuntime.Client;
 using AgentRuntime.Errors;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace AgentRuntime.A2a;
 
@@ -29,7 +29,7 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
         {
             var taskId = await ScalarAsync<Guid>(connection,
                 "select task_id from agent_runtime.submit_task(target => $1, input => $2::jsonb, session_id => $3, options => $4::jsonb)",
-                cancellationToken, Text(target), Text(input.ToJsonString()), Text(contextId), Text(options.ToJsonString()));
+                cancellationToken, Sql.Text(target), Sql.Text(input.ToJsonString()), Sql.Text(contextId), Sql.Text(options.ToJsonString()));
             if (push is not null)
             {
                 await SetPushConfigAsync(connection, taskId, push, cancellationToken);
@@ -53,7 +53,7 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
             }
             var sentAt = await ScalarAsync<DateTimeOffset>(connection,
                 "select created_at from agent_runtime.send_message(task_id => $1, message => $2::jsonb)",
-                cancellationToken, Uuid(taskId), Text(message.ToJsonString()));
+                cancellationToken, Sql.Uuid(taskId), Sql.Text(message.ToJsonString()));
             if (push is not null)
             {
                 await SetPushConfigAsync(connection, taskId, push, cancellationToken);
@@ -70,19 +70,19 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
         AsCallerAsync(caller, async connection =>
         {
             await using var command = new NpgsqlCommand(
-                "select agent_runtime.get_a2a_task(t.task_id, $4)::text, t.page_token " +
+                "select agent_runtime.get_a2a_task(t.task_id, $4)::text as task, t.page_token " +
                 "from agent_runtime.list_tasks(filters => $1::jsonb, page_size => $2, page_token => $3) t", connection);
-            command.Parameters.Add(Text(filters.ToJsonString()));
-            command.Parameters.Add(Integer(pageSize));
-            command.Parameters.Add(Text(pageToken));
-            command.Parameters.Add(Integer(historyLength));
+            command.Parameters.Add(Sql.Text(filters.ToJsonString()));
+            command.Parameters.Add(Sql.Integer(pageSize));
+            command.Parameters.Add(Sql.Text(pageToken));
+            command.Parameters.Add(Sql.Integer(historyLength));
             var tasks = new List<JsonObject>();
             string? last = null;
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                tasks.Add(JsonNode.Parse(reader.GetString(0))!.AsObject());
-                last = reader.GetString(1);
+                tasks.Add(reader.Json("task")!.AsObject());
+                last = reader.Get<string>("page_token");
             }
             // list_tasks ends with a short page: a full one may have more after it.
             return (tasks, tasks.Count == pageSize ? last : null);
@@ -93,7 +93,7 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
         AsCallerAsync(caller, async connection =>
         {
             await ExecuteAsync(connection, "select agent_runtime.cancel_task(task_id => $1, reason => $2)", cancellationToken,
-                Uuid(taskId), Text(reason));
+                Sql.Uuid(taskId), Sql.Text(reason));
             return await GetTaskAsync(connection, taskId, null, cancellationToken);
         }, cancellationToken);
 
@@ -102,22 +102,22 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
         {
             var id = await SetPushConfigAsync(connection, taskId, push, cancellationToken);
             return (await PushConfigsAsync(connection, "get_push_config(task_id => $1, config_id => $2)", cancellationToken,
-                Uuid(taskId), Uuid(id))).Single();
+                Sql.Uuid(taskId), Sql.Uuid(id))).Single();
         }, cancellationToken);
 
     public Task<StoredPushConfig> GetPushConfigAsync(Caller caller, Guid taskId, Guid configId, CancellationToken cancellationToken) =>
         AsCallerAsync(caller, async connection => (await PushConfigsAsync(connection,
-            "get_push_config(task_id => $1, config_id => $2)", cancellationToken, Uuid(taskId), Uuid(configId))).Single(),
+            "get_push_config(task_id => $1, config_id => $2)", cancellationToken, Sql.Uuid(taskId), Sql.Uuid(configId))).Single(),
             cancellationToken);
 
     public Task<List<StoredPushConfig>> ListPushConfigsAsync(Caller caller, Guid taskId, CancellationToken cancellationToken) =>
         AsCallerAsync(caller, connection => PushConfigsAsync(connection, "list_push_configs(task_id => $1)", cancellationToken,
-            Uuid(taskId)), cancellationToken);
+            Sql.Uuid(taskId)), cancellationToken);
 
     public Task DeletePushConfigAsync(Caller caller, Guid taskId, Guid configId, CancellationToken cancellationToken) =>
         AsCallerAsync(caller, connection => ExecuteAsync(connection,
             "select agent_runtime.delete_push_config(task_id => $1, config_id => $2)", cancellationToken,
-            Uuid(taskId), Uuid(configId)), cancellationToken);
+            Sql.Uuid(taskId), Sql.Uuid(configId)), cancellationToken);
 
     /// <summary>The registered agents and workflows (only <paramref name="target"/> when given), as the login role: cards are public.</summary>
     public Task<List<Target>> ListTargetsAsync(string? target, CancellationToken cancellationToken) =>
@@ -125,13 +125,13 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
         {
             await using var command = new NpgsqlCommand(
                 "select name, kind, description, updated_at from agent_runtime.list_targets(target => $1)", connection);
-            command.Parameters.Add(Text(target));
+            command.Parameters.Add(Sql.Text(target));
             var targets = new List<Target>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                targets.Add(new Target(reader.GetString(0), reader.GetString(1), reader.GetString(2),
-                    reader.GetFieldValue<DateTimeOffset>(3)));
+                targets.Add(new Target(reader.Get<string>("name"), reader.Get<string>("kind"), reader.Get<string>("description"),
+                    reader.Get<DateTimeOffset>("updated_at")));
             }
             return targets;
         }, cancellationToken);
@@ -140,7 +140,7 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
     public Task<bool> CanActAsAsync(string role, CancellationToken cancellationToken) =>
         AsCallerAsync(Caller.Anonymous, connection => ScalarAsync<bool>(connection,
             "select exists (select from pg_catalog.pg_roles r where r.rolname = $1 and pg_catalog.pg_has_role(session_user, r.oid, 'MEMBER'))",
-            cancellationToken, Text(role)), cancellationToken);
+            cancellationToken, Sql.Text(role)), cancellationToken);
 
     private async Task<T> AsCallerAsync<T>(Caller caller, Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
     {
@@ -150,7 +150,7 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             if (caller.Role is { } role)
             {
-                await ExecuteAsync(connection, "select pg_catalog.set_config('role', $1, true)", cancellationToken, Text(role));
+                await ExecuteAsync(connection, "select pg_catalog.set_config('role', $1, true)", cancellationToken, Sql.Text(role));
             }
             var result = await work(connection);
             await transaction.CommitAsync(cancellationToken);
@@ -169,13 +169,13 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
     private static Task<Guid> SetPushConfigAsync(NpgsqlConnection connection, Guid taskId, PushConfig push, CancellationToken cancellationToken) =>
         ScalarAsync<Guid>(connection,
             "select agent_runtime.set_push_config(task_id => $1, url => $2, token => $3, auth => $4::jsonb, config_id => $5)",
-            cancellationToken, Uuid(taskId), Text(push.Url), Text(push.Token), Text(push.Authentication?.ToJsonString()), Uuid(push.Id));
+            cancellationToken, Sql.Uuid(taskId), Sql.Text(push.Url), Sql.Text(push.Token), Sql.Text(push.Authentication?.ToJsonString()), Sql.Uuid(push.Id));
 
     private static async Task<JsonObject> GetTaskAsync(NpgsqlConnection connection, Guid taskId, int? historyLength,
         CancellationToken cancellationToken) =>
         JsonNode.Parse(await ScalarAsync<string>(connection,
             "select agent_runtime.get_a2a_task(task_id => $1, history_length => $2)::text",
-            cancellationToken, Uuid(taskId), Integer(historyLength)))!.AsObject();
+            cancellationToken, Sql.Uuid(taskId), Sql.Integer(historyLength)))!.AsObject();
 
     private static async Task<List<StoredPushConfig>> PushConfigsAsync(NpgsqlConnection connection, string call,
         CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
@@ -187,9 +187,8 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            configs.Add(new StoredPushConfig(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.IsDBNull(4) ? null : JsonNode.Parse(reader.GetString(4)) as JsonObject));
+            configs.Add(new StoredPushConfig(reader.Get<Guid>("config_id"), reader.Get<Guid>("task_id"), reader.Get<string>("url"),
+                reader.Text("token"), reader.Json("authentication") as JsonObject));
         }
         return configs;
     }
@@ -212,9 +211,4 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
-
-    private static NpgsqlParameter Uuid(Guid? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid };
-
-    private static NpgsqlParameter Integer(int? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer };
 }

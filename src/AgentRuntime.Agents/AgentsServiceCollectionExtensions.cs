@@ -1,4 +1,5 @@
 using AgentRuntime.Sessions;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -9,7 +10,9 @@ public static class AgentsServiceCollectionExtensions
     /// <summary>
     /// Registers the built-in agents as <see cref="IAgent"/> singletons: <c>echo</c>, <c>summarize</c> and
     /// <c>extract_entities</c>, plus one <see cref="LlmAgent"/> per entry of <c>Llm</c> and one
-    /// <see cref="HttpAgent"/> per entry of <c>Http</c> in <paramref name="agentsSection"/>.
+    /// <see cref="HttpAgent"/> per entry of <c>Http</c> in <paramref name="agentsSection"/>. An LLM agent
+    /// asks the <see cref="IChatClient"/> registered under its name (a keyed service) when there is one,
+    /// else the OpenAI-compatible endpoint it is configured with.
     /// </summary>
     /// <remarks>
     /// Each section is a list (<c>"Llm": [{"Name": "writer", ...}]</c>) or a map keyed by agent name
@@ -34,7 +37,9 @@ public static class AgentsServiceCollectionExtensions
             var (llm, http) = AgentsConfiguration.Read(agentsSection, [.. builtIn.Select(a => a.Name), MemorizeAgent.AgentName]);
             foreach (var options in llm)
             {
-                services.AddSingleton<IAgent>(provider => new LlmAgent(options, provider.GetService<SessionService>()));
+                // Another provider than an OpenAI-compatible endpoint: an IChatClient keyed by the agent's name.
+                services.AddSingleton<IAgent>(provider => new LlmAgent(options, provider.GetService<SessionService>(),
+                    provider.GetKeyedService<IChatClient>(options.Name)));
             }
 
             foreach (var options in http)

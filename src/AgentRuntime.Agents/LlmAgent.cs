@@ -1,16 +1,15 @@
 using System.ClientModel;
-using System.ClientModel.Primitives;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentRuntime.Sessions;
 using HandlebarsDotNet;
-using OpenAI;
-using OpenAI.Chat;
+using Microsoft.Extensions.AI;
 
 namespace AgentRuntime.Agents;
 
 /// <summary>
-/// Renders its prompt templates over the step and asks an OpenAI-compatible chat-completions endpoint.
+/// Renders its prompt templates over the step and asks a chat model through an <see cref="IChatClient"/>:
+/// by default the OpenAI-compatible chat-completions endpoint of its options, or any other one given.
 /// Output: <c>{"text", "model", "finish_reason", "usage": {"input_tokens", "output_tokens"}}</c>, plus
 /// <c>"json"</c> (the parsed reply) in JSON mode.
 /// </summary>
@@ -18,17 +17,16 @@ namespace AgentRuntime.Agents;
 /// Failures the endpoint may get over (429, 5xx, time-outs, network errors, a reply that is not the JSON
 /// asked for or not a chat completion at all) are retryable; the runtime's attempts and backoff handle
 /// them, so the SDK's own retries are off. Failures that will repeat (a bad request, key or model, a
-/// template that does not render) are not.
+/// template that does not render) are not. A client given in place of the OpenAI-compatible one is
+/// judged the same way where it throws the same exceptions; anything else it throws is the agent's
+/// exception, which the worker reports as a retryable failure.
 /// </remarks>
 public sealed class LlmAgent : IAgent
 {
-    // OpenAI's SDK requires a credential even for local servers that ignore it.
-    private const string PlaceholderApiKey = "no-api-key";
-
     private const int MaxErrorDetail = 500;
 
     private readonly LlmAgentOptions _options;
-    private readonly ChatClient _client;
+    private readonly IChatClient _client;
     private readonly PromptTemplate? _systemPrompt;
     private readonly PromptTemplate _prompt;
     private readonly string _endpoint;
@@ -37,8 +35,9 @@ public sealed class LlmAgent : IAgent
     /// <param name="options">The agent's configuration.</param>
     /// <param name="sessions">When given, templates see the session's merged state as <c>{{state.x}}</c>
     /// (<c>{{state.[user:name]}}</c> for prefixed keys).</param>
+    /// <param name="chatClient">The model's client; null: the OpenAI-compatible endpoint of <paramref name="options"/>.</param>
     /// <exception cref="ArgumentException">The options are incomplete or a template does not compile.</exception>
-    public LlmAgent(LlmAgentOptions options, SessionService? sessions = null)
+    public LlmAgent(LlmAgentOptions options, SessionService? sessions = null, IChatClient? chatClient = null)
     {
         _sessions = sessions;
         ArgumentNullException.ThrowIfNull(options);
@@ -50,15 +49,7 @@ public sealed class LlmAgent : IAgent
         _endpoint = SafeUrl.Display(options.Endpoint);
         _systemPrompt = string.IsNullOrEmpty(options.SystemPrompt) ? null : CompileTemplate(options.SystemPrompt, "SystemPrompt");
         _prompt = CompileTemplate(options.Prompt, "Prompt");
-        _client = new ChatClient(
-            options.Model,
-            new ApiKeyCredential(string.IsNullOrEmpty(options.ApiKey) ? PlaceholderApiKey : options.ApiKey),
-            new OpenAIClientOptions
-            {
-                Endpoint = options.Endpoint,
-                NetworkTimeout = options.Timeout,
-                RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-            });
+        _client = chatClient ?? OpenAICompatible.ChatClient(options.Endpoint, options.ApiKey, options.Model, options.Timeout);
     }
 
     public string Name => _options.Name;
@@ -82,10 +73,10 @@ public sealed class LlmAgent : IAgent
             var values = PromptTemplate.Values(context, state);
             if (_systemPrompt is not null)
             {
-                messages.Add(new SystemChatMessage(_systemPrompt.Render(values)));
+                messages.Add(new ChatMessage(ChatRole.System, _systemPrompt.Render(values)));
             }
 
-            messages.Add(new UserChatMessage(_prompt.Render(values)));
+            messages.Add(new ChatMessage(ChatRole.User, _prompt.Render(values)));
         }
         catch (HandlebarsException e)
         {
@@ -95,8 +86,7 @@ public sealed class LlmAgent : IAgent
         Reply reply;
         try
         {
-            var completion = await _client.CompleteChatAsync(messages, CompletionOptions(), cancellationToken).ConfigureAwait(false);
-            reply = Reply.From(completion.Value);
+            reply = Reply.From(await _client.GetResponseAsync(messages, ChatOptions(), cancellationToken).ConfigureAwait(false));
         }
         catch (ClientResultException e)
         {
@@ -123,20 +113,13 @@ public sealed class LlmAgent : IAgent
         return Complete(reply);
     }
 
-    private ChatCompletionOptions CompletionOptions()
+    private ChatOptions ChatOptions() => new()
     {
-        var options = new ChatCompletionOptions
-        {
-            Temperature = _options.Temperature,
-            MaxOutputTokenCount = _options.MaxOutputTokens,
-        };
-        if (_options.ResponseFormat == LlmResponseFormat.Json)
-        {
-            options.ResponseFormat = ChatResponseFormat.CreateJsonObjectFormat();
-        }
-
-        return options;
-    }
+        ModelId = _options.Model,
+        Temperature = _options.Temperature,
+        MaxOutputTokens = _options.MaxOutputTokens,
+        ResponseFormat = _options.ResponseFormat == LlmResponseFormat.Json ? ChatResponseFormat.Json : null,
+    };
 
     private AgentResult Complete(Reply reply)
     {
@@ -240,21 +223,13 @@ public sealed class LlmAgent : IAgent
     }
 
     /// <summary>What the agent keeps of a completion; reading it is where a malformed body shows up.</summary>
-    private sealed record Reply(string Text, string Model, string FinishReason, int? InputTokens, int? OutputTokens)
+    private sealed record Reply(string Text, string? Model, string? FinishReason, long? InputTokens, long? OutputTokens)
     {
-        public static Reply From(ChatCompletion completion) => new(
-            string.Concat(completion.Content.Where(p => p.Kind == ChatMessageContentPartKind.Text).Select(p => p.Text)),
-            completion.Model,
-            completion.FinishReason switch
-            {
-                ChatFinishReason.Stop => "stop",
-                ChatFinishReason.Length => "length",
-                ChatFinishReason.ContentFilter => "content_filter",
-                ChatFinishReason.ToolCalls => "tool_calls",
-                ChatFinishReason.FunctionCall => "function_call",
-                var other => other.ToString().ToLowerInvariant(),
-            },
-            completion.Usage?.InputTokenCount,
-            completion.Usage?.OutputTokenCount);
+        public static Reply From(ChatResponse response) => new(
+            response.Text,
+            response.ModelId,
+            response.FinishReason?.Value,
+            response.Usage?.InputTokenCount,
+            response.Usage?.OutputTokenCount);
     }
 }

@@ -2,10 +2,10 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentRuntime.Agents.Text;
+using AgentRuntime.Client;
 using AgentRuntime.Memory;
 using AgentRuntime.Sessions;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace AgentRuntime.Agents;
 
@@ -84,20 +84,17 @@ public sealed class MemorizeAgent(NpgsqlDataSource dataSource, SessionService se
             await using var add = new NpgsqlCommand(
                 "select agent_runtime.add_memory(app_name => $1, user_id => $2, content => $3, embedding => $4, metadata => $5::jsonb)",
                 connection, transaction);
-            add.Parameters.Add(new NpgsqlParameter { Value = context.AppName });
-            add.Parameters.Add(new NpgsqlParameter { Value = context.UserId });
-            add.Parameters.Add(new NpgsqlParameter { Value = passages[i].Text });
-            add.Parameters.Add(new NpgsqlParameter { Value = embeddings[i].ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Real });
-            add.Parameters.Add(new NpgsqlParameter
+            add.Parameters.Add(Sql.Text(context.AppName));
+            add.Parameters.Add(Sql.Text(context.UserId));
+            add.Parameters.Add(Sql.Text(passages[i].Text));
+            add.Parameters.Add(Sql.RealArray(embeddings[i].ToArray()));
+            add.Parameters.Add(Sql.Text(new JsonObject
             {
-                Value = new JsonObject
-                {
-                    ["source"] = "session",
-                    ["session_id"] = context.SessionId,
-                    ["sequence"] = passages[i].Event.Sequence,
-                    ["author"] = passages[i].Event.Author,
-                }.ToJsonString(),
-            });
+                ["source"] = "session",
+                ["session_id"] = context.SessionId,
+                ["sequence"] = passages[i].Event.Sequence,
+                ["author"] = passages[i].Event.Author,
+            }.ToJsonString()));
             ids.Add((long)(await add.ExecuteScalarAsync(cancellationToken))!);
         }
 
@@ -105,17 +102,14 @@ public sealed class MemorizeAgent(NpgsqlDataSource dataSource, SessionService se
             "select agent_runtime.append_event(app_name => $1, user_id => $2, session_id => $3, event => $4::jsonb)",
             connection, transaction))
         {
-            mark.Parameters.Add(new NpgsqlParameter { Value = context.AppName });
-            mark.Parameters.Add(new NpgsqlParameter { Value = context.UserId });
-            mark.Parameters.Add(new NpgsqlParameter { Value = context.SessionId });
-            mark.Parameters.Add(new NpgsqlParameter
+            mark.Parameters.Add(Sql.Text(context.AppName));
+            mark.Parameters.Add(Sql.Text(context.UserId));
+            mark.Parameters.Add(Sql.Text(context.SessionId));
+            mark.Parameters.Add(Sql.Text(new JsonObject
             {
-                Value = new JsonObject
-                {
-                    ["author"] = AgentName,
-                    ["actions"] = new JsonObject { ["state_delta"] = new JsonObject { [ProgressKey] = through } },
-                }.ToJsonString(),
-            });
+                ["author"] = AgentName,
+                ["actions"] = new JsonObject { ["state_delta"] = new JsonObject { [ProgressKey] = through } },
+            }.ToJsonString()));
             await mark.ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);

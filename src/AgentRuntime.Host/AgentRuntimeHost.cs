@@ -1,5 +1,6 @@
 using System.Reflection;
 using AgentRuntime.Agents;
+using AgentRuntime.Client;
 using AgentRuntime.Host.Memory;
 using AgentRuntime.Host.Push;
 using AgentRuntime.Host.Retention;
@@ -18,8 +19,8 @@ namespace AgentRuntime.Host;
 /// <summary>
 /// Builds the worker service: configuration from appsettings.json (working directory, then the
 /// executable's folder), AGENT_RUNTIME_* environment variables and command-line overrides;
-/// console or systemd logging; the built-in agents; the worker loop; artifacts, memory and the
-/// memorize agent.
+/// console or systemd logging; OpenTelemetry when configured; the built-in agents; the worker
+/// loop; artifacts, memory and the memorize agent.
 /// </summary>
 public static class AgentRuntimeHost
 {
@@ -34,6 +35,7 @@ public static class AgentRuntimeHost
         });
         AddDefaults(builder, overrides);
         builder.Services.AddMetrics();
+        builder.Services.AddAgentRuntimeTelemetry(builder.Configuration);
         builder.Services.AddAgentRuntimeSystemd();
         builder.Services.AddBuiltInAgents(builder.Configuration.GetSection("Agents"));
         builder.Services.AddAgentRuntimeWorker(builder.Configuration, connectionString);
@@ -45,7 +47,7 @@ public static class AgentRuntimeHost
 
     /// <summary>
     /// What every agent-runtime service reads and how it logs: appsettings.json (working directory,
-    /// then the executable's folder), AGENT_RUNTIME_* environment variables, then
+    /// then the executable's folder), OTEL_* and AGENT_RUNTIME_* environment variables, then
     /// <paramref name="overrides"/> (command-line options); one console line per message.
     /// </summary>
     public static void AddDefaults(IHostApplicationBuilder builder, IEnumerable<KeyValuePair<string, string?>>? overrides)
@@ -54,6 +56,7 @@ public static class AgentRuntimeHost
         builder.Configuration
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
             .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
+            .AddInMemoryCollection(AgentRuntimeTelemetry.EnvironmentVariables())
             .AddEnvironmentVariables(EnvironmentPrefix)
             .AddInMemoryCollection(overrides ?? []);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
@@ -154,7 +157,9 @@ public static class AgentRuntimeHost
             {
                 return $"agent name \"{duplicate.Key}\" is configured twice";
             }
-            return UnknownKey(services.GetRequiredService<IConfiguration>())
+            var configuration = services.GetRequiredService<IConfiguration>();
+            return UnknownKey(configuration)
+                ?? AgentRuntimeTelemetry.Validate(configuration)
                 ?? services.GetRequiredService<WorkerOptions>().Validate(agents)
                 ?? services.GetService<PushOptions>()?.Validate()
                 ?? services.GetService<RetentionOptions>()?.Validate()

@@ -1,5 +1,6 @@
 using System.Data;
 using System.Text.Json.Nodes;
+using AgentRuntime.Client;
 using AgentRuntime.Errors;
 using Npgsql;
 using NpgsqlTypes;
@@ -75,13 +76,13 @@ public sealed class ArtifactService(NpgsqlDataSource dataSource)
             await using var command = dataSource.CreateCommand(
                 "select agent_runtime.save_artifact(app_name => $1, user_id => $2, session_id => $3, filename => $4, " +
                 "content => $5, mime_type => $6, metadata => $7::jsonb)");
-            command.Parameters.Add(Text(appName));
-            command.Parameters.Add(Text(userId));
-            command.Parameters.Add(Text(sessionId));
-            command.Parameters.Add(Text(filename));
+            command.Parameters.Add(Sql.Text(appName));
+            command.Parameters.Add(Sql.Text(userId));
+            command.Parameters.Add(Sql.Text(sessionId));
+            command.Parameters.Add(Sql.Text(filename));
             command.Parameters.Add(content);
-            command.Parameters.Add(Text(mimeType));
-            command.Parameters.Add(Text(metadata?.ToJsonString() ?? "{}"));
+            command.Parameters.Add(Sql.Text(mimeType));
+            command.Parameters.Add(Sql.Text(metadata?.ToJsonString() ?? "{}"));
             return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
         });
 
@@ -122,18 +123,19 @@ public sealed class ArtifactService(NpgsqlDataSource dataSource)
                     "select version, mime_type, size_bytes, sha256, metadata::text, created_at, content " +
                     "from agent_runtime.load_artifact(app_name => $1, user_id => $2, session_id => $3, filename => $4, version => $5)",
                     connection);
-                command.Parameters.Add(Text(appName));
-                command.Parameters.Add(Text(userId));
-                command.Parameters.Add(Text(sessionId));
-                command.Parameters.Add(Text(filename));
-                command.Parameters.Add(new NpgsqlParameter { Value = (object?)version ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
+                command.Parameters.Add(Sql.Text(appName));
+                command.Parameters.Add(Sql.Text(userId));
+                command.Parameters.Add(Sql.Text(sessionId));
+                command.Parameters.Add(Sql.Text(filename));
+                command.Parameters.Add(Sql.Integer(version));
                 // Sequential access: the content column (last) streams from the socket instead of being buffered whole.
                 reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess | CommandBehavior.SingleRow, cancellationToken);
                 await reader.ReadAsync(cancellationToken);
+                // In column order, as sequential access reads them.
                 var result = new ArtifactReader(
-                    reader.GetInt32(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3),
-                    JsonNode.Parse(reader.GetString(4))!.AsObject(), reader.GetFieldValue<DateTimeOffset>(5),
-                    await reader.GetStreamAsync(6, cancellationToken), reader, command, connection);
+                    reader.Get<int>("version"), reader.Get<string>("mime_type"), reader.Get<long>("size_bytes"), reader.Get<string>("sha256"),
+                    reader.Json("metadata")!.AsObject(), reader.Get<DateTimeOffset>("created_at"),
+                    await reader.GetStreamAsync(reader.GetOrdinal("content"), cancellationToken), reader, command, connection);
                 return result;
             }
             catch
@@ -157,9 +159,9 @@ public sealed class ArtifactService(NpgsqlDataSource dataSource)
         {
             await using var command = dataSource.CreateCommand(
                 "select agent_runtime.list_artifact_keys(app_name => $1, user_id => $2, session_id => $3)");
-            command.Parameters.Add(Text(appName));
-            command.Parameters.Add(Text(userId));
-            command.Parameters.Add(Text(sessionId));
+            command.Parameters.Add(Sql.Text(appName));
+            command.Parameters.Add(Sql.Text(userId));
+            command.Parameters.Add(Sql.Text(sessionId));
             var keys = new List<string>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
@@ -177,18 +179,17 @@ public sealed class ArtifactService(NpgsqlDataSource dataSource)
             await using var command = dataSource.CreateCommand(
                 "select version, mime_type, size_bytes, sha256, metadata::text, task_id, created_at " +
                 "from agent_runtime.list_artifact_versions(app_name => $1, user_id => $2, session_id => $3, filename => $4)");
-            command.Parameters.Add(Text(appName));
-            command.Parameters.Add(Text(userId));
-            command.Parameters.Add(Text(sessionId));
-            command.Parameters.Add(Text(filename));
+            command.Parameters.Add(Sql.Text(appName));
+            command.Parameters.Add(Sql.Text(userId));
+            command.Parameters.Add(Sql.Text(sessionId));
+            command.Parameters.Add(Sql.Text(filename));
             var versions = new List<ArtifactVersion>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 versions.Add(new ArtifactVersion(
-                    reader.GetInt32(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3),
-                    JsonNode.Parse(reader.GetString(4))!.AsObject(), reader.IsDBNull(5) ? null : reader.GetGuid(5),
-                    reader.GetFieldValue<DateTimeOffset>(6)));
+                    reader.Get<int>("version"), reader.Get<string>("mime_type"), reader.Get<long>("size_bytes"), reader.Get<string>("sha256"),
+                    reader.Json("metadata")!.AsObject(), reader.Nullable<Guid>("task_id"), reader.Get<DateTimeOffset>("created_at")));
             }
             return versions;
         });
@@ -199,13 +200,10 @@ public sealed class ArtifactService(NpgsqlDataSource dataSource)
         {
             await using var command = dataSource.CreateCommand(
                 "select agent_runtime.delete_artifact(app_name => $1, user_id => $2, session_id => $3, filename => $4)");
-            command.Parameters.Add(Text(appName));
-            command.Parameters.Add(Text(userId));
-            command.Parameters.Add(Text(sessionId));
-            command.Parameters.Add(Text(filename));
+            command.Parameters.Add(Sql.Text(appName));
+            command.Parameters.Add(Sql.Text(userId));
+            command.Parameters.Add(Sql.Text(sessionId));
+            command.Parameters.Add(Sql.Text(filename));
             return await command.ExecuteNonQueryAsync(cancellationToken);
         });
-
-    private static NpgsqlParameter Text(string? value) =>
-        new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
 }

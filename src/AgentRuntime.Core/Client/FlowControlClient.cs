@@ -28,15 +28,15 @@ public sealed class FlowControlClient(NpgsqlDataSource dataSource)
             while (await reader.ReadAsync(cancellationToken))
             {
                 queues.Add(new QueueInfo(
-                    reader.GetString(reader.GetOrdinal("queue")),
-                    reader.GetBoolean(reader.GetOrdinal("paused")),
-                    reader.IsDBNull(reader.GetOrdinal("concurrency_limit")) ? null : reader.GetInt32(reader.GetOrdinal("concurrency_limit")),
-                    reader.IsDBNull(reader.GetOrdinal("rate_per_second")) ? null : reader.GetDouble(reader.GetOrdinal("rate_per_second")),
-                    reader.GetInt64(reader.GetOrdinal("ready")),
-                    reader.GetInt64(reader.GetOrdinal("scheduled")),
-                    reader.GetInt64(reader.GetOrdinal("running")),
-                    reader.GetInt64(reader.GetOrdinal("waiting")),
-                    reader.IsDBNull(reader.GetOrdinal("oldest_ready_at")) ? null : reader.GetFieldValue<DateTimeOffset>(reader.GetOrdinal("oldest_ready_at"))));
+                    reader.Get<string>("queue"),
+                    reader.Get<bool>("paused"),
+                    reader.Nullable<int>("concurrency_limit"),
+                    reader.Nullable<double>("rate_per_second"),
+                    reader.Get<long>("ready"),
+                    reader.Get<long>("scheduled"),
+                    reader.Get<long>("running"),
+                    reader.Get<long>("waiting"),
+                    reader.Nullable<DateTimeOffset>("oldest_ready_at")));
             }
             return queues;
         });
@@ -46,8 +46,8 @@ public sealed class FlowControlClient(NpgsqlDataSource dataSource)
         AgentRuntimeException.Translate(async () =>
         {
             await using var command = dataSource.CreateCommand("select agent_runtime.configure_queue(queue => $1, options => $2::jsonb)::text");
-            command.Parameters.Add(new NpgsqlParameter { Value = queue });
-            command.Parameters.Add(new NpgsqlParameter { Value = options.ToJsonString() });
+            command.Parameters.Add(Sql.Text(queue));
+            command.Parameters.Add(Sql.Text(options.ToJsonString()));
             return JsonNode.Parse((string)(await command.ExecuteScalarAsync(cancellationToken))!)!.AsObject();
         });
 
@@ -56,8 +56,8 @@ public sealed class FlowControlClient(NpgsqlDataSource dataSource)
         AgentRuntimeException.Translate(async () =>
         {
             await using var command = dataSource.CreateCommand("select agent_runtime.set_fairness_weight(fair_key => $1, weight => $2)");
-            command.Parameters.Add(new NpgsqlParameter { Value = fairKey });
-            command.Parameters.Add(new NpgsqlParameter<double?> { TypedValue = weight });
+            command.Parameters.Add(Sql.Text(fairKey));
+            command.Parameters.Add(Sql.Double(weight));
             await command.ExecuteNonQueryAsync(cancellationToken);
             return true;
         });
@@ -72,11 +72,11 @@ public sealed class FlowControlClient(NpgsqlDataSource dataSource)
         {
             await using var command = dataSource.CreateCommand(
                 "select agent_runtime.schedule_task(name => $1, cron => $2, target => $3, input => $4::jsonb, options => $5::jsonb)");
-            command.Parameters.Add(new NpgsqlParameter { Value = name });
-            command.Parameters.Add(new NpgsqlParameter { Value = cron });
-            command.Parameters.Add(new NpgsqlParameter { Value = target });
-            command.Parameters.Add(new NpgsqlParameter { Value = (input ?? new JsonObject()).ToJsonString() });
-            command.Parameters.Add(new NpgsqlParameter { Value = (options ?? new JsonObject()).ToJsonString() });
+            command.Parameters.Add(Sql.Text(name));
+            command.Parameters.Add(Sql.Text(cron));
+            command.Parameters.Add(Sql.Text(target));
+            command.Parameters.Add(Sql.Text((input ?? new JsonObject()).ToJsonString()));
+            command.Parameters.Add(Sql.Text((options ?? new JsonObject()).ToJsonString()));
             return new DateTimeOffset((DateTime)(await command.ExecuteScalarAsync(cancellationToken))!, TimeSpan.Zero);
         });
 
@@ -85,8 +85,8 @@ public sealed class FlowControlClient(NpgsqlDataSource dataSource)
         AgentRuntimeException.Translate(async () =>
         {
             await using var command = dataSource.CreateCommand("select agent_runtime.unschedule_task(name => $1, app_name => $2)");
-            command.Parameters.Add(new NpgsqlParameter { Value = name });
-            command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = appName });
+            command.Parameters.Add(Sql.Text(name));
+            command.Parameters.Add(Sql.Text(appName));
             return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
         });
 
@@ -101,15 +101,15 @@ public sealed class FlowControlClient(NpgsqlDataSource dataSource)
             while (await reader.ReadAsync(cancellationToken))
             {
                 schedules.Add(new ScheduleInfo(
-                    reader.GetString(reader.GetOrdinal("app_name")),
-                    reader.GetString(reader.GetOrdinal("name")),
-                    reader.GetString(reader.GetOrdinal("cron")),
-                    reader.GetString(reader.GetOrdinal("timezone")),
-                    reader.GetString(reader.GetOrdinal("target")),
-                    reader.GetFieldValue<DateTimeOffset>(reader.GetOrdinal("next_fire_at")),
-                    reader.IsDBNull(reader.GetOrdinal("last_fire_at")) ? null : reader.GetFieldValue<DateTimeOffset>(reader.GetOrdinal("last_fire_at")),
-                    reader.IsDBNull(reader.GetOrdinal("last_task_id")) ? null : reader.GetGuid(reader.GetOrdinal("last_task_id")),
-                    reader.IsDBNull(reader.GetOrdinal("last_status")) ? null : reader.GetString(reader.GetOrdinal("last_status"))));
+                    reader.Get<string>("app_name"),
+                    reader.Get<string>("name"),
+                    reader.Get<string>("cron"),
+                    reader.Get<string>("timezone"),
+                    reader.Get<string>("target"),
+                    reader.Get<DateTimeOffset>("next_fire_at"),
+                    reader.Nullable<DateTimeOffset>("last_fire_at"),
+                    reader.Nullable<Guid>("last_task_id"),
+                    reader.Text("last_status")));
             }
             return schedules;
         });

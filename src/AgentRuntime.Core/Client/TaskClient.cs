@@ -5,7 +5,6 @@ using System.Text.Json.Nodes;
 using AgentRuntime.Errors;
 using AgentRuntime.Sessions;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace AgentRuntime.Client;
 
@@ -43,13 +42,14 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
             await using var command = dataSource.CreateCommand(
                 "select task_id, session_id, status, created from agent_runtime.submit_task(" +
                 "target => $1, input => $2::jsonb, session_id => $3, options => $4::jsonb)");
-            command.Parameters.Add(Text(target));
-            command.Parameters.Add(Text(input?.ToJsonString() ?? "{}"));
-            command.Parameters.Add(Text(sessionId));
-            command.Parameters.Add(Text((options ?? new SubmitOptions()).ToJson().ToJsonString()));
+            command.Parameters.Add(Sql.Text(target));
+            command.Parameters.Add(Sql.Text(input?.ToJsonString() ?? "{}"));
+            command.Parameters.Add(Sql.Text(sessionId));
+            command.Parameters.Add(Sql.Text((options ?? new SubmitOptions()).ToJson().ToJsonString()));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
-            return new SubmittedTask(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetBoolean(3));
+            return new SubmittedTask(
+                reader.Get<Guid>("task_id"), reader.Get<string>("session_id"), reader.Get<string>("status"), reader.Get<bool>("created"));
         });
 
     /// <summary>The task as it is now, with its steps and its whole history.</summary>
@@ -76,12 +76,12 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
             await using var command = dataSource.CreateCommand(
                 "select session_id, sequence, event_id, state::text, created_at " +
                 "from agent_runtime.send_message(task_id => $1, message => $2::jsonb)");
-            command.Parameters.Add(Uuid(taskId));
-            command.Parameters.Add(Text(message.ToJsonString()));
+            command.Parameters.Add(Sql.Uuid(taskId));
+            command.Parameters.Add(Sql.Text(message.ToJsonString()));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
-            return new AppendedEvent(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2),
-                JsonNode.Parse(reader.GetString(3))!.AsObject(), Time(reader, 4)!.Value);
+            return new AppendedEvent(reader.Get<string>("session_id"), reader.Get<long>("sequence"), reader.Get<long>("event_id"),
+                reader.Json("state")!.AsObject(), reader.Get<DateTimeOffset>("created_at"));
         });
     }
 
@@ -100,17 +100,18 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
                 "select task_id, session_id, target, status, queue, priority, attempts, error, metadata, " +
                 "created_at, updated_at, completed_at, page_token " +
                 "from agent_runtime.list_tasks(filters => $1::jsonb, page_size => $2, page_token => $3)");
-            command.Parameters.Add(Text((filter ?? new TaskFilter()).ToJson().ToJsonString()));
-            command.Parameters.Add(new NpgsqlParameter { Value = pageSize, NpgsqlDbType = NpgsqlDbType.Integer });
-            command.Parameters.Add(Text(pageToken));
+            command.Parameters.Add(Sql.Text((filter ?? new TaskFilter()).ToJson().ToJsonString()));
+            command.Parameters.Add(Sql.Integer(pageSize));
+            command.Parameters.Add(Sql.Text(pageToken));
             var items = new List<TaskSummary>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 items.Add(new TaskSummary(
-                    reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                    reader.GetInt32(5), reader.GetInt32(6), Json(reader, 7), Json(reader, 8)!.AsObject(),
-                    Time(reader, 9)!.Value, Time(reader, 10)!.Value, Time(reader, 11), reader.GetString(12)));
+                    reader.Get<Guid>("task_id"), reader.Get<string>("session_id"), reader.Get<string>("target"),
+                    reader.Get<string>("status"), reader.Get<string>("queue"), reader.Get<int>("priority"), reader.Get<int>("attempts"),
+                    reader.Json("error"), reader.Json("metadata")!.AsObject(), reader.Get<DateTimeOffset>("created_at"),
+                    reader.Get<DateTimeOffset>("updated_at"), reader.Nullable<DateTimeOffset>("completed_at"), reader.Get<string>("page_token")));
             }
             return new TaskPage(items, items.Count == pageSize ? items[^1].PageToken : null);
         });
@@ -120,8 +121,8 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
         AgentRuntimeException.Translate(async () =>
         {
             await using var command = dataSource.CreateCommand("select agent_runtime.cancel_task(task_id => $1, reason => $2)");
-            command.Parameters.Add(Uuid(taskId));
-            command.Parameters.Add(Text(reason));
+            command.Parameters.Add(Sql.Uuid(taskId));
+            command.Parameters.Add(Sql.Text(reason));
             return await command.ExecuteNonQueryAsync(cancellationToken);
         });
 
@@ -130,7 +131,7 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
         AgentRuntimeException.Translate(async () =>
         {
             await using var command = dataSource.CreateCommand("select agent_runtime.retry_task(task_id => $1)");
-            command.Parameters.Add(Uuid(taskId));
+            command.Parameters.Add(Sql.Uuid(taskId));
             return await command.ExecuteNonQueryAsync(cancellationToken);
         });
 
@@ -260,17 +261,18 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
                 "metadata, app_name, user_id, idempotency_key, cancel_reason, created_at, updated_at, completed_at, steps, " +
                 "status_message, history " +
                 "from agent_runtime.get_task(task_id => $1, history_length => $2)", connection);
-            command.Parameters.Add(Uuid(taskId));
-            command.Parameters.Add(new NpgsqlParameter { Value = (object?)historyLength ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
+            command.Parameters.Add(Sql.Uuid(taskId));
+            command.Parameters.Add(Sql.Integer(historyLength));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             return new TaskDetails(
-                reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-                Json(reader, 4), Json(reader, 5), Json(reader, 6), reader.GetString(7), reader.GetInt32(8),
-                reader.GetInt32(9), reader.GetInt32(10), Json(reader, 11)!.AsObject(), Text(reader, 12), Text(reader, 13),
-                Text(reader, 14), Text(reader, 15), Time(reader, 16)!.Value, Time(reader, 17)!.Value, Time(reader, 18),
-                JsonSerializer.Deserialize<List<StepInfo>>(reader.GetString(19), ClientJson.Options)!,
-                Json(reader, 20), Json(reader, 21) as JsonArray);
+                reader.Get<Guid>("task_id"), reader.Get<string>("session_id"), reader.Get<string>("target"), reader.Get<string>("status"),
+                reader.Json("input"), reader.Json("output"), reader.Json("error"), reader.Get<string>("queue"), reader.Get<int>("priority"),
+                reader.Get<int>("attempts"), reader.Get<int>("max_attempts"), reader.Json("metadata")!.AsObject(),
+                reader.Text("app_name"), reader.Text("user_id"), reader.Text("idempotency_key"), reader.Text("cancel_reason"),
+                reader.Get<DateTimeOffset>("created_at"), reader.Get<DateTimeOffset>("updated_at"), reader.Nullable<DateTimeOffset>("completed_at"),
+                JsonSerializer.Deserialize<List<StepInfo>>(reader.Get<string>("steps"), ClientJson.Options)!,
+                reader.Json("status_message"), reader.Json("history") as JsonArray);
         });
 
     private static Task<IReadOnlyList<RuntimeEvent>> ReadEventsAsync(
@@ -281,19 +283,17 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
             await using var command = new NpgsqlCommand(
                 "select id, type, task_id, step_id, worker_id, data, created_at, position " +
                 "from agent_runtime.read_events(after_position => $1, max_events => $2, task_id => $3, from_start => $4)", connection);
-            command.Parameters.Add(new NpgsqlParameter { Value = (object?)afterPosition ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-            command.Parameters.Add(new NpgsqlParameter { Value = maxEvents, NpgsqlDbType = NpgsqlDbType.Integer });
-            command.Parameters.Add(new NpgsqlParameter { Value = (object?)taskId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
-            command.Parameters.Add(new NpgsqlParameter { Value = fromStart, NpgsqlDbType = NpgsqlDbType.Boolean });
+            command.Parameters.Add(Sql.Text(afterPosition));
+            command.Parameters.Add(Sql.Integer(maxEvents));
+            command.Parameters.Add(Sql.Uuid(taskId));
+            command.Parameters.Add(Sql.Boolean(fromStart));
             var events = new List<RuntimeEvent>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 events.Add(new RuntimeEvent(
-                    reader.GetInt64(0), reader.GetString(1),
-                    reader.IsDBNull(2) ? null : reader.GetGuid(2),
-                    reader.IsDBNull(3) ? null : reader.GetInt64(3),
-                    Text(reader, 4), Json(reader, 5), Time(reader, 6)!.Value, reader.GetString(7)));
+                    reader.Get<long>("id"), reader.Get<string>("type"), reader.Nullable<Guid>("task_id"), reader.Nullable<long>("step_id"),
+                    reader.Text("worker_id"), reader.Json("data"), reader.Get<DateTimeOffset>("created_at"), reader.Get<string>("position")));
             }
             return events;
         });
@@ -322,17 +322,4 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
         using var document = JsonDocument.Parse(payload);
         return document.RootElement.TryGetProperty("task_id", out var id) && id.TryGetGuid(out var notified) && notified == taskId;
     }
-
-    private static NpgsqlParameter Text(string? value) =>
-        new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
-
-    private static NpgsqlParameter Uuid(Guid value) => new() { Value = value, NpgsqlDbType = NpgsqlDbType.Uuid };
-
-    private static string? Text(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
-
-    private static JsonNode? Json(NpgsqlDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? null : JsonNode.Parse(reader.GetString(ordinal));
-
-    private static DateTimeOffset? Time(NpgsqlDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
 }

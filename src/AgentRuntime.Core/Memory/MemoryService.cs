@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
+using AgentRuntime.Client;
 using AgentRuntime.Errors;
 using Microsoft.Extensions.AI;
 using Npgsql;
-using NpgsqlTypes;
 using Pgvector;
 
 namespace AgentRuntime.Memory;
@@ -56,11 +56,11 @@ public sealed class MemoryService(NpgsqlDataSource dataSource, IEmbeddingGenerat
         {
             await using var command = dataSource.CreateCommand(
                 "select agent_runtime.add_memory(app_name => $1, user_id => $2, content => $3, embedding => $4, metadata => $5::jsonb)");
-            command.Parameters.Add(Text(appName));
-            command.Parameters.Add(Text(userId));
-            command.Parameters.Add(Text(content));
-            command.Parameters.Add(Real(embedding));
-            command.Parameters.Add(Text(metadata?.ToJsonString() ?? "{}"));
+            command.Parameters.Add(Sql.Text(appName));
+            command.Parameters.Add(Sql.Text(userId));
+            command.Parameters.Add(Sql.Text(content));
+            command.Parameters.Add(Sql.RealArray(embedding.ToArray()));
+            command.Parameters.Add(Sql.Text(metadata?.ToJsonString() ?? "{}"));
             return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
         });
     }
@@ -86,20 +86,18 @@ public sealed class MemoryService(NpgsqlDataSource dataSource, IEmbeddingGenerat
             await using var command = dataSource.CreateCommand(
                 "select memory_id, content, metadata::text, score, created_at from agent_runtime.search_memory(app_name => $1, " +
                 "user_id => $2, query_embedding => $3, query_text => $4, k => $5, filter => $6::jsonb)");
-            command.Parameters.Add(Text(appName));
-            command.Parameters.Add(Text(userId));
-            command.Parameters.Add(queryEmbedding is null
-                ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Real }
-                : Real(queryEmbedding));
-            command.Parameters.Add(Text(queryText));
-            command.Parameters.Add(new NpgsqlParameter { Value = k, NpgsqlDbType = NpgsqlDbType.Integer });
-            command.Parameters.Add(Text(filter?.ToJsonString()));
+            command.Parameters.Add(Sql.Text(appName));
+            command.Parameters.Add(Sql.Text(userId));
+            command.Parameters.Add(Sql.RealArray(queryEmbedding?.ToArray()));
+            command.Parameters.Add(Sql.Text(queryText));
+            command.Parameters.Add(Sql.Integer(k));
+            command.Parameters.Add(Sql.Text(filter?.ToJsonString()));
             var matches = new List<MemoryMatch>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                matches.Add(new MemoryMatch(reader.GetInt64(0), reader.GetString(1), JsonNode.Parse(reader.GetString(2))!.AsObject(),
-                    reader.GetDouble(3), reader.GetFieldValue<DateTimeOffset>(4)));
+                matches.Add(new MemoryMatch(reader.Get<long>("memory_id"), reader.Get<string>("content"), reader.Json("metadata")!.AsObject(),
+                    reader.Get<double>("score"), reader.Get<DateTimeOffset>("created_at")));
             }
             return matches;
         });
@@ -109,14 +107,7 @@ public sealed class MemoryService(NpgsqlDataSource dataSource, IEmbeddingGenerat
         AgentRuntimeException.Translate(async () =>
         {
             await using var command = dataSource.CreateCommand("select agent_runtime.delete_memory(memory_id => $1)");
-            command.Parameters.Add(new NpgsqlParameter { Value = memoryId, NpgsqlDbType = NpgsqlDbType.Bigint });
+            command.Parameters.Add(Sql.Bigint(memoryId));
             return await command.ExecuteNonQueryAsync(cancellationToken);
         });
-
-    // The SQL functions take real[] (every language has arrays); a Vector is that array.
-    private static NpgsqlParameter Real(Vector embedding) =>
-        new() { Value = embedding.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Real };
-
-    private static NpgsqlParameter Text(string? value) =>
-        new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
 }

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
+using AgentRuntime.Client;
 using AgentRuntime.Errors;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace AgentRuntime.Sessions;
 
@@ -29,15 +29,16 @@ public sealed class SessionService(NpgsqlDataSource dataSource)
             await using var command = dataSource.CreateCommand(
                 "select session_id, app_name, user_id, state::text, last_sequence, created_at, updated_at " +
                 "from agent_runtime.create_session(app_name => $1, user_id => $2, state => $3::jsonb, session_id => $4)");
-            command.Parameters.Add(Text(appName));
-            command.Parameters.Add(Text(userId));
-            command.Parameters.Add(Text(state?.ToJsonString() ?? "{}"));
-            command.Parameters.Add(Text(sessionId));
+            command.Parameters.Add(Sql.Text(appName));
+            command.Parameters.Add(Sql.Text(userId));
+            command.Parameters.Add(Sql.Text(state?.ToJsonString() ?? "{}"));
+            command.Parameters.Add(Sql.Text(sessionId));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             return new SessionInfo(
-                reader.GetString(0), reader.GetString(1), reader.GetString(2), Object(reader.GetString(3)),
-                reader.GetInt64(4), Time(reader, 5), Time(reader, 6));
+                reader.Get<string>("session_id"), reader.Get<string>("app_name"), reader.Get<string>("user_id"),
+                reader.Json("state")!.AsObject(), reader.Get<long>("last_sequence"), reader.Get<DateTimeOffset>("created_at"),
+                reader.Get<DateTimeOffset>("updated_at"));
         });
 
     /// <summary>
@@ -57,12 +58,12 @@ public sealed class SessionService(NpgsqlDataSource dataSource)
             await using var command = dataSource.CreateCommand(
                 "select agent_runtime.get_session(app_name => $1, user_id => $2, session_id => $3, " +
                 "num_recent_events => $4, after_sequence => $5)::text");
-            command.Parameters.Add(Text(appName));
-            command.Parameters.Add(Text(userId));
-            command.Parameters.Add(Text(sessionId));
-            command.Parameters.Add(new NpgsqlParameter { Value = (object?)numRecentEvents ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
-            command.Parameters.Add(new NpgsqlParameter { Value = (object?)afterSequence ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
-            var json = Object((string)(await command.ExecuteScalarAsync(cancellationToken))!);
+            command.Parameters.Add(Sql.Text(appName));
+            command.Parameters.Add(Sql.Text(userId));
+            command.Parameters.Add(Sql.Text(sessionId));
+            command.Parameters.Add(Sql.Integer(numRecentEvents));
+            command.Parameters.Add(Sql.Bigint(afterSequence));
+            var json = JsonNode.Parse((string)(await command.ExecuteScalarAsync(cancellationToken))!)!.AsObject();
             return new Session(
                 json["id"]!.GetValue<string>(),
                 json["app_name"]!.GetValue<string>(),
@@ -88,17 +89,18 @@ public sealed class SessionService(NpgsqlDataSource dataSource)
             await using var command = dataSource.CreateCommand(
                 "select session_id, app_name, user_id, state::text, last_sequence, created_at, updated_at, page_token " +
                 "from agent_runtime.list_sessions(app_name => $1, user_id => $2, page_size => $3, page_token => $4)");
-            command.Parameters.Add(Text(appName));
-            command.Parameters.Add(Text(userId));
-            command.Parameters.Add(new NpgsqlParameter { Value = pageSize, NpgsqlDbType = NpgsqlDbType.Integer });
-            command.Parameters.Add(Text(pageToken));
+            command.Parameters.Add(Sql.Text(appName));
+            command.Parameters.Add(Sql.Text(userId));
+            command.Parameters.Add(Sql.Integer(pageSize));
+            command.Parameters.Add(Sql.Text(pageToken));
             var items = new List<SessionSummary>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 items.Add(new SessionSummary(
-                    reader.GetString(0), reader.GetString(1), reader.GetString(2), Object(reader.GetString(3)),
-                    reader.GetInt64(4), Time(reader, 5), Time(reader, 6), reader.GetString(7)));
+                    reader.Get<string>("session_id"), reader.Get<string>("app_name"), reader.Get<string>("user_id"),
+                    reader.Json("state")!.AsObject(), reader.Get<long>("last_sequence"), reader.Get<DateTimeOffset>("created_at"),
+                    reader.Get<DateTimeOffset>("updated_at"), reader.Get<string>("page_token")));
             }
             return new SessionPage(items, items.Count == pageSize ? items[^1].PageToken : null);
         });
@@ -109,9 +111,9 @@ public sealed class SessionService(NpgsqlDataSource dataSource)
         {
             await using var command = dataSource.CreateCommand(
                 "select agent_runtime.delete_session(app_name => $1, user_id => $2, session_id => $3)");
-            command.Parameters.Add(Text(appName));
-            command.Parameters.Add(Text(userId));
-            command.Parameters.Add(Text(sessionId));
+            command.Parameters.Add(Sql.Text(appName));
+            command.Parameters.Add(Sql.Text(userId));
+            command.Parameters.Add(Sql.Text(sessionId));
             return await command.ExecuteNonQueryAsync(cancellationToken);
         });
 
@@ -135,15 +137,15 @@ public sealed class SessionService(NpgsqlDataSource dataSource)
                 "select session_id, sequence, event_id, state::text, created_at " +
                 "from agent_runtime.append_event(app_name => $1, user_id => $2, session_id => $3, event => $4::jsonb, " +
                 "expected_sequence => $5)");
-            command.Parameters.Add(Text(appName));
-            command.Parameters.Add(Text(userId));
-            command.Parameters.Add(Text(sessionId));
-            command.Parameters.Add(Text(evt.ToJsonString()));
-            command.Parameters.Add(new NpgsqlParameter { Value = (object?)expectedSequence ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+            command.Parameters.Add(Sql.Text(appName));
+            command.Parameters.Add(Sql.Text(userId));
+            command.Parameters.Add(Sql.Text(sessionId));
+            command.Parameters.Add(Sql.Text(evt.ToJsonString()));
+            command.Parameters.Add(Sql.Bigint(expectedSequence));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
-            return new AppendedEvent(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), Object(reader.GetString(3)),
-                Time(reader, 4));
+            return new AppendedEvent(reader.Get<string>("session_id"), reader.Get<long>("sequence"), reader.Get<long>("event_id"),
+                reader.Json("state")!.AsObject(), reader.Get<DateTimeOffset>("created_at"));
         });
     }
 
@@ -158,12 +160,4 @@ public sealed class SessionService(NpgsqlDataSource dataSource)
 
     private static DateTimeOffset FromEpoch(double seconds) =>
         DateTimeOffset.UnixEpoch.AddTicks((long)Math.Round(seconds * TimeSpan.TicksPerSecond));
-
-    private static JsonObject Object(string json) => JsonNode.Parse(json)!.AsObject();
-
-    private static DateTimeOffset Time(NpgsqlDataReader reader, int ordinal) =>
-        reader.GetFieldValue<DateTimeOffset>(ordinal);
-
-    private static NpgsqlParameter Text(string? value) =>
-        new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
 }

@@ -1,9 +1,6 @@
-using System.ClientModel;
-using System.ClientModel.Primitives;
+using AgentRuntime.Agents;
 using AgentRuntime.Memory;
 using Microsoft.Extensions.AI;
-using OpenAI;
-using OpenAI.Embeddings;
 
 namespace AgentRuntime.Host.Memory;
 
@@ -17,9 +14,6 @@ namespace AgentRuntime.Host.Memory;
 public sealed class EmbeddingOptions
 {
     public const string Section = "Memory:Embeddings";
-
-    // OpenAI's SDK requires a credential even for local servers that ignore it.
-    private const string PlaceholderApiKey = "no-api-key";
 
     /// <summary>The API's base URL, like https://api.openai.com/v1 or http://127.0.0.1:8080/v1; none: the local embedder.</summary>
     public string? Endpoint { get; set; }
@@ -64,17 +58,7 @@ public sealed class EmbeddingOptions
         {
             return new LocalEmbeddingGenerator();
         }
-        var client = new EmbeddingClient(
-            Model,
-            new ApiKeyCredential(string.IsNullOrEmpty(ApiKey) ? PlaceholderApiKey : ApiKey),
-            new OpenAIClientOptions
-            {
-                Endpoint = new Uri(Endpoint),
-                NetworkTimeout = Timeout,
-                // The runtime retries a failed step with backoff; the SDK's own retries would multiply it.
-                RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-            });
-        return client.AsIEmbeddingGenerator();
+        return OpenAICompatible.EmbeddingGenerator(new Uri(Endpoint), ApiKey, Model!, Timeout);
     }
 
     // The synthesized ToString would print the API key into logs.

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
+using AgentRuntime.Client;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace AgentRuntime.Host.Push;
 
@@ -18,18 +18,17 @@ public sealed class PushClient(NpgsqlDataSource dataSource)
         await using var command = dataSource.CreateCommand(
             "select delivery_id, config_id, task_id, event_id, url, token, authentication, payload, attempt, max_attempts " +
             "from agent_runtime.claim_push_deliveries(worker_id => $1, max_deliveries => $2, lease_seconds => $3)");
-        command.Parameters.Add(new NpgsqlParameter { Value = workerId });
-        command.Parameters.Add(new NpgsqlParameter { Value = maxDeliveries });
-        command.Parameters.Add(new NpgsqlParameter { Value = leaseSeconds });
+        command.Parameters.Add(Sql.Text(workerId));
+        command.Parameters.Add(Sql.Integer(maxDeliveries));
+        command.Parameters.Add(Sql.Integer(leaseSeconds));
         var deliveries = new List<PushDelivery>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             deliveries.Add(new PushDelivery(
-                reader.GetInt64(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetInt64(3), reader.GetString(4),
-                reader.IsDBNull(5) ? null : reader.GetString(5),
-                reader.IsDBNull(6) ? null : JsonNode.Parse(reader.GetString(6)) as JsonObject,
-                reader.GetString(7), reader.GetInt32(8), reader.GetInt32(9)));
+                reader.Get<long>("delivery_id"), reader.Get<Guid>("config_id"), reader.Get<Guid>("task_id"), reader.Get<long>("event_id"),
+                reader.Get<string>("url"), reader.Text("token"), reader.Json("authentication") as JsonObject,
+                reader.Get<string>("payload"), reader.Get<int>("attempt"), reader.Get<int>("max_attempts")));
         }
         return deliveries;
     }
@@ -38,8 +37,8 @@ public sealed class PushClient(NpgsqlDataSource dataSource)
     {
         await using var command = dataSource.CreateCommand(
             "select agent_runtime.complete_push_delivery(delivery_id => $1, status_code => $2)");
-        command.Parameters.Add(new NpgsqlParameter { Value = deliveryId });
-        command.Parameters.Add(new NpgsqlParameter { Value = statusCode });
+        command.Parameters.Add(Sql.Bigint(deliveryId));
+        command.Parameters.Add(Sql.Integer(statusCode));
         return (string)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
@@ -48,10 +47,10 @@ public sealed class PushClient(NpgsqlDataSource dataSource)
     {
         await using var command = dataSource.CreateCommand(
             "select agent_runtime.fail_push_delivery(delivery_id => $1, error => $2, status_code => $3, attempt => $4)");
-        command.Parameters.Add(new NpgsqlParameter { Value = deliveryId });
-        command.Parameters.Add(new NpgsqlParameter { Value = error.Length <= 2000 ? error : error[..2000] });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)statusCode ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
-        command.Parameters.Add(new NpgsqlParameter { Value = attempt });
+        command.Parameters.Add(Sql.Bigint(deliveryId));
+        command.Parameters.Add(Sql.Text(error.Length <= 2000 ? error : error[..2000]));
+        command.Parameters.Add(Sql.Integer(statusCode));
+        command.Parameters.Add(Sql.Integer(attempt));
         return (string)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using AgentRuntime.Client;
 using Npgsql;
 
 namespace AgentRuntime.Host.Push;
@@ -38,7 +39,7 @@ public sealed class PushDestinationGuard(NpgsqlDataSource dataSource)
                 return;
             }
             await using var command = dataSource.CreateCommand("select agent_runtime.get_settings() -> $1");
-            command.Parameters.Add(new NpgsqlParameter { Value = AllowedDestinationsSetting });
+            command.Parameters.Add(Sql.Text(AllowedDestinationsSetting));
             var json = await command.ExecuteScalarAsync(cancellationToken) as string;
             _allowlist = Allowlist.Parse(json);
             _refreshedAt = DateTimeOffset.UtcNow;

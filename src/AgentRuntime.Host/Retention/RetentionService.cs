@@ -1,3 +1,4 @@
+using AgentRuntime.Client;
 using AgentRuntime.Host.Worker;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -57,7 +58,7 @@ public sealed class RetentionService(NpgsqlDataSource dataSource, RetentionOptio
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using (var take = new NpgsqlCommand("select pg_try_advisory_lock($1)", connection))
         {
-            take.Parameters.Add(new NpgsqlParameter { Value = LockKey });
+            take.Parameters.Add(Sql.Bigint(LockKey));
             if (!(bool)(await take.ExecuteScalarAsync(cancellationToken))!)
             {
                 logger.LogDebug("Retention: another host is purging");
@@ -70,7 +71,7 @@ public sealed class RetentionService(NpgsqlDataSource dataSource, RetentionOptio
             while (true)
             {
                 await using var purge = new NpgsqlCommand("select agent_runtime.apply_retention($1)", connection);
-                purge.Parameters.Add(new NpgsqlParameter { Value = options.BatchSize });
+                purge.Parameters.Add(Sql.Integer(options.BatchSize));
                 var purged = await purge.ExecuteScalarAsync(cancellationToken);
                 if (purged is DBNull)
                 {
@@ -101,7 +102,7 @@ public sealed class RetentionService(NpgsqlDataSource dataSource, RetentionOptio
         try
         {
             await using var release = new NpgsqlCommand("select pg_advisory_unlock($1)", connection);
-            release.Parameters.Add(new NpgsqlParameter { Value = LockKey });
+            release.Parameters.Add(Sql.Bigint(LockKey));
             await release.ExecuteNonQueryAsync(CancellationToken.None);
         }
         catch (Exception ex) when (Retry.IsTransient(ex))

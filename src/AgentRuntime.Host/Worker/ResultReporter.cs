@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using AgentRuntime.Agents;
+using AgentRuntime.Client;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -24,8 +25,8 @@ public sealed class ResultReporter(
     private readonly Channel<PendingReport> _queue = Channel.CreateUnbounded<PendingReport>(
         new UnboundedChannelOptions { SingleReader = true });
 
-    /// <summary>Called with every step whose report was settled (or given up), to release its lease.</summary>
-    public event Action<RunningStep>? Reported;
+    /// <summary>Called with every step whose report was settled (or given up), and how, to release its lease.</summary>
+    public event Action<RunningStep, string>? Reported;
 
     public void Enqueue(PendingReport report)
     {
@@ -111,6 +112,7 @@ public sealed class ResultReporter(
         IReadOnlyList<StepOutcome> outcomes;
         try
         {
+            using var span = WorkerTracing.StartReport(Function(reports[0].Result), reports.Select(r => r.Running));
             outcomes = await Retry.TransientAsync(ct => SendAsync(reports, ct), logger, "report results", cancellationToken);
         }
         catch (PostgresException refused) when (refused.SqlState.StartsWith("AR", StringComparison.Ordinal))
@@ -190,9 +192,17 @@ public sealed class ResultReporter(
         }], cancellationToken);
     }
 
+    private static string Function(AgentResult result) => result switch
+    {
+        AgentResult.Completed => "complete_steps",
+        AgentResult.Failed => "fail_steps",
+        AgentResult.Yielded => "yield_step",
+        _ => "reject_step",
+    };
+
     private void Done(RunningStep running, string outcome)
     {
         metrics.Settled(running.Agent, outcome);
-        Reported?.Invoke(running);
+        Reported?.Invoke(running, outcome);
     }
 }

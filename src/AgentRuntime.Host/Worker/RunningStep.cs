@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using AgentRuntime.Agents;
+using AgentRuntime.Client;
 
 namespace AgentRuntime.Host.Worker;
 
@@ -6,7 +8,8 @@ namespace AgentRuntime.Host.Worker;
 /// A step this host holds a lease on, from claim until its result is reported or it is given
 /// up. Exactly one of "report the result" and "abandon" wins, so a dropped run never reports.
 /// </summary>
-public sealed class RunningStep(ClaimedStep step)
+/// <param name="claim">The span of the claim that leased it (default when tracing is off).</param>
+public sealed class RunningStep(ClaimedStep step, ActivityContext claim)
 {
     private const int Running = 0;
     private const int Finished = 1;
@@ -20,6 +23,11 @@ public sealed class RunningStep(ClaimedStep step)
     public long StepId => Step.StepId;
 
     public string Agent => Step.Context.Agent;
+
+    public ActivityContext Claim { get; } = claim;
+
+    /// <summary>The run's span, from the agent's start until the result is settled; null when tracing is off.</summary>
+    public Activity? Span { get; set; }
 
     /// <summary>Fires when the run must stop: the step was canceled, its lease lost, or the host drains.</summary>
     public CancellationTokenSource Abandon { get; } = new();

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using AgentRuntime.Agents;
+using AgentRuntime.Client;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -125,13 +126,21 @@ public sealed class WorkerService : BackgroundService
     {
         var queues = _options.Queues.Count == 0 ? null : _options.Queues.ToArray();
         return ClaimLoop.RunAsync(_slots, _options.ClaimBatchSize, _options.PollInterval, _wakeups.Reader,
-            (free, ct) => _client.ClaimAsync(_options.WorkerId, _agentNames, free, _options.LeaseSeconds, queues, ct),
+            (free, ct) => ClaimAsync(free, queues, ct),
             Start, ct => _client.NextDueAsync(_agentNames, ct), _logger, "steps", stoppingToken);
     }
 
-    private void Start(ClaimedStep step)
+    private async Task<IReadOnlyList<RunningStep>> ClaimAsync(int free, string[]? queues, CancellationToken cancellationToken)
     {
-        var running = new RunningStep(step);
+        using var span = WorkerTracing.StartClaim(_options.WorkerId, free);
+        var steps = await _client.ClaimAsync(_options.WorkerId, _agentNames, free, _options.LeaseSeconds, queues, cancellationToken);
+        span?.SetTag("agent_runtime.claimed", steps.Count);
+        return [.. steps.Select(step => new RunningStep(step, span?.Context ?? default))];
+    }
+
+    private void Start(RunningStep running)
+    {
+        var step = running.Step;
         _held[step.StepId] = running;
         _metrics.Claimed(running.Agent);
         _runs[step.StepId] = Task.Run(async () =>
@@ -142,7 +151,7 @@ public sealed class WorkerService : BackgroundService
             }
             catch
             {
-                Settle(running);
+                Settle(running, "error");
                 throw;
             }
             finally
@@ -153,11 +162,13 @@ public sealed class WorkerService : BackgroundService
     }
 
     /// <summary>The step's result is settled (or dropped): its lease is no longer ours to extend, and its slot is free.</summary>
-    private void Settle(RunningStep running)
+    private void Settle(RunningStep running, string outcome)
     {
         _held.TryRemove(running.StepId, out _);
         if (running.TrySettle())
         {
+            WorkerTracing.Settled(running, outcome);
+            running.Span?.Dispose();
             _slots.Release();
         }
     }
@@ -177,6 +188,8 @@ public sealed class WorkerService : BackgroundService
         {
             run.CancelAfter(timeout);
         }
+        // Current during the run, so that what the agent calls (the database, HTTP) is part of the step's trace.
+        running.Span = WorkerTracing.StartStep(running.Step, running.Claim);
         _metrics.Started(context.Agent, DateTimeOffset.UtcNow - running.Step.ClaimedAt);
         var clock = Stopwatch.StartNew();
         AgentResult result;
@@ -217,7 +230,7 @@ public sealed class WorkerService : BackgroundService
         {
             _metrics.Dropped(context.Agent);
             _logger.LogInformation("Dropped the result of step {StepId}: {Reason}", context.StepId, running.AbandonReason);
-            Settle(running);
+            Settle(running, "dropped");
         }
     }
 
@@ -277,7 +290,7 @@ public sealed class WorkerService : BackgroundService
         }
         foreach (var running in unfinished)
         {
-            Settle(running);
+            Settle(running, "released");
         }
         await Task.WhenAll(_runs.Values.ToArray());
     }

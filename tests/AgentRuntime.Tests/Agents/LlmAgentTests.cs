@@ -2,6 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using AgentRuntime.Agents;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentRuntime.Tests.Agents;
 
@@ -267,6 +270,94 @@ public sealed class LlmAgentTests
         }));
 
         Assert.StartsWith("Prompt is not a valid Handlebars template: ", error.Message);
+    }
+
+    /// <summary>A model of another provider: records what it is asked, answers with one response.</summary>
+    private sealed class RecordingChatClient(ChatResponse response) : IChatClient
+    {
+        public List<(List<ChatMessage> Messages, ChatOptions? Options)> Calls { get; } = [];
+
+        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            Calls.Add(([.. messages], options));
+            return Task.FromResult(response);
+        }
+
+        public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+            IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
+    }
+
+    private static RecordingChatClient OtherProvider() => new(new ChatResponse(new ChatMessage(ChatRole.Assistant, """{"ok": true}"""))
+    {
+        ModelId = "other-model-1",
+        FinishReason = ChatFinishReason.Stop,
+        Usage = new UsageDetails { InputTokenCount = 7, OutputTokenCount = 3 },
+    });
+
+    [Fact]
+    public async Task Any_chat_client_can_stand_in_for_the_openai_compatible_endpoint()
+    {
+        var client = OtherProvider();
+        var agent = new LlmAgent(new LlmAgentOptions
+        {
+            Name = "writer",
+            Endpoint = new Uri("http://127.0.0.1:1/v1"),
+            Model = "other-model",
+            SystemPrompt = "You write for {{metadata.audience}}.",
+            Prompt = "{{input.text}}",
+            ResponseFormat = LlmResponseFormat.Json,
+            Temperature = 0.5f,
+            MaxOutputTokens = 50,
+        }, chatClient: client);
+
+        var output = Steps.Completed(await agent.InvokeAsync(Step(), CancellationToken.None));
+
+        var (messages, options) = Assert.Single(client.Calls);
+        Assert.Equal([(ChatRole.System, "You write for commuters."), (ChatRole.User, "The council approved 40 electric buses.")],
+            messages.Select(m => (m.Role, m.Text)));
+        Assert.Equal("other-model", options!.ModelId);
+        Assert.Equal(0.5f, options.Temperature);
+        Assert.Equal(50, options.MaxOutputTokens);
+        Assert.Same(ChatResponseFormat.Json, options.ResponseFormat);
+        Assert.True(JsonNode.DeepEquals(
+            JsonNode.Parse("""
+                {
+                  "json": {"ok": true},
+                  "text": "{\"ok\": true}",
+                  "model": "other-model-1",
+                  "finish_reason": "stop",
+                  "usage": {"input_tokens": 7, "output_tokens": 3}
+                }
+                """),
+            output));
+    }
+
+    [Fact]
+    public async Task A_configured_agent_asks_the_chat_client_registered_under_its_name()
+    {
+        var client = OtherProvider();
+        var agents = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Llm:0:Name"] = "writer",
+            ["Llm:0:Endpoint"] = "http://127.0.0.1:1/v1",
+            ["Llm:0:Model"] = "other-model",
+            ["Llm:0:Prompt"] = "{{input.text}}",
+        }).Build();
+        var services = new ServiceCollection().AddKeyedSingleton<IChatClient>("writer", client);
+        await using var provider = services.AddBuiltInAgents(agents).BuildServiceProvider();
+
+        var writer = provider.GetServices<IAgent>().Single(a => a.Name == "writer");
+        var output = Steps.Completed(await writer.InvokeAsync(Step(), CancellationToken.None));
+
+        Assert.Single(client.Calls);
+        Assert.Equal("other-model-1", (string)output["model"]!);
     }
 
     [Fact]

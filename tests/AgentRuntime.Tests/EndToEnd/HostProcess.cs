@@ -33,10 +33,15 @@ public sealed class HostProcess : IAsyncDisposable
 
     /// <summary>As <see cref="Start"/>, in another working directory (where it reads appsettings.json first).</summary>
     public static HostProcess StartIn(string workingDirectory, string name, IReadOnlyDictionary<string, string> environment,
-        ITestOutputHelper? output, params string[] args)
+        ITestOutputHelper? output, params string[] args) =>
+        StartUnder([], workingDirectory, name, environment, output, args);
+
+    /// <summary>As <see cref="StartIn"/>, run by the command <paramref name="wrapper"/> (like <c>unshare ...</c>).</summary>
+    public static HostProcess StartUnder(string[] wrapper, string workingDirectory, string name,
+        IReadOnlyDictionary<string, string> environment, ITestOutputHelper? output, params string[] args)
     {
         var executable = Path.Combine(AppContext.BaseDirectory, "agent-runtime.dll");
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -44,6 +49,10 @@ public sealed class HostProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = workingDirectory,
         };
+        foreach (var arg in wrapper.Skip(1).Concat(wrapper.Length > 0 ? ["dotnet"] : []))
+        {
+            info.ArgumentList.Add(arg);
+        }
         info.ArgumentList.Add(executable);
         foreach (var arg in args)
         {
@@ -103,14 +112,15 @@ public sealed class HostProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>SIGTERM, as systemd stops a service.</summary>
-    public void Terminate()
+    /// <summary>SIGTERM, as systemd stops a service; to <paramref name="pid"/> when given (a wrapper's child).</summary>
+    public void Terminate(int? pid = null)
     {
-        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        var target = (pid ?? _process.Id).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var kill = Process.Start("kill", ["-TERM", target]);
         kill.WaitForExit();
         if (kill.ExitCode != 0)
         {
-            throw new InvalidOperationException($"kill -TERM {_process.Id} exited with {kill.ExitCode}");
+            throw new InvalidOperationException($"kill -TERM {target} exited with {kill.ExitCode}");
         }
     }
 

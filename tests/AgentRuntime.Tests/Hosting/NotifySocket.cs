@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.Hosting.Systemd;
 
 namespace AgentRuntime.Tests.Hosting;
 
@@ -66,5 +67,20 @@ internal sealed class NotifySocket : IDisposable
         {
             File.Delete(_file);
         }
+    }
+}
+
+/// <summary>
+/// Sends to a socket the test names, as the library's <see cref="SystemdNotifier"/> sends to <c>NOTIFY_SOCKET</c>
+/// (whose path it reads from the environment, which tests running in parallel share).
+/// </summary>
+internal sealed class SocketNotifier(string address) : ISystemdNotifier
+{
+    public bool IsEnabled => true;
+
+    public void Notify(ServiceState state)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        socket.SendTo(Encoding.UTF8.GetBytes(state.ToString()), new UnixDomainSocketEndPoint(address));
     }
 }

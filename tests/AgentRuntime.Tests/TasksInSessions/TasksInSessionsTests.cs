@@ -3,6 +3,7 @@ using AgentRuntime.Client;
 using AgentRuntime.Errors;
 using AgentRuntime.Tests.Infrastructure;
 using AgentRuntime.Tests.Support;
+using ClaimedStep = AgentRuntime.Tests.Support.ClaimedStep;
 
 namespace AgentRuntime.Tests.TasksInSessions;
 

@@ -1,9 +1,8 @@
 using System.Text.Json.Nodes;
 using AgentRuntime.Agents;
 using Npgsql;
-using NpgsqlTypes;
 
-namespace AgentRuntime.Host.Worker;
+namespace AgentRuntime.Client;
 
 public sealed record StepOutcome(long StepId, string Outcome);
 
@@ -22,16 +21,16 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
         {
             var command = new NpgsqlBatchCommand(
                 "select agent_runtime.register_agent(name => $1, description => $2, input_schema => $3)");
-            command.Parameters.Add(new NpgsqlParameter { Value = agent.Name });
-            command.Parameters.Add(new NpgsqlParameter { Value = agent.Description });
-            command.Parameters.Add(Jsonb(agent.InputSchema));
+            command.Parameters.Add(Sql.Text(agent.Name));
+            command.Parameters.Add(Sql.Text(agent.Description));
+            command.Parameters.Add(Sql.Jsonb(agent.InputSchema));
             batch.BatchCommands.Add(command);
         }
         var register = new NpgsqlBatchCommand(
             "select agent_runtime.register_worker(worker_id => $1, agents => $2, info => $3)");
-        register.Parameters.Add(new NpgsqlParameter { Value = workerId });
-        register.Parameters.Add(new NpgsqlParameter { Value = agents.Select(a => a.Name).ToArray() });
-        register.Parameters.Add(Jsonb(info));
+        register.Parameters.Add(Sql.Text(workerId));
+        register.Parameters.Add(Sql.TextArray(agents.Select(a => a.Name)));
+        register.Parameters.Add(Sql.Jsonb(info));
         batch.BatchCommands.Add(register);
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -40,7 +39,7 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
     public async Task<DateTimeOffset?> NextDueAsync(string[] agents, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("select agent_runtime.next_due_at(agents => $1)");
-        command.Parameters.Add(new NpgsqlParameter { Value = agents });
+        command.Parameters.Add(Sql.TextArray(agents));
         return await command.ExecuteScalarAsync(cancellationToken) is DateTime due
             ? new DateTimeOffset(DateTime.SpecifyKind(due, DateTimeKind.Utc))
             : null;
@@ -53,15 +52,11 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
             "select step_id, task_id, session_id, step_key, agent, input, task_input, attempt, max_attempts, " +
             "lease_token, lease_expires_at, timeout_seconds, metadata, resumed_from, app_name, user_id " +
             "from agent_runtime.claim_step(worker_id => $1, agents => $2, max_steps => $3, lease_seconds => $4, queues => $5)");
-        command.Parameters.Add(new NpgsqlParameter { Value = workerId });
-        command.Parameters.Add(new NpgsqlParameter { Value = agents });
-        command.Parameters.Add(new NpgsqlParameter { Value = maxSteps });
-        command.Parameters.Add(new NpgsqlParameter { Value = leaseSeconds });
-        command.Parameters.Add(new NpgsqlParameter
-        {
-            Value = (object?)queues ?? DBNull.Value,
-            NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
-        });
+        command.Parameters.Add(Sql.Text(workerId));
+        command.Parameters.Add(Sql.TextArray(agents));
+        command.Parameters.Add(Sql.Integer(maxSteps));
+        command.Parameters.Add(Sql.Integer(leaseSeconds));
+        command.Parameters.Add(Sql.TextArray(queues));
         var claimedAt = DateTimeOffset.UtcNow;
         var steps = new List<ClaimedStep>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -69,22 +64,22 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
         {
             var context = new AgentContext
             {
-                StepId = reader.GetInt64(0),
-                TaskId = reader.GetGuid(1),
-                SessionId = reader.GetString(2),
-                AppName = reader.GetString(14),
-                UserId = reader.GetString(15),
-                StepKey = reader.GetString(3),
-                Agent = reader.GetString(4),
-                Input = ParseJson(reader, 5),
-                TaskInput = ParseJson(reader, 6),
-                Attempt = reader.GetInt32(7),
-                MaxAttempts = reader.GetInt32(8),
-                Timeout = reader.IsDBNull(11) ? null : TimeSpan.FromSeconds(reader.GetInt32(11)),
-                Metadata = ParseJson(reader, 12) as JsonObject ?? [],
-                ResumedFrom = ParseJson(reader, 13) as JsonObject,
+                StepId = reader.Get<long>("step_id"),
+                TaskId = reader.Get<Guid>("task_id"),
+                SessionId = reader.Get<string>("session_id"),
+                AppName = reader.Get<string>("app_name"),
+                UserId = reader.Get<string>("user_id"),
+                StepKey = reader.Get<string>("step_key"),
+                Agent = reader.Get<string>("agent"),
+                Input = reader.Json("input"),
+                TaskInput = reader.Json("task_input"),
+                Attempt = reader.Get<int>("attempt"),
+                MaxAttempts = reader.Get<int>("max_attempts"),
+                Timeout = reader.Nullable<int>("timeout_seconds") is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+                Metadata = reader.Json("metadata") as JsonObject ?? [],
+                ResumedFrom = reader.Json("resumed_from") as JsonObject,
             };
-            steps.Add(new ClaimedStep(context, reader.GetGuid(9), reader.GetFieldValue<DateTimeOffset>(10), claimedAt));
+            steps.Add(new ClaimedStep(context, reader.Get<Guid>("lease_token"), reader.Get<DateTimeOffset>("lease_expires_at"), claimedAt));
         }
         return steps;
     }
@@ -93,25 +88,25 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
     {
         await using var command = dataSource.CreateCommand(
             "select step_id, outcome from agent_runtime.complete_steps(step_ids => $1, lease_tokens => $2, outputs => $3, effects => $4)");
-        command.Parameters.Add(new NpgsqlParameter { Value = completions.Select(c => c.StepId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = completions.Select(c => c.LeaseToken).ToArray() });
-        command.Parameters.Add(JsonbArray(completions.Select(c => c.Output)));
+        command.Parameters.Add(Sql.BigintArray(completions.Select(c => c.StepId)));
+        command.Parameters.Add(Sql.UuidArray(completions.Select(c => c.LeaseToken)));
+        command.Parameters.Add(Sql.JsonbArray(completions.Select(c => c.Output)));
         // No effects at all (the common case): NULL, and complete_steps stays one set-based statement.
-        command.Parameters.Add(completions.Any(c => c.Effects is not null)
-            ? JsonbArray(completions.Select(c => (JsonNode?)c.Effects))
-            : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
-        return await ReadOutcomesAsync(command, cancellationToken);
+        command.Parameters.Add(Sql.JsonbArray(completions.Any(c => c.Effects is not null)
+            ? completions.Select(c => (JsonNode?)c.Effects)
+            : null));
+        return await ReadOutcomesAsync(command, "outcome", cancellationToken);
     }
 
     public async Task<IReadOnlyList<StepOutcome>> FailAsync(IReadOnlyList<StepFailure> failures, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             "select step_id, outcome from agent_runtime.fail_steps(step_ids => $1, lease_tokens => $2, errors => $3, retryable => $4)");
-        command.Parameters.Add(new NpgsqlParameter { Value = failures.Select(f => f.StepId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = failures.Select(f => f.LeaseToken).ToArray() });
-        command.Parameters.Add(JsonbArray(failures.Select(f => (JsonNode?)f.Error)));
-        command.Parameters.Add(new NpgsqlParameter { Value = failures.Select(f => f.Retryable).ToArray() });
-        return await ReadOutcomesAsync(command, cancellationToken);
+        command.Parameters.Add(Sql.BigintArray(failures.Select(f => f.StepId)));
+        command.Parameters.Add(Sql.UuidArray(failures.Select(f => f.LeaseToken)));
+        command.Parameters.Add(Sql.JsonbArray(failures.Select(f => (JsonNode?)f.Error)));
+        command.Parameters.Add(Sql.BooleanArray(failures.Select(f => f.Retryable)));
+        return await ReadOutcomesAsync(command, "outcome", cancellationToken);
     }
 
     public async Task<StepOutcome> YieldAsync(
@@ -119,15 +114,11 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
     {
         await using var command = dataSource.CreateCommand(
             "select agent_runtime.yield_step(step_id => $1, lease_token => $2, reason => $3, payload => $4, resume_at => $5)");
-        command.Parameters.Add(new NpgsqlParameter { Value = stepId });
-        command.Parameters.Add(new NpgsqlParameter { Value = leaseToken });
-        command.Parameters.Add(new NpgsqlParameter { Value = yielded.Reason });
-        command.Parameters.Add(Jsonb(yielded.Payload));
-        command.Parameters.Add(new NpgsqlParameter
-        {
-            Value = (object?)yielded.ResumeAt ?? DBNull.Value,
-            NpgsqlDbType = NpgsqlDbType.TimestampTz,
-        });
+        command.Parameters.Add(Sql.Bigint(stepId));
+        command.Parameters.Add(Sql.Uuid(leaseToken));
+        command.Parameters.Add(Sql.Text(yielded.Reason));
+        command.Parameters.Add(Sql.Jsonb(yielded.Payload));
+        command.Parameters.Add(Sql.Timestamp(yielded.ResumeAt));
         return new StepOutcome(stepId, (string)(await command.ExecuteScalarAsync(cancellationToken))!);
     }
 
@@ -135,9 +126,9 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
     {
         await using var command = dataSource.CreateCommand(
             "select agent_runtime.reject_step(step_id => $1, lease_token => $2, reason => $3)");
-        command.Parameters.Add(new NpgsqlParameter { Value = stepId });
-        command.Parameters.Add(new NpgsqlParameter { Value = leaseToken });
-        command.Parameters.Add(Jsonb(reason));
+        command.Parameters.Add(Sql.Bigint(stepId));
+        command.Parameters.Add(Sql.Uuid(leaseToken));
+        command.Parameters.Add(Sql.Jsonb(reason));
         return new StepOutcome(stepId, (string)(await command.ExecuteScalarAsync(cancellationToken))!);
     }
 
@@ -145,9 +136,9 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
     {
         await using var command = dataSource.CreateCommand(
             "select step_id, outcome from agent_runtime.release_steps(step_ids => $1, lease_tokens => $2)");
-        command.Parameters.Add(new NpgsqlParameter { Value = steps.Select(s => s.StepId).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = steps.Select(s => s.LeaseToken).ToArray() });
-        return await ReadOutcomesAsync(command, cancellationToken);
+        command.Parameters.Add(Sql.BigintArray(steps.Select(s => s.StepId)));
+        command.Parameters.Add(Sql.UuidArray(steps.Select(s => s.LeaseToken)));
+        return await ReadOutcomesAsync(command, "outcome", cancellationToken);
     }
 
     /// <summary>Extends the leases of <paramref name="stepIds"/>; returns those to abandon, with the reason.</summary>
@@ -156,35 +147,21 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
     {
         await using var command = dataSource.CreateCommand(
             "select step_id, reason from agent_runtime.heartbeat(worker_id => $1, lease_seconds => $2, step_ids => $3)");
-        command.Parameters.Add(new NpgsqlParameter { Value = workerId });
-        command.Parameters.Add(new NpgsqlParameter { Value = leaseSeconds });
-        command.Parameters.Add(new NpgsqlParameter { Value = stepIds });
-        return await ReadOutcomesAsync(command, cancellationToken);
+        command.Parameters.Add(Sql.Text(workerId));
+        command.Parameters.Add(Sql.Integer(leaseSeconds));
+        command.Parameters.Add(Sql.BigintArray(stepIds));
+        return await ReadOutcomesAsync(command, "reason", cancellationToken);
     }
 
-    private static async Task<IReadOnlyList<StepOutcome>> ReadOutcomesAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<StepOutcome>> ReadOutcomesAsync(
+        NpgsqlCommand command, string outcomeColumn, CancellationToken cancellationToken)
     {
         var outcomes = new List<StepOutcome>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            outcomes.Add(new StepOutcome(reader.GetInt64(0), reader.GetString(1)));
+            outcomes.Add(new StepOutcome(reader.Get<long>("step_id"), reader.Get<string>(outcomeColumn)));
         }
         return outcomes;
     }
-
-    private static JsonNode? ParseJson(NpgsqlDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? null : JsonNode.Parse(reader.GetString(ordinal));
-
-    private static NpgsqlParameter Jsonb(JsonNode? value) => new()
-    {
-        Value = value is null ? DBNull.Value : value.ToJsonString(),
-        NpgsqlDbType = NpgsqlDbType.Jsonb,
-    };
-
-    private static NpgsqlParameter JsonbArray(IEnumerable<JsonNode?> values) => new()
-    {
-        Value = values.Select(v => v?.ToJsonString() ?? "null").ToArray(),
-        NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb,
-    };
 }

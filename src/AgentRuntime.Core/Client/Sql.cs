@@ -1,0 +1,66 @@
+using System.Text.Json.Nodes;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AgentRuntime.Client;
+
+/// <summary>
+/// How every .NET client of the SQL API (TaskClient, SessionService, StepClient, ...) binds the
+/// functions' parameters and reads their rows: parameters typed as the functions declare them,
+/// null as SQL NULL; columns by name, so a column the functions add or move breaks nothing.
+/// </summary>
+public static class Sql
+{
+    public static NpgsqlParameter Text(string? value) => Typed(value, NpgsqlDbType.Text);
+
+    public static NpgsqlParameter Uuid(Guid? value) => Typed(value, NpgsqlDbType.Uuid);
+
+    public static NpgsqlParameter Integer(int? value) => Typed(value, NpgsqlDbType.Integer);
+
+    public static NpgsqlParameter Bigint(long? value) => Typed(value, NpgsqlDbType.Bigint);
+
+    public static NpgsqlParameter Double(double? value) => Typed(value, NpgsqlDbType.Double);
+
+    public static NpgsqlParameter Boolean(bool? value) => Typed(value, NpgsqlDbType.Boolean);
+
+    public static NpgsqlParameter Timestamp(DateTimeOffset? value) => Typed(value, NpgsqlDbType.TimestampTz);
+
+    public static NpgsqlParameter Jsonb(JsonNode? value) => Typed(value?.ToJsonString(), NpgsqlDbType.Jsonb);
+
+    /// <summary>A jsonb[]: a null element is JSON null, not SQL NULL.</summary>
+    public static NpgsqlParameter JsonbArray(IEnumerable<JsonNode?>? values) =>
+        Typed(values?.Select(v => v?.ToJsonString() ?? "null").ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Jsonb);
+
+    public static NpgsqlParameter TextArray(IEnumerable<string>? values) =>
+        Typed(values?.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
+
+    /// <summary>A real[]: how the memory functions take an embedding (every language has arrays).</summary>
+    public static NpgsqlParameter RealArray(float[]? values) => Typed(values, NpgsqlDbType.Array | NpgsqlDbType.Real);
+
+    public static NpgsqlParameter BigintArray(IEnumerable<long> values) => Typed(values.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bigint);
+
+    public static NpgsqlParameter UuidArray(IEnumerable<Guid> values) => Typed(values.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Uuid);
+
+    public static NpgsqlParameter BooleanArray(IEnumerable<bool> values) => Typed(values.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Boolean);
+
+    /// <summary>The column's value; throws on NULL (a column the function never leaves NULL).</summary>
+    public static T Get<T>(this NpgsqlDataReader row, string column) => row.GetFieldValue<T>(row.GetOrdinal(column));
+
+    /// <summary>The column's value, or null for SQL NULL.</summary>
+    public static T? Nullable<T>(this NpgsqlDataReader row, string column) where T : struct
+    {
+        var ordinal = row.GetOrdinal(column);
+        return row.IsDBNull(ordinal) ? null : row.GetFieldValue<T>(ordinal);
+    }
+
+    public static string? Text(this NpgsqlDataReader row, string column)
+    {
+        var ordinal = row.GetOrdinal(column);
+        return row.IsDBNull(ordinal) ? null : row.GetString(ordinal);
+    }
+
+    /// <summary>A json or jsonb column (or text holding JSON), parsed; null for SQL NULL.</summary>
+    public static JsonNode? Json(this NpgsqlDataReader row, string column) => row.Text(column) is { } json ? JsonNode.Parse(json) : null;
+
+    private static NpgsqlParameter Typed(object? value, NpgsqlDbType type) => new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };
+}
