@@ -13,6 +13,7 @@ namespace AgentRuntime.Tests.Chaos;
 /// complete_steps (held back by row locks the trial takes on their tasks) and the rest still
 /// waiting in the host's memory; a new host is started after each kill, as systemd would.
 /// </summary>
+[Collection(ChaosCollection.Name)]
 public sealed class KilledHostChaosTests(DatabaseFixture db, ITestOutputHelper output) : IClassFixture<DatabaseFixture>
 {
     private const int TrialCount = 3;

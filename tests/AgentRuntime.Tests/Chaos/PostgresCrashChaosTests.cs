@@ -13,6 +13,7 @@ namespace AgentRuntime.Tests.Chaos;
 /// then a start on the same data, as <c>pg_ctl restart -m immediate</c> does. It runs on a cluster
 /// of its own: crashing the shared test server would break every other test.
 /// </summary>
+[Collection(ChaosCollection.Name)]
 public sealed class PostgresCrashChaosTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Worker = "chaos-crash";

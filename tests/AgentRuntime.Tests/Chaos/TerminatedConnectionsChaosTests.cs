@@ -14,6 +14,7 @@ namespace AgentRuntime.Tests.Chaos;
 /// by row locks the trial takes on their tasks, so the kill lands inside the call). The host must
 /// reconnect by itself, report the results it still holds, and listen again.
 /// </summary>
+[Collection(ChaosCollection.Name)]
 public sealed class TerminatedConnectionsChaosTests(DatabaseFixture db, ITestOutputHelper output) : IClassFixture<DatabaseFixture>
 {
     private const string Worker = "chaos-terminate";

@@ -8,6 +8,16 @@ using static AgentRuntime.Tests.EndToEnd.EndToEnd;
 namespace AgentRuntime.Tests.Chaos;
 
 /// <summary>
+/// The chaos trials run one after another (each in parallel with the rest of the suite): each
+/// loads the machine, and their timings mean more when they do not load it together.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class ChaosCollection
+{
+    public const string Name = "Chaos trials";
+}
+
+/// <summary>
 /// What the chaos trials share: echo tasks that keep steps in flight, the settled-state checks run
 /// after every trial, and the figures they print.
 /// </summary>
