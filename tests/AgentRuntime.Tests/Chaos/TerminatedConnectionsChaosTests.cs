@@ -70,13 +70,15 @@ public sealed class TerminatedConnectionsChaosTests(DatabaseFixture db, ITestOut
                     "and query like '%complete_steps%'", Worker)) >= 1,
                 TimeSpan.FromSeconds(30), $"no report of {Worker} waited for the locks");
 
-            var victims = await db.DataSource.RowsAsync(
+            // A connection that ended between the snapshot and the call is not terminated (false).
+            var victims = (await db.DataSource.RowsAsync(
                 "select pid, coalesce(query ilike 'listen %', false), coalesce(query like '%complete_steps%' and wait_event_type = 'Lock', false), " +
                 "pg_terminate_backend(pid) from pg_stat_activity " +
-                "where application_name = $1 and datname = current_database() and pid <> pg_backend_pid()", Worker);
+                "where application_name = $1 and datname = current_database() and pid <> pg_backend_pid()", Worker))
+                .Where(v => (bool)v[3]!).ToList();
             var clock = Clock();
             Assert.Contains(victims, v => (bool)v[1]! && (int)v[0]! == listenPid);
-            Assert.All(victims, v => Assert.True((bool)v[3]!, $"pg_terminate_backend({v[0]}) returned false"));
+            Assert.Contains(victims, v => (bool)v[2]!);
             await locks.RollbackAsync();
 
             listenPid = await ListenBackendAsync([.. victims.Select(v => (int)v[0]!)], TimeSpan.FromSeconds(30));
