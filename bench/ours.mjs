@@ -68,16 +68,17 @@ export async function registerEcho(client) {
 // The rows submit_task writes for one task (session, task, the input as the session's first
 // event, a ready step, the task.submitted event), set-based: about 5x faster than submit_task in a
 // loop, which would take most of the run at a million tasks. It mirrors db/functions/tasks/
-// submit_task.sql (0001-0003 schema); when the tables change under it, the fill falls back to
-// submit_task itself, and the results say which method was used.
+// submit_task.sql (time-ordered ids and the app as fair_key, as _submit_tasks makes them); when
+// the tables change under it, the fill falls back to submit_task itself, and the results say which
+// method was used.
 const DIRECT_FILL = `
 with s as (
   insert into agent_runtime.sessions (id, app_name, user_id, last_sequence)
-  select gen_random_uuid()::text, 'echo', 'anonymous', 1 from generate_series(1, $1::int)
+  select agent_runtime._uuid_v7()::text, 'echo', 'anonymous', 1 from generate_series(1, $1::int)
   returning id
 ), t as (
-  insert into agent_runtime.tasks (target, session_id, input, max_attempts, app_name, user_id)
-  select 'echo', s.id, $2::jsonb, 3, 'echo', 'anonymous' from s
+  insert into agent_runtime.tasks (id, target, session_id, input, max_attempts, app_name, user_id)
+  select agent_runtime._uuid_v7(), 'echo', s.id, $2::jsonb, 3, 'echo', 'anonymous' from s
   returning id, session_id
 ), m as (
   select jsonb_build_object('author', 'user', 'role', 'user', 'content', jsonb_build_object('role', 'user',
@@ -86,8 +87,8 @@ with s as (
   insert into agent_runtime.session_events (session_id, sequence, author, task_id, content, event)
   select t.session_id, 1, 'user', t.id, m.ev -> 'content', m.ev from t, m
 ), st as (
-  insert into agent_runtime.steps (task_id, key, agent, status, max_attempts, backoff_seconds, max_backoff_seconds)
-  select t.id, 'echo', 'echo', 'ready', 3, 2, 600 from t
+  insert into agent_runtime.steps (task_id, key, agent, status, max_attempts, backoff_seconds, max_backoff_seconds, fair_key)
+  select t.id, 'echo', 'echo', 'ready', 3, 2, 600, 'echo' from t
 ), ev as (
   insert into agent_runtime.events (type, task_id, data)
   select 'task.submitted', t.id, jsonb_build_object('target', 'echo', 'queue', 'default', 'priority', 0,

@@ -37,7 +37,7 @@ function markdown(r) {
   p('This is not a test and CI does not run it. To reproduce (as root, on a quiet machine):', '');
   p('```sh', 'scripts/bench.sh                       # everything, ~15 min (more while it waits for a quiet machine): docs/benchmarks.*',
     'scripts/bench.sh --quick               # small sizes, a few minutes (results in the scratch folder)',
-    'scripts/bench.sh --only host,latency   # some sections: host sql submit latency claim recovery rss', '```', '');
+    'scripts/bench.sh --only host,latency   # some sections: host sql submit latency claim recovery rss fairness purge', '```', '');
   const busyWindows = collectCpu(r).filter((x) => x.cpu.foreign_percent >= 10);
   if (busyWindows.length > 0) {
     p(`> **Shared machine.** In ${busyWindows.length} of ${collectCpu(r).length} timed windows other processes on the machine ` +
@@ -70,6 +70,8 @@ function markdown(r) {
 
   p('## Against the targets of issue 8', '');
   p(table(['target', 'measured', 'met'], targets(r)), '');
+  p('For every target missed, [hot-path-profile.md](hot-path-profile.md) shows which statement costs how much, what each ' +
+    'task writes, and why the cost does not go lower without giving up a guarantee.', '');
 
   p('## Reading the numbers', '');
   p('- Latency is not measured at the same point for both: AgentRuntime\'s "claimed" is the task-status NOTIFY of the ' +
@@ -186,6 +188,37 @@ function markdown(r) {
     ]), '');
   }
 
+  if (s.fairness) {
+    const x = s.fairness;
+    p('## 8. Fair share across tenants', '');
+    p(`One tenant's backlog is submitted first, three small tenants' after it (one weighted 3 with \`set_fairness_weight\`); ` +
+      `${x.connections} connections drain it all with \`claim_step(${x.batch})\` + \`complete_steps\`. The claim order is read ` +
+      'from the event log. No peer measured here has fair share: graphile-worker and pg-boss run the small tenants after ' +
+      'the whole large backlog (the FIFO column).', '');
+    p(table(['tenant', 'tasks', 'weight', `share of the first ${fmt(x.claims_while_all_had_work)} claims (all had work)`, 'expected', 'first claim', 'last claim', 'last claim under FIFO'],
+      x.tenants.map((t) => [t.tenant, fmt(t.tasks), fmt(t.weight), `**${fmt(t.share_percent, 1)}%**`, `${fmt(t.share_expected_percent, 1)}%`,
+        fmt(t.first_claim), `**${fmt(t.last_claim)}**`, fmt(t.last_claim_fifo)])), '');
+    p(`Throughput with four tenants: ${fmt(x.tasks_per_s_fair)} tasks/s; the same loop over one tenant's backlog of the same size: ` +
+      `${fmt(x.tasks_per_s_one_tenant)} tasks/s.`, '');
+  }
+
+  if (s.purge) {
+    const x = s.purge;
+    p('## 9. Retention while claims run', '');
+    p(`${fmt(x.events)} events of ${fmt(x.finished_tasks)} finished tasks (events ${fmt(x.events_mib)} MiB, database ` +
+      `${fmt(x.database_mib)} MiB), made through claim_step + complete_steps. One connection claims and completes 50 at a time ` +
+      `for ${x.window_s} s alone, then ${x.window_s} s while another calls \`purge_tasks(interval '0', null, 1000)\` in a loop. ` +
+      'The two connections share two cores; a claim waiting on a purge\'s lock would show as a max near a purge call\'s length.', '');
+    const row = (label, w) => [label, fmt(w.tasks_per_s), ms(w.round_ms.p50), ms(w.round_ms.p99), ms(w.round_ms.max)];
+    p(table(['claims', 'tasks/s', 'round p50 ms', 'p99 ms', 'max ms'], [
+      row('alone', x.claims_alone), row('during purge', x.claims_during_purge)]), '');
+    p(table(['purge', 'tasks/s', 'call p50 ms', 'p99 ms', 'max ms'], [
+      ['beside the claims', fmt(x.purge_tasks_per_s_during_claims), ms(x.purge_call_ms_during_claims.p50), ms(x.purge_call_ms_during_claims.p99), ms(x.purge_call_ms_during_claims.max)],
+      ['alone (the rest)', fmt(x.purge_tasks_per_s_alone), ms(x.purge_call_ms_alone.p50), ms(x.purge_call_ms_alone.p99), ms(x.purge_call_ms_alone.max)],
+    ]), '');
+    p(`Afterwards: ${fmt(x.after.orphaned_events)} events of purged tasks, ${fmt(x.after.invariant_violations)} rows from \`check_invariants()\`.`, '');
+  }
+
   p('## Measurement conditions', '');
   const checks = r.quiet_checks ?? [];
   const busy = checks.filter((x) => x.foreign_percent >= 15);
@@ -204,6 +237,13 @@ function markdown(r) {
     p('', '## Sections that failed', '');
     for (const [k, v] of Object.entries(r.errors)) {
       p(`- ${k}: ${esc(v.split('\n')[0])}`);
+    }
+    p('');
+  }
+  if ((r.run_notes ?? []).length > 0) {
+    p('', '## Notes on this run', '');
+    for (const note of r.run_notes) {
+      p(`- ${esc(note)}`);
     }
     p('');
   }
@@ -240,6 +280,8 @@ function collectCpu(r) {
     for (const [phase, y] of Object.entries(x.phases)) if (y.cpu) out.push({ label: `claim ${size} ${phase.replace('_', ' ')}`, cpu: y.cpu });
   }
   if (s.recovery?.cpu) out.push({ label: 'recovery', cpu: s.recovery.cpu });
+  if (s.fairness?.cpu_fair) out.push({ label: 'fairness', cpu: s.fairness.cpu_fair });
+  if (s.purge?.claims_during_purge?.cpu) out.push({ label: 'purge', cpu: s.purge.claims_during_purge.cpu });
   return out;
 }
 
@@ -272,6 +314,10 @@ function targets(r) {
   if (sub?.submit_task && sub?.add_job) {
     const ratio = sub.submit_task.tasks_per_s / sub.add_job.tasks_per_s;
     rows.push(['submit_task one per statement >= 2x add_job', `${fmt(sub.submit_task.tasks_per_s)} vs ${fmt(sub.add_job.tasks_per_s)}/s (x${fmt(ratio, 2)})`, yes(ratio >= 2)]);
+  }
+  if (s.fairness?.tenants) {
+    const off = Math.max(...s.fairness.tenants.map((t) => Math.abs(t.share_percent - t.share_expected_percent) / t.share_expected_percent));
+    rows.push(['fair share: every tenant within 25% of its weighted share while all have work', `worst ${fmt(off * 100, 0)}% off`, yes(off <= 0.25)]);
   }
   const c = s.claim;
   if (c?.ratio_large_to_small) {

@@ -58,6 +58,8 @@ const SECTIONS = {
   claim: ['./section-claim.mjs', 'claimSection'],
   recovery: ['./section-recovery.mjs', 'recoverySection'],
   rss: ['./section-rss.mjs', 'rssSection'],
+  fairness: ['./section-fairness.mjs', 'fairnessSection'],
+  purge: ['./section-purge.mjs', 'purgeSection'],
 };
 
 async function main() {

@@ -7,6 +7,7 @@ create or replace function agent_runtime.next_due_at(agents text[])
 returns timestamptz
 language plpgsql stable security definer
 set search_path = pg_catalog, pg_temp
+set plan_cache_mode = force_generic_plan
 set enable_seqscan = off
 set jit = off
 set enable_bitmapscan = off

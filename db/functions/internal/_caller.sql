@@ -3,8 +3,11 @@
 -- a pooling server does per request), else the login role.
 create or replace function agent_runtime._caller()
 returns text
-language sql stable
+language plpgsql stable
 set search_path = pg_catalog, pg_temp
 as $$
-  select coalesce(nullif(current_setting('role'), 'none'), session_user::text)
+begin
+  -- plpgsql, not sql: a SQL function is set up anew in every statement that calls it
+  return coalesce(nullif(current_setting('role'), 'none'), session_user::text);
+end
 $$;

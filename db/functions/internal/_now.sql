@@ -5,11 +5,15 @@
 -- and run_at always use the real clock.
 create or replace function agent_runtime._now()
 returns timestamptz
-language sql stable
+language plpgsql stable
 set search_path = pg_catalog, pg_temp
 as $$
-  select now() + case when (select s.value = 'true'::jsonb from agent_runtime.settings s
-                            where s.key = 'testing.allow_clock_offset')
-                      then coalesce(nullif(current_setting('agent_runtime.clock_offset', true), '')::interval, interval '0')
-                      else interval '0' end
+begin
+  -- plpgsql, not sql: its plan is cached for the session, where a SQL function called from
+  -- another statement is set up anew for each statement (~150 us of every claim)
+  if (select s.value = 'true'::jsonb from agent_runtime.settings s where s.key = 'testing.allow_clock_offset') then
+    return now() + coalesce(nullif(current_setting('agent_runtime.clock_offset', true), '')::interval, interval '0');
+  end if;
+  return now();
+end
 $$;

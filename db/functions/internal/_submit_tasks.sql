@@ -100,7 +100,7 @@ begin
   from (
     select e.ord, e.target, e.input, e.given, g.name is not null as is_agent, w.version,
            coalesce(g.input_schema, w.definition -> 'input_schema', '{}'::jsonb) as input_schema,
-           coalesce(e.given, gen_random_uuid()::text) as session_id, s.id is not null as existing,
+           coalesce(e.given, agent_runtime._uuid_v7()::text) as session_id, s.id is not null as existing,
            coalesce(s.app_name, e.opt_app, v_parent.app_name,
                     case when cardinality(v_apps) = 1 then v_apps[1] end, e.target) as app,
            coalesce(s.user_id, e.opt_user, v_parent.user_id, 'anonymous') as usr,
@@ -199,7 +199,7 @@ begin
 
   -- MUTATE: tasks (a key taken meanwhile by a concurrent call is that call's task), their input
   -- messages, one ready step per agent task, and the events
-  v_new := array(select case when e.found is null then gen_random_uuid() end from unnest(v_task) with ordinality as e(found, ord)
+  v_new := array(select case when e.found is null then agent_runtime._uuid_v7() end from unnest(v_task) with ordinality as e(found, ord)
                  order by e.ord);
   with fresh as (
     select e.ord, e.id, e.target, e.version, e.input, e.session_id, e.existing, e.app, e.usr,

@@ -14,7 +14,7 @@ as $$
 #variable_conflict use_column
 declare
   v_state jsonb := coalesce(create_session.state, '{}'::jsonb);
-  v_id text := coalesce(create_session.session_id, gen_random_uuid()::text);
+  v_id text := coalesce(create_session.session_id, agent_runtime._uuid_v7()::text);
   v_result agent_runtime.session_info;
 begin
   -- GUARD

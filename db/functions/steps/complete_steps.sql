@@ -26,6 +26,7 @@ create or replace function agent_runtime.complete_steps(
 returns table (step_id bigint, outcome text)
 language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
+set plan_cache_mode = force_generic_plan
 set enable_seqscan = off
 set jit = off
 set enable_bitmapscan = off

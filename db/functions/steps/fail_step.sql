@@ -9,6 +9,7 @@ create or replace function agent_runtime.fail_step(
 returns text
 language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
+set plan_cache_mode = force_generic_plan
 as $$
 declare
   v_outcome text;

@@ -18,6 +18,7 @@ create or replace function agent_runtime.yield_step(
 returns text
 language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
+set plan_cache_mode = force_generic_plan
 as $$
 #variable_conflict use_column
 declare

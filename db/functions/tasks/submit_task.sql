@@ -13,6 +13,7 @@ create or replace function agent_runtime.submit_task(
 returns agent_runtime.submitted_task
 language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
+set plan_cache_mode = force_generic_plan
 as $$
 declare
   v_result agent_runtime.submitted_task;

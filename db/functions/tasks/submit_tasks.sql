@@ -11,6 +11,7 @@ create or replace function agent_runtime.submit_tasks(
 returns setof agent_runtime.submitted_task
 language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
+set plan_cache_mode = force_generic_plan
 as $$
 begin
   return query

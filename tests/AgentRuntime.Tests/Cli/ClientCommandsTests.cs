@@ -421,13 +421,16 @@ public sealed class ClientCommandsTests(DatabaseFixture db) : IClassFixture<Data
     {
         var agent = await _rt.NewAgentAsync();
         var taskId = Field(await RunAsync("submit", agent), "task_id");
-        var info = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "agent-runtime"))
+        // through env --default-signal: a test run started in the background of a non-interactive
+        // shell inherits SIGINT ignored, and an ignored signal stays ignored across exec
+        var info = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in (string[])["watch", "--from-start", "--task", taskId.ToString(), "--connection", db.ConnectionString])
+        foreach (var argument in (string[])["--default-signal=INT,TERM", Path.Combine(AppContext.BaseDirectory, "agent-runtime"),
+                     "watch", "--from-start", "--task", taskId.ToString(), "--connection", db.ConnectionString])
         {
             info.ArgumentList.Add(argument);
         }
