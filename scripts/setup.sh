@@ -4,7 +4,7 @@
 #   sqitch with its PostgreSQL driver, Node.js with the polyglot check's and the A2A check's
 #   npm packages (pg, @a2a-js/sdk), curl and jq (the curl session of docs/a2a.md),
 #   Python's psycopg (the Python client check), grate (a .NET tool, .config/dotnet-tools.json),
-#   docker-compose (to check docker-compose.yml);
+#   docker-compose (to check docker-compose.yml); libfaketime (a chaos trial moves a host's clock);
 #   a Docker engine (Debian's docker.io, started in the background when none answers) and the
 #   project's PostgreSQL + pgvector image (docker/postgres), for the tests' Testcontainers;
 #   and checks that the .NET SDK (dotnet) is present.
@@ -235,6 +235,13 @@ if command -v docker-compose >/dev/null 2>&1; then
   log "docker-compose: present"
 else
   apt_install docker-compose
+fi
+
+# --- libfaketime (the chaos trial of a host whose clock runs ahead preloads it) -------------
+if ls /usr/lib/*/faketime/libfaketimeMT.so.1 /usr/lib/faketime/libfaketimeMT.so.1 >/dev/null 2>&1; then
+  log "libfaketime: present"
+else
+  apt_install faketime
 fi
 
 # --- Python's psycopg (the Python client check runs Debian's python3) ---------------------

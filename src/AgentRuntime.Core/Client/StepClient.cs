@@ -35,14 +35,15 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>When something next becomes due for these agents (next_due_at), or null.</summary>
-    public async Task<DateTimeOffset?> NextDueAsync(string[] agents, CancellationToken cancellationToken)
+    /// <summary>
+    /// How long until something next becomes due for these agents (next_due_at), or null. Measured
+    /// by PostgreSQL's clock, which decides when work is due: a host's clock may run ahead or behind.
+    /// </summary>
+    public async Task<TimeSpan?> UntilDueAsync(string[] agents, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("select agent_runtime.next_due_at(agents => $1)");
+        await using var command = dataSource.CreateCommand("select agent_runtime.next_due_at(agents => $1) - clock_timestamp()");
         command.Parameters.Add(Sql.TextArray(agents));
-        return await command.ExecuteScalarAsync(cancellationToken) is DateTime due
-            ? new DateTimeOffset(DateTime.SpecifyKind(due, DateTimeKind.Utc))
-            : null;
+        return await command.ExecuteScalarAsync(cancellationToken) is TimeSpan wait ? wait : null;
     }
 
     public async Task<IReadOnlyList<ClaimedStep>> ClaimAsync(

@@ -129,6 +129,13 @@ public static partial class EmbeddedPostgres
     public static Task<bool> StopAsync(EmbeddedPostgresOptions? options = null, ILogger? logger = null, CancellationToken ct = default) =>
         StopAsync(options, immediate: false, logger, ct);
 
+    /// <summary>
+    /// Stops the cluster as a crash would (<c>pg_ctl stop -m immediate</c>: no checkpoint, the next start
+    /// replays the WAL). For the chaos trials.
+    /// </summary>
+    internal static Task<bool> StopImmediatelyAsync(EmbeddedPostgresOptions options, CancellationToken ct = default) =>
+        StopAsync(options, immediate: true, logger: null, ct);
+
     private static async Task<bool> StopAsync(EmbeddedPostgresOptions? options, bool immediate, ILogger? logger, CancellationToken ct)
     {
         options ??= new EmbeddedPostgresOptions();

@@ -63,7 +63,7 @@ public sealed class PushDeliveryService(
                 await guard.RefreshAsync(ct);
                 return await client.ClaimAsync(workerOptions.WorkerId, free, options.LeaseSeconds, ct);
             },
-            Start, nextDue: null, logger, "push deliveries", stoppingToken);
+            Start, untilDue: null, logger, "push deliveries", stoppingToken);
 
     private void Start(PushDelivery delivery)
     {

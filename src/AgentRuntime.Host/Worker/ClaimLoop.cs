@@ -18,7 +18,7 @@ public static class ClaimLoop
         ChannelReader<bool> wakeups,
         Func<int, CancellationToken, Task<IReadOnlyList<T>>> claim,
         Action<T> start,
-        Func<CancellationToken, Task<DateTimeOffset?>>? nextDue,
+        Func<CancellationToken, Task<TimeSpan?>>? untilDue,
         ILogger logger,
         string what,
         CancellationToken stoppingToken)
@@ -66,7 +66,7 @@ public static class ClaimLoop
                 continue;
             }
             using var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            poll.CancelAfter(await SleepAsync(nextDue, pollInterval, logger, stoppingToken));
+            poll.CancelAfter(await SleepAsync(untilDue, pollInterval, logger, stoppingToken));
             try
             {
                 await wakeups.ReadAsync(poll.Token);
@@ -79,20 +79,22 @@ public static class ClaimLoop
 
     /// <summary>How long to wait for a wake-up: until the next item is due, at most the poll interval.</summary>
     private static async Task<TimeSpan> SleepAsync(
-        Func<CancellationToken, Task<DateTimeOffset?>>? nextDue, TimeSpan pollInterval, ILogger logger, CancellationToken cancellationToken)
+        Func<CancellationToken, Task<TimeSpan?>>? untilDue, TimeSpan pollInterval, ILogger logger, CancellationToken cancellationToken)
     {
-        if (nextDue is null)
+        if (untilDue is null)
         {
             return pollInterval;
         }
         try
         {
-            var due = await nextDue(cancellationToken);
+            // The wait comes from the database's clock, not this machine's: a clock running ahead
+            // would otherwise see work due seconds from now as overdue and claim in a loop until then.
+            var due = await untilDue(cancellationToken);
             if (due is null)
             {
                 return pollInterval;
             }
-            var wait = due.Value - DateTimeOffset.UtcNow;
+            var wait = due.Value;
             return wait <= TimeSpan.Zero ? TimeSpan.FromMilliseconds(1) : wait < pollInterval ? wait : pollInterval;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

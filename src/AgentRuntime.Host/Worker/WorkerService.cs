@@ -127,7 +127,7 @@ public sealed class WorkerService : BackgroundService
         var queues = _options.Queues.Count == 0 ? null : _options.Queues.ToArray();
         return ClaimLoop.RunAsync(_slots, _options.ClaimBatchSize, _options.PollInterval, _wakeups.Reader,
             (free, ct) => ClaimAsync(free, queues, ct),
-            Start, ct => _client.NextDueAsync(_agentNames, ct), _logger, "steps", stoppingToken);
+            Start, ct => _client.UntilDueAsync(_agentNames, ct), _logger, "steps", stoppingToken);
     }
 
     private async Task<IReadOnlyList<RunningStep>> ClaimAsync(int free, string[]? queues, CancellationToken cancellationToken)
