@@ -2,7 +2,9 @@
 -- ready steps (scheduled, or retrying after a backoff), timer or deadline of a waiting step,
 -- lease expiry, task deadline, or schedule slot. A host sleeps until then (and no longer than its
 -- poll interval), so delayed work starts within milliseconds of its due time; NOTIFY wakes it for
--- work due now. NULL: nothing is scheduled.
+-- work due now. NULL: nothing is scheduled. "Future" is after now(), the transaction's start: a
+-- host asks in its claim's transaction, so that a step falling due between the claim and the
+-- question is still in the answer.
 create or replace function agent_runtime.next_due_at(agents text[])
 returns timestamptz
 language plpgsql stable security definer

@@ -10,6 +10,9 @@ public sealed record StepCompletion(long StepId, Guid LeaseToken, JsonNode? Outp
 
 public sealed record StepFailure(long StepId, Guid LeaseToken, JsonObject Error, bool Retryable);
 
+/// <summary>The steps a claim took, and how long until something next becomes due (null: nothing is scheduled).</summary>
+public sealed record Claim(IReadOnlyList<ClaimedStep> Steps, TimeSpan? UntilDue);
+
 /// <summary>The worker side of the SQL API: each method is one call of an agent_runtime function.</summary>
 public sealed class StepClient(NpgsqlDataSource dataSource)
 {
@@ -36,31 +39,34 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// How long until something next becomes due for these agents (next_due_at), or null. Measured
-    /// by PostgreSQL's clock, which decides when work is due: a host's clock may run ahead or behind.
+    /// Claims up to <paramref name="maxSteps"/> ready steps, and learns how long until something
+    /// next becomes due for these agents (next_due_at) in the same transaction. Its now() is the
+    /// claim's, so a step that becomes due after the claim looked is in the answer; asked in a
+    /// transaction of its own, next_due_at would look past a step that fell due in between and the
+    /// host would sleep a whole poll interval. The wait is measured by PostgreSQL's clock, which
+    /// decides when work is due: a host's clock may run ahead or behind.
     /// </summary>
-    public async Task<TimeSpan?> UntilDueAsync(string[] agents, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("select agent_runtime.next_due_at(agents => $1) - clock_timestamp()");
-        command.Parameters.Add(Sql.TextArray(agents));
-        return await command.ExecuteScalarAsync(cancellationToken) is TimeSpan wait ? wait : null;
-    }
-
-    public async Task<IReadOnlyList<ClaimedStep>> ClaimAsync(
+    public async Task<Claim> ClaimAsync(
         string workerId, string[] agents, int maxSteps, int leaseSeconds, string[]? queues, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
+        // one batch without error barriers is one implicit transaction: one now() for both
+        await using var batch = dataSource.CreateBatch();
+        var claim = new NpgsqlBatchCommand(
             "select step_id, task_id, session_id, step_key, agent, input, task_input, attempt, max_attempts, " +
             "lease_token, lease_expires_at, timeout_seconds, metadata, resumed_from, app_name, user_id " +
             "from agent_runtime.claim_step(worker_id => $1, agents => $2, max_steps => $3, lease_seconds => $4, queues => $5)");
-        command.Parameters.Add(Sql.Text(workerId));
-        command.Parameters.Add(Sql.TextArray(agents));
-        command.Parameters.Add(Sql.Integer(maxSteps));
-        command.Parameters.Add(Sql.Integer(leaseSeconds));
-        command.Parameters.Add(Sql.TextArray(queues));
+        claim.Parameters.Add(Sql.Text(workerId));
+        claim.Parameters.Add(Sql.TextArray(agents));
+        claim.Parameters.Add(Sql.Integer(maxSteps));
+        claim.Parameters.Add(Sql.Integer(leaseSeconds));
+        claim.Parameters.Add(Sql.TextArray(queues));
+        batch.BatchCommands.Add(claim);
+        var due = new NpgsqlBatchCommand("select agent_runtime.next_due_at(agents => $1) - clock_timestamp()");
+        due.Parameters.Add(Sql.TextArray(agents));
+        batch.BatchCommands.Add(due);
         var claimedAt = DateTimeOffset.UtcNow;
         var steps = new List<ClaimedStep>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             var context = new AgentContext
@@ -82,7 +88,9 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
             };
             steps.Add(new ClaimedStep(context, reader.Get<Guid>("lease_token"), reader.Get<DateTimeOffset>("lease_expires_at"), claimedAt));
         }
-        return steps;
+        await reader.NextResultAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new Claim(steps, reader.IsDBNull(0) ? null : reader.GetFieldValue<TimeSpan>(0));
     }
 
     public async Task<IReadOnlyList<StepOutcome>> CompleteAsync(IReadOnlyList<StepCompletion> completions, CancellationToken cancellationToken)

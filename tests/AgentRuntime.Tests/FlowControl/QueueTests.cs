@@ -69,8 +69,9 @@ public sealed class QueueTests(DatabaseFixture db) : IClassFixture<DatabaseFixtu
         var elapsed = clock.Elapsed.TotalSeconds;
 
         // never more than the rate allows plus the one token of the burst; the lower bound only
-        // shows the queue was not starved (a busy machine claims less often than ten times a second)
-        Assert.InRange(claimed, (int)(5 * elapsed), (int)(10 * elapsed) + 1);
+        // shows the queue was not starved: with a burst of 1 a claim takes at most one token, and a
+        // loaded machine (seen: 24 in 5.1 s) makes fewer than ten claims a second
+        Assert.InRange(claimed, (int)(2 * elapsed), (int)(10 * elapsed) + 1);
     }
 
     [Theory]
