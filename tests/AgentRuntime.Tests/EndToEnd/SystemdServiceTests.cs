@@ -20,9 +20,13 @@ public sealed class SystemdServiceTests(DatabaseFixture db, ITestOutputHelper ou
         var environment = HostEnvironment(db.ConnectionString, "systemd-unit");
         environment["NOTIFY_SOCKET"] = socket.Address;
         environment["WATCHDOG_USEC"] = "400000";
-        // A user namespace lets a PID namespace be made without privileges (it maps the caller to root).
-        await using var host = HostProcess.StartUnder(["unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child"],
-            AppContext.BaseDirectory, "systemd-unit", environment, output, "run");
+        // Root makes a PID namespace as it is. Without privileges a user namespace makes one (mapping the
+        // caller to root), but root inside it has no rights over the files outside: a local cluster's
+        // socket folder, owned by postgres, would be out of reach.
+        string[] unshare = Environment.IsPrivilegedProcess
+            ? ["unshare", "--pid", "--fork", "--kill-child"]
+            : ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child"];
+        await using var host = HostProcess.StartUnder(unshare, AppContext.BaseDirectory, "systemd-unit", environment, output, "run");
 
         var beforeReady = await socket.ReceiveUntilAsync("READY=1");
         Assert.Contains("WATCHDOG=1", beforeReady);
