@@ -2,7 +2,7 @@
 // block claims, measured on 1M events while claims run").
 //
 // Finished tasks are made by the real path (a backlog drained with claim_step + complete_steps)
-// until the event log holds the target; a ready backlog is added for the claims. Then one
+// until the event log holds the target; a ready backlog is added before each window. Then one
 // connection claims and completes (claim_step(50) + complete_steps) for a window without purging,
 // and for a second window while another connection calls purge_tasks(interval '0', null, 1000)
 // in a loop. Compared: the claim loop's per-round latency (p50 / p99 / max) and rate with and
@@ -33,7 +33,8 @@ export async function purgeSection(ctx) {
       events = await withClient(db, (c) => scalar(c, 'select count(*)::int from agent_runtime.events'));
     }
     const fillSeconds = round((now() - t0) / 1000, 0);
-    const claimBacklog = ctx.quick ? 30_000 : 100_000;
+    // each window claims from a backlog of its own, larger than a window can drain
+    const claimBacklog = ctx.quick ? 40_000 : 150_000;
     await fillBacklog(db, claimBacklog);
     const sizes = await withClient(db, async (c) => {
       await c.query('vacuum analyze');
@@ -47,6 +48,8 @@ export async function purgeSection(ctx) {
 
     await settle('purge baseline');
     const baseline = await claimWindow(db, windowMs);
+    await fillBacklog(db, claimBacklog);
+    await withClient(db, (c) => c.query('vacuum analyze agent_runtime.steps'));
     await settle('purge under claims');
     const purger = await connect(db);
     let purged = 0;
@@ -61,9 +64,16 @@ export async function purgeSection(ctx) {
         if (n === 0) return;
       }
     })();
-    const during = await claimWindow(db, windowMs);
-    stop = true;
-    await purging;
+    let during;
+    try {
+      during = await claimWindow(db, windowMs);
+    } finally {
+      // the purge loop ends before anything else happens to the database (a failed window's
+      // clean-up drops it), and its own failure is reported when the window had none
+      stop = true;
+      const failed = await purging.then(() => null, (err) => err);
+      if (failed && during) throw failed;
+    }
     const purgedInWindow = purged;
     const callsInWindow = purgeCalls;
     // the rest of the purge alone: its rate without claims
@@ -141,7 +151,7 @@ async function claimWindow(db, windowMs) {
     while (now() - t0 < windowMs) {
       const t = now();
       const claimed = (await c.query(CLAIM, ['bench-purge-claims', 50])).rows;
-      if (claimed.length === 0) throw new Error('the claim backlog ran dry: make it larger');
+      if (claimed.length === 0) throw new Error(`the claim backlog ran dry after ${round((now() - t0) / 1000, 1)} s: make it larger`);
       done += (await c.query(COMPLETE, [claimed.map((r) => r.step_id), claimed.map((r) => r.lease_token)])).rows[0].n;
       rounds.push(now() - t);
     }
