@@ -152,6 +152,27 @@ async function fillWith(database, sql, count, input, chunk, connections) {
   }));
 }
 
+// --- the worker round of the SQL-only sections ---------------------------------------------------
+
+/** A worker's two transactions: claim up to B echo steps, then complete what it took. */
+export const CLAIM = `select step_id, lease_token from agent_runtime.claim_step($1, array['echo'], $2)`;
+export const COMPLETE = `
+select count(*) filter (where outcome = 'completed')::int as done
+from agent_runtime.complete_steps($1::bigint[], $2::uuid[], array_fill('{}'::jsonb, array[cardinality($1::bigint[])]))`;
+
+/** One round of CLAIM and COMPLETE on a connection; returns how many steps it completed (0: none was ready). */
+export async function claimRound(client, worker, batch) {
+  const claimed = (await client.query(CLAIM, [worker, batch])).rows;
+  if (claimed.length === 0) {
+    return 0;
+  }
+  const done = (await client.query(COMPLETE, [claimed.map((r) => r.step_id), claimed.map((r) => r.lease_token)])).rows[0].done;
+  if (done !== claimed.length) {
+    throw new Error(`complete_steps completed ${done} of ${claimed.length} claimed steps`);
+  }
+  return done;
+}
+
 // --- hosts -------------------------------------------------------------------------------------
 
 /**

@@ -9,13 +9,10 @@
 // claims); the same loop on a one-tenant backlog of the same size gives the cost of fair share in
 // throughput.
 import { withClient, connect, dropDb, now, round, log, settle, cpuMeter, scalar } from './lib.mjs';
-import { freshDb } from './ours.mjs';
+import { freshDb, claimRound } from './ours.mjs';
 
 const BATCH = 50;
 const CONNECTIONS = 2;
-const CLAIM = `select step_id, lease_token from agent_runtime.claim_step($1, array['echo'], $2)`;
-const COMPLETE = `select count(*)::int as n from agent_runtime.complete_steps($1::bigint[], $2::uuid[],
-  array_fill('{}'::jsonb, array[cardinality($1::bigint[])]))`;
 const SUBMIT = `select count(*)::int as n from (
   select agent_runtime.submit_task('echo', '{}'::jsonb, null, jsonb_build_object('app_name', $1::text))
   from generate_series(1, $2::int)) s`;
@@ -87,11 +84,7 @@ async function drainOnce(ctx, db, tenants, weighted) {
     let done = 0;
     try {
       await Promise.all(clients.map(async (c, i) => {
-        for (;;) {
-          const claimed = (await c.query(CLAIM, [`bench-fair-${i}`, BATCH])).rows;
-          if (claimed.length === 0) return;
-          const n = (await c.query(COMPLETE, [claimed.map((r) => r.step_id), claimed.map((r) => r.lease_token)])).rows[0].n;
-          if (n !== claimed.length) throw new Error(`complete_steps completed ${n} of ${claimed.length}`);
+        for (let n = await claimRound(c, `bench-fair-${i}`, BATCH); n > 0; n = await claimRound(c, `bench-fair-${i}`, BATCH)) {
           done += n;
         }
       }));

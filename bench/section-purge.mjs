@@ -10,11 +10,8 @@
 // connections share them, so a slower claim under purge is CPU shared, not a lock; a lock
 // wait would show as a max latency near the purge call's duration.
 import { withClient, connect, dropDb, now, round, log, settle, cpuMeter, scalar, summarize } from './lib.mjs';
-import { freshDb, fillBacklog } from './ours.mjs';
+import { freshDb, fillBacklog, claimRound } from './ours.mjs';
 
-const CLAIM = `select step_id, lease_token from agent_runtime.claim_step($1, array['echo'], $2)`;
-const COMPLETE = `select count(*)::int as n from agent_runtime.complete_steps($1::bigint[], $2::uuid[],
-  array_fill('{}'::jsonb, array[cardinality($1::bigint[])]))`;
 const PURGE = `select agent_runtime.purge_tasks(interval '0', null, 1000) as n`;
 
 export async function purgeSection(ctx) {
@@ -128,10 +125,8 @@ async function drain(db, batch) {
   let done = 0;
   try {
     await Promise.all(clients.map(async (c, i) => {
-      for (;;) {
-        const claimed = (await c.query(CLAIM, [`bench-purge-fill-${i}`, batch])).rows;
-        if (claimed.length === 0) return;
-        done += (await c.query(COMPLETE, [claimed.map((r) => r.step_id), claimed.map((r) => r.lease_token)])).rows[0].n;
+      for (let n = await claimRound(c, `bench-purge-fill-${i}`, batch); n > 0; n = await claimRound(c, `bench-purge-fill-${i}`, batch)) {
+        done += n;
       }
     }));
   } finally {
@@ -150,9 +145,9 @@ async function claimWindow(db, windowMs) {
   try {
     while (now() - t0 < windowMs) {
       const t = now();
-      const claimed = (await c.query(CLAIM, ['bench-purge-claims', 50])).rows;
-      if (claimed.length === 0) throw new Error(`the claim backlog ran dry after ${round((now() - t0) / 1000, 1)} s: make it larger`);
-      done += (await c.query(COMPLETE, [claimed.map((r) => r.step_id), claimed.map((r) => r.lease_token)])).rows[0].n;
+      const n = await claimRound(c, 'bench-purge-claims', 50);
+      if (n === 0) throw new Error(`the claim backlog ran dry after ${round((now() - t0) / 1000, 1)} s: make it larger`);
+      done += n;
       rounds.push(now() - t);
     }
   } finally {

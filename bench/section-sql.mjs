@@ -7,12 +7,7 @@
 // tasks/s = steps completed in the window / its length. The mean time of each call is kept too:
 // where the time goes, claim or complete.
 import { withClient, connect, dropDb, now, round, log, settle, cpuMeter } from './lib.mjs';
-import { freshDb, fillBacklog, taskStatusCounts } from './ours.mjs';
-
-const CLAIM = `select step_id, lease_token from agent_runtime.claim_step($1, array['echo'], $2)`;
-const COMPLETE = `
-select count(*) filter (where outcome = 'completed')::int as done
-from agent_runtime.complete_steps($1::bigint[], $2::uuid[], array_fill('{}'::jsonb, array[cardinality($1::bigint[])]))`;
+import { freshDb, fillBacklog, taskStatusCounts, CLAIM, COMPLETE } from './ours.mjs';
 
 export async function sqlSection(ctx) {
   const rows = [];

@@ -61,9 +61,10 @@ public sealed class PushDeliveryService(
             async (free, ct) =>
             {
                 await guard.RefreshAsync(ct);
-                return await client.ClaimAsync(workerOptions.WorkerId, free, options.LeaseSeconds, ct);
+                return new ClaimLoop.Claimed<PushDelivery>(
+                    await client.ClaimAsync(workerOptions.WorkerId, free, options.LeaseSeconds, ct), UntilDue: null);
             },
-            Start, untilDue: null, logger, "push deliveries", stoppingToken);
+            Start, logger, "push deliveries", stoppingToken);
 
     private void Start(PushDelivery delivery)
     {

@@ -7,18 +7,24 @@ namespace AgentRuntime.Host.Worker;
 /// The claim loop the worker and the push deliverer share: wait for a free slot, take every free
 /// slot up to <c>maxPerClaim</c>, claim that many items in one call, start each (its slot is given
 /// back when it finishes) and return the unused slots. A claim that came back short means nothing
-/// more is due: wait for a wake-up (NOTIFY) or the next poll. A failed claim backs off.
+/// more is due: wait for a wake-up (NOTIFY), the time the claim said work next falls due, or the
+/// next poll. A failed claim backs off.
 /// </summary>
 public static class ClaimLoop
 {
+    /// <summary>
+    /// What one claim took, and how long until more falls due (measured by the database's clock,
+    /// in the claim's transaction); null: not known, or nothing scheduled.
+    /// </summary>
+    public sealed record Claimed<T>(IReadOnlyList<T> Items, TimeSpan? UntilDue);
+
     public static async Task RunAsync<T>(
         SemaphoreSlim slots,
         int maxPerClaim,
         TimeSpan pollInterval,
         ChannelReader<bool> wakeups,
-        Func<int, CancellationToken, Task<IReadOnlyList<T>>> claim,
+        Func<int, CancellationToken, Task<Claimed<T>>> claim,
         Action<T> start,
-        Func<CancellationToken, Task<TimeSpan?>>? untilDue,
         ILogger logger,
         string what,
         CancellationToken stoppingToken)
@@ -33,7 +39,7 @@ public static class ClaimLoop
                 free++;
             }
 
-            IReadOnlyList<T> claimed;
+            Claimed<T> claimed;
             try
             {
                 claimed = await claim(free, stoppingToken);
@@ -53,20 +59,20 @@ public static class ClaimLoop
                 throw;
             }
 
-            if (claimed.Count < free)
+            if (claimed.Items.Count < free)
             {
-                slots.Release(free - claimed.Count);
+                slots.Release(free - claimed.Items.Count);
             }
-            foreach (var item in claimed)
+            foreach (var item in claimed.Items)
             {
                 start(item);
             }
-            if (claimed.Count == free)
+            if (claimed.Items.Count == free)
             {
                 continue;
             }
             using var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            poll.CancelAfter(await SleepAsync(untilDue, pollInterval, logger, stoppingToken));
+            poll.CancelAfter(Sleep(claimed.UntilDue, pollInterval));
             try
             {
                 await wakeups.ReadAsync(poll.Token);
@@ -78,29 +84,13 @@ public static class ClaimLoop
     }
 
     /// <summary>How long to wait for a wake-up: until the next item is due, at most the poll interval.</summary>
-    private static async Task<TimeSpan> SleepAsync(
-        Func<CancellationToken, Task<TimeSpan?>>? untilDue, TimeSpan pollInterval, ILogger logger, CancellationToken cancellationToken)
-    {
-        if (untilDue is null)
-        {
-            return pollInterval;
-        }
-        try
-        {
-            // The wait comes from the database's clock, not this machine's: a clock running ahead
-            // would otherwise see work due seconds from now as overdue and claim in a loop until then.
-            var due = await untilDue(cancellationToken);
-            if (due is null)
-            {
-                return pollInterval;
-            }
-            var wait = due.Value;
-            return wait <= TimeSpan.Zero ? TimeSpan.FromMilliseconds(1) : wait < pollInterval ? wait : pollInterval;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            logger.LogDebug("Could not learn when the next work is due ({Error}); polling", ex.Message);
-            return pollInterval;
-        }
-    }
+    /// <summary>
+    /// Until the work the claim said falls due next, at most the poll interval. The wait comes from
+    /// the database's clock, not this machine's: a clock running ahead would otherwise see work due
+    /// seconds from now as overdue and claim in a loop until then.
+    /// </summary>
+    private static TimeSpan Sleep(TimeSpan? untilDue, TimeSpan pollInterval) =>
+        untilDue is not { } wait ? pollInterval
+        : wait <= TimeSpan.Zero ? TimeSpan.FromMilliseconds(1)
+        : wait < pollInterval ? wait : pollInterval;
 }

@@ -30,8 +30,6 @@ public sealed class WorkerService : BackgroundService
     private readonly ConcurrentDictionary<long, RunningStep> _held = new();
     private readonly ConcurrentDictionary<long, Task> _runs = new();
     private readonly SemaphoreSlim _slots;
-    // the claim loop's only: set by each claim, read when that claim came back short
-    private TimeSpan? _untilDueAfterClaim;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly TaskCompletionSource _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Channel<bool> _wakeups = Channel.CreateBounded<bool>(
@@ -129,16 +127,15 @@ public sealed class WorkerService : BackgroundService
         var queues = _options.Queues.Count == 0 ? null : _options.Queues.ToArray();
         return ClaimLoop.RunAsync(_slots, _options.ClaimBatchSize, _options.PollInterval, _wakeups.Reader,
             (free, ct) => ClaimAsync(free, queues, ct),
-            Start, _ => Task.FromResult(_untilDueAfterClaim), _logger, "steps", stoppingToken);
+            Start, _logger, "steps", stoppingToken);
     }
 
-    private async Task<IReadOnlyList<RunningStep>> ClaimAsync(int free, string[]? queues, CancellationToken cancellationToken)
+    private async Task<ClaimLoop.Claimed<RunningStep>> ClaimAsync(int free, string[]? queues, CancellationToken cancellationToken)
     {
         using var span = WorkerTracing.StartClaim(_options.WorkerId, free);
         var claim = await _client.ClaimAsync(_options.WorkerId, _agentNames, free, _options.LeaseSeconds, queues, cancellationToken);
-        _untilDueAfterClaim = claim.UntilDue;
         span?.SetTag("agent_runtime.claimed", claim.Steps.Count);
-        return [.. claim.Steps.Select(step => new RunningStep(step, span?.Context ?? default))];
+        return new([.. claim.Steps.Select(step => new RunningStep(step, span?.Context ?? default))], claim.UntilDue);
     }
 
     private void Start(RunningStep running)
