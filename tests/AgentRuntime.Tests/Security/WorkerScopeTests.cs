@@ -18,13 +18,8 @@ public sealed class WorkerScopeTests(DatabaseFixture db) : IClassFixture<Databas
 
     public async Task DisposeAsync() => await _logins.DisposeAsync();
 
-    private async Task RefusedAsync(NpgsqlDataSource caller, string code, string sql, params object?[] args)
-    {
-        var before = await db.DataSource.StateDigestAsync();
-        var error = await Assert.ThrowsAsync<PostgresException>(() => caller.ExecAsync(sql, args));
-        Assert.True(error.SqlState == code, $"expected {code} for {sql}, got {error.SqlState}: {error.MessageText}");
-        Assert.Equal(before, await db.DataSource.StateDigestAsync());
-    }
+    private Task RefusedAsync(NpgsqlDataSource caller, string code, string sql, params object?[] args) =>
+        caller.RefusedAsync(db.DataSource, code, sql, args);
 
     [Fact]
     public async Task A_worker_reads_and_writes_the_session_of_a_step_it_holds_and_no_other()

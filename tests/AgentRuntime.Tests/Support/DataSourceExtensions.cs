@@ -83,6 +83,18 @@ public static class DataSourceExtensions
         return error;
     }
 
+    /// <summary>
+    /// A call by <paramref name="caller"/> (a login role) fails with <paramref name="sqlState"/> and
+    /// writes nothing, as <paramref name="owner"/> (the database's superuser) sees it.
+    /// </summary>
+    public static async Task RefusedAsync(this NpgsqlDataSource caller, NpgsqlDataSource owner, string sqlState, string sql, params object?[] args)
+    {
+        var before = await owner.StateDigestAsync();
+        var error = await Assert.ThrowsAsync<PostgresException>(() => caller.ExecAsync(sql, args));
+        Assert.True(error.SqlState == sqlState, $"expected {sqlState} for {sql}, got {error.SqlState}: {error.MessageText}");
+        Assert.Equal(before, await owner.StateDigestAsync());
+    }
+
     public static Task<PostgresException> FailsWithAsync(this Runtime runtime, string sqlState, string sql, params object?[] args) =>
         runtime.DataSource.FailsWithAsync(sqlState, sql, args);
 }
