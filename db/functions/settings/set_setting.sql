@@ -14,6 +14,10 @@
 --                              purges older ones on a schedule (apply_retention).
 --   retention.statuses         the finished statuses retention purges, a non-empty array of
 --                              completed, failed, canceled, rejected (default: all four).
+--   tenancy.unbound_clients    what a client role bound to no tenant may do once some role is
+--                              bound: "all" (the default: act in every app, as in single-tenant
+--                              use) or "none" (act in no app: a forgotten binding fails closed).
+--                              Read by _caller_apps.
 create or replace function agent_runtime.set_setting(key text, value jsonb)
 returns void
 language plpgsql volatile security definer
@@ -28,10 +32,10 @@ begin
   -- GUARD
   if set_setting.key is null
      or set_setting.key not in ('push.allowed_destinations', 'retention.finished_after', 'retention.statuses',
-                                'memory.dimensions', 'testing.allow_clock_offset') then
+                                'memory.dimensions', 'testing.allow_clock_offset', 'tenancy.unbound_clients') then
     raise exception using errcode = 'AR003',
       message = format('unknown setting %s', coalesce(left(quote_literal(set_setting.key), 120), 'NULL')),
-      hint = 'Known settings: push.allowed_destinations, retention.finished_after, retention.statuses, memory.dimensions, testing.allow_clock_offset.';
+      hint = 'Known settings: push.allowed_destinations, retention.finished_after, retention.statuses, memory.dimensions, testing.allow_clock_offset, tenancy.unbound_clients.';
   end if;
   if set_setting.key = 'memory.dimensions' then
     perform agent_runtime._check_memory_dimensions(set_setting.value);
@@ -61,6 +65,12 @@ begin
           message = format('setting %s has an entry that is neither a lower-case host name nor a CIDR: %s',
                            set_setting.key, left(quote_literal(v_bad), 120)),
           hint = 'Entries are host names such as "hooks.internal" or CIDRs such as "10.1.0.0/16" and "::1/128".';
+      end if;
+    elsif set_setting.key = 'tenancy.unbound_clients' then
+      if set_setting.value not in ('"all"'::jsonb, '"none"'::jsonb) then
+        raise exception using errcode = 'AR001',
+          message = format('setting %s must be "all" or "none"', set_setting.key),
+          hint = 'Pass ''"none"'' to give client roles bound to no tenant no app once tenants exist, ''"all"'' (the default) for every app.';
       end if;
     elsif set_setting.key = 'retention.finished_after' then
       perform agent_runtime._duration(set_setting.value, set_setting.key);

@@ -33,13 +33,14 @@ begin
     perform agent_runtime._check_identifier(emit_event.app_name, 'app_name');
   end if;
   v_scope := coalesce(emit_event.app_name, case when cardinality(v_apps) = 1 then v_apps[1] end);
-  if v_scope is null and v_apps is not null then
+  if v_scope is null and cardinality(v_apps) > 1 then
     raise exception using errcode = 'AR001',
       message = 'app_name is required: this role is bound to several apps',
       hint = format('Pass one of %s.', array_to_string(v_apps, ', '));
   end if;
-  if v_scope is not null then
-    perform agent_runtime._check_app_permitted(v_apps, v_scope);
+  if v_scope is not null or v_apps is not null then
+    -- a bound caller never emits an unscoped event, which would wake the steps of every app
+    perform agent_runtime._check_app_permitted(v_apps, coalesce(v_scope, ''));
   end if;
   v_scope := coalesce(v_scope, '');
 
