@@ -5,6 +5,7 @@
 // functions it calls are looked up in pg_proc at run time and a missing one stops the run with
 // its name. claim_step and complete_steps are called by position: their names and argument order
 // are the stable part of the API.
+import { createHash } from 'node:crypto';
 import {
   env, log, run, spawnLogged, npgsql, connect, withClient, createDb, scalar, now, sleep, memoryOf, round,
 } from './lib.mjs';
@@ -226,3 +227,26 @@ export async function taskStatusCounts(client) {
   const r = await client.query(`select status, count(*)::int as n from agent_runtime.tasks group by status`);
   return Object.fromEntries(r.rows.map((row) => [row.status, row.n]));
 }
+
+/** A task's tag on agent_runtime_task_status (docs/sql-api.md, "NOTIFY channels"). */
+export function taskTag(taskId) {
+  return createHash('sha256').update(taskId).digest('hex').slice(0, 16);
+}
+
+/**
+ * Follows agent_runtime_task_status on `listener`: the payload is only a task's tag, one per
+ * status change in event order, so for a task that runs once the 1st is "submitted", the 2nd
+ * "working" and the 3rd "completed". Calls onNotice(tag, ordinal, time) for each; reads nothing.
+ */
+export async function followStatusNotices(listener, onNotice) {
+  const counts = new Map();
+  listener.on('notification', (msg) => {
+    if (msg.channel !== 'agent_runtime_task_status') return;
+    const t = now();
+    const ordinal = (counts.get(msg.payload) ?? 0) + 1;
+    counts.set(msg.payload, ordinal);
+    onNotice(msg.payload, ordinal, t);
+  });
+  await listener.query('listen agent_runtime_task_status');
+}
+

@@ -11,7 +11,7 @@
 // (autovacuum keeps them), and every system gets the same treatment. The claim-cost section
 // measures the un-analyzed case separately.
 import { drain, completionCounter, connect, withClient, dropDb, log, scalar, settle } from './lib.mjs';
-import { freshDb, fillBacklog, startHost, taskStatusCounts } from './ours.mjs';
+import { freshDb, fillBacklog, followStatusNotices, startHost, taskStatusCounts } from './ours.mjs';
 import {
   graphileDb, graphileFill, graphileRemaining, graphileFailed, pgbossDb, pgbossFill, pgbossRemaining, pgbossStates,
   startPeer, PGBOSS_QUEUE,
@@ -53,10 +53,9 @@ export async function hostSection(ctx) {
     await settle('agent-runtime throughput');
     const counter = completionCounter();
     const listener = await connect(db);
-    listener.on('notification', (msg) => {
-      if (JSON.parse(msg.payload).status === 'completed') counter.add();
+    await followStatusNotices(listener, (_tag, ordinal) => {
+      if (ordinal === 3) counter.add(); // submitted, working, completed
     });
-    await listener.query('listen agent_runtime_task_status');
     const result = await measure(
       () => startHost(db, { name: 'host-throughput', workerId: 'bench-throughput', concurrency: SLOTS, config }),
       (c) => drain(counter, n, () => scalar(c,

@@ -10,7 +10,7 @@
 // from the throughput section are measured. A few untimed tasks warm up each system first, and
 // every sample waits 20 ms after the previous one finished.
 import { connect, dropDb, pgConfig, now, sleep, summarize, round, log, settle, cpuMeter } from './lib.mjs';
-import { freshDb, startHost } from './ours.mjs';
+import { freshDb, followStatusNotices, startHost, taskTag } from './ours.mjs';
 import { graphileDb, silentGraphileLogger } from './peers.mjs';
 import { GRAPHILE_BATCHED, GRAPHILE_DEFAULT, SLOTS, hostConfigFromEnv } from './section-host.mjs';
 
@@ -38,23 +38,17 @@ async function ours(ctx) {
   await settle('latency agent-runtime');
   const listener = await connect(db);
   const submitter = await connect(db);
-  // task id -> { working, completed } arrival times; notifications may beat the submit's reply.
+  // task tag -> { working, completed } arrival times (the 2nd and 3rd notice of a task that runs
+  // once); notifications may beat the submit's reply.
   const seen = new Map();
   const waiters = new Map();
-  listener.on('notification', (msg) => {
-    const t = now();
-    let payload;
-    try {
-      payload = JSON.parse(msg.payload);
-    } catch {
-      return;
-    }
-    const entry = seen.get(payload.task_id) ?? {};
-    entry[payload.status] ??= t;
-    seen.set(payload.task_id, entry);
-    waiters.get(payload.task_id)?.();
+  await followStatusNotices(listener, (tag, ordinal, t) => {
+    const entry = seen.get(tag) ?? {};
+    if (ordinal === 2) entry.working = t;
+    if (ordinal === 3) entry.completed = t;
+    seen.set(tag, entry);
+    waiters.get(tag)?.();
   });
-  await listener.query('listen agent_runtime_task_status');
   const claimed = [];
   const completed = [];
   const submitCalls = [];
@@ -66,17 +60,18 @@ async function ours(ctx) {
       const r = await submitter.query(`select task_id from agent_runtime.submit_task('echo', '{"i": ${i}}'::jsonb)`);
       const t1 = now();
       const id = r.rows[0].task_id;
+      const tag = taskTag(id);
       const entry = await new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`task ${id}: no "completed" notification within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
         const check = () => {
-          const e = seen.get(id);
+          const e = seen.get(tag);
           if (e?.completed !== undefined) {
             clearTimeout(timer);
-            waiters.delete(id);
+            waiters.delete(tag);
             resolve(e);
           }
         };
-        waiters.set(id, check);
+        waiters.set(tag, check);
         check();
       });
       if (entry.working === undefined) {
@@ -87,7 +82,7 @@ async function ours(ctx) {
         claimed.push(entry.working - t0);
         completed.push(entry.completed - t0);
       }
-      seen.delete(id);
+      seen.delete(tag);
       await sleep(GAP_MS);
     }
     cpu = meter.stop();

@@ -4,7 +4,7 @@
 // JIT and the first claims settled); in flight is read once every task reported "working" and a
 // heartbeat had passed. The host is then stopped with a short grace period.
 import { connect, withClient, dropDb, now, sleep, log, scalar } from './lib.mjs';
-import { freshDb, startHost } from './ours.mjs';
+import { freshDb, followStatusNotices, startHost } from './ours.mjs';
 import { hostConfigFromEnv } from './section-host.mjs';
 
 export async function rssSection(ctx) {
@@ -15,11 +15,10 @@ export async function rssSection(ctx) {
   const host = await startHost(db, { name: 'host-rss', workerId: 'bench-rss', concurrency: n, config });
   const listener = await connect(db);
   let working = 0;
-  listener.on('notification', (msg) => {
-    if (JSON.parse(msg.payload).status === 'working') working++;
-  });
   try {
-    await listener.query('listen agent_runtime_task_status');
+    await followStatusNotices(listener, (_tag, ordinal) => {
+      if (ordinal === 2) working++; // submitted, working
+    });
     await sleep(5000);
     const idle = host.memory();
     await withClient(db, (c) => c.query(

@@ -42,15 +42,18 @@ internal sealed class TaskFollower(RuntimeCalls calls, TaskStatusHub hub, IHostA
         var seenArtifacts = ArtifactIds(task).ToHashSet(StringComparer.Ordinal);
         var final = EndsStream(task, sentAt);
         yield return new TaskEvent.Snapshot(task);
+        var pacer = new HintPacer();
         while (!final)
         {
             await changed.WaitAsync(s_fallbackPollInterval, stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await pacer.PaceAsync(stopping.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             if (stopping.IsCancellationRequested)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 yield break; // the server is stopping: the stream ends, cleanly
             }
             var next = await calls.GetTaskAsync(caller, taskId, historyLength, cancellationToken);
+            pacer.Read(Status(next) != Status(task));
             if (Status(next) == Status(task))
             {
                 continue;

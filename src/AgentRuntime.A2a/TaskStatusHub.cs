@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Threading.Channels;
 using AgentRuntime.Client;
 using AgentRuntime.Host.Worker;
@@ -8,23 +7,24 @@ namespace AgentRuntime.A2a;
 
 /// <summary>
 /// One LISTEN on agent_runtime_task_status for the whole endpoint, however many streams are open:
-/// each notification (<c>{"task_id", "status"}</c>) wakes the followers of its task, and a
-/// (re)connected listener wakes them all, since notifications sent while it was away are lost.
-/// The payload only says that something changed: followers read the task again as their caller.
+/// each notification (a task's tag, <see cref="Notifications.TaskTag"/>) wakes the followers of
+/// that task, and a (re)connected listener wakes them all, since notifications sent while it was
+/// away are lost. A notification is only a hint (anyone may send one): followers read the task
+/// again as their caller, and pace the reads that found no change.
 /// </summary>
 internal sealed class TaskStatusHub(NotificationListener listener) : BackgroundService
 {
-    private readonly Dictionary<Guid, HashSet<Signal>> _followers = [];
+    private readonly Dictionary<string, HashSet<Signal>> _followers = new(StringComparer.Ordinal);
 
     /// <summary>A signal that fires after every status change of the task until it is disposed.</summary>
     public Signal Follow(Guid taskId)
     {
-        var signal = new Signal(this, taskId);
+        var signal = new Signal(this, Notifications.TaskTag(taskId));
         lock (_followers)
         {
-            if (!_followers.TryGetValue(taskId, out var signals))
+            if (!_followers.TryGetValue(signal.Tag, out var signals))
             {
-                _followers[taskId] = signals = [];
+                _followers[signal.Tag] = signals = [];
             }
             signals.Add(signal);
         }
@@ -32,7 +32,7 @@ internal sealed class TaskStatusHub(NotificationListener listener) : BackgroundS
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        listener.RunAsync(TaskClient.TaskStatusChannel, WakeFollowersOf, WakeAll, stoppingToken);
+        listener.RunAsync(Notifications.TaskStatusChannel, WakeFollowersOf, WakeAll, stoppingToken);
 
     /// <summary>
     /// Wakes the followers of the notified task. It always answers false: a notification concerns
@@ -40,15 +40,11 @@ internal sealed class TaskStatusHub(NotificationListener listener) : BackgroundS
     /// </summary>
     private bool WakeFollowersOf(string payload)
     {
-        using var document = JsonDocument.Parse(payload);
-        if (document.RootElement.TryGetProperty("task_id", out var id) && id.TryGetGuid(out var taskId))
+        lock (_followers)
         {
-            lock (_followers)
+            foreach (var signal in _followers.GetValueOrDefault(payload) ?? [])
             {
-                foreach (var signal in _followers.GetValueOrDefault(taskId) ?? [])
-                {
-                    signal.Fire();
-                }
+                signal.Fire();
             }
         }
         return false;
@@ -69,20 +65,20 @@ internal sealed class TaskStatusHub(NotificationListener listener) : BackgroundS
     {
         lock (_followers)
         {
-            if (_followers.TryGetValue(signal.TaskId, out var signals) && signals.Remove(signal) && signals.Count == 0)
+            if (_followers.TryGetValue(signal.Tag, out var signals) && signals.Remove(signal) && signals.Count == 0)
             {
-                _followers.Remove(signal.TaskId);
+                _followers.Remove(signal.Tag);
             }
         }
     }
 
     /// <summary>Fires collapse: a follower that was busy reading sees one pending wake-up, not many.</summary>
-    public sealed class Signal(TaskStatusHub hub, Guid taskId) : IDisposable
+    public sealed class Signal(TaskStatusHub hub, string tag) : IDisposable
     {
         private readonly Channel<bool> _fired = Channel.CreateBounded<bool>(
             new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
-        public Guid TaskId { get; } = taskId;
+        public string Tag { get; } = tag;
 
         internal void Fire() => _fired.Writer.TryWrite(true);
 

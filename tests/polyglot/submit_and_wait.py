@@ -3,11 +3,14 @@
 AgentRuntime library. Submits a task, waits for its completion on the task-status channel (LISTEN,
 started before the submit so no notification can be missed), reads the A2A-shaped result, then
 submits to an agent that does not exist and handles the AR error by its SQLSTATE. Prints JSON.
+A notification carries only the task's tag (docs/sql-api.md, "NOTIFY channels"): the first 16 hex
+digits of the SHA-256 of its id. It is a hint: the client reads the task to learn its status.
 
     /usr/bin/python3 submit_and_wait.py <target> '<input json>'
 
 Connection: the standard PG* environment variables (PGHOST, PGPORT, PGUSER, PGDATABASE, ...).
 """
+import hashlib
 import json
 import signal
 import sys
@@ -19,33 +22,46 @@ FINISHED = {"completed", "failed", "canceled", "rejected"}
 AGENT_NOT_FOUND = "AR010"  # docs/errors.md
 
 
+def tag_of(task_id) -> str:
+    return hashlib.sha256(str(task_id).encode()).hexdigest()[:16]
+
+
 def main(target: str, input_json: str) -> int:
     # autocommit: LISTEN takes effect at once, and each call is its own transaction, as in psql.
     with psycopg.connect(autocommit=True, application_name="agent-runtime-python-check") as conn:
-        seen = []  # every task-status notification, in order
+        tags = []  # every task-status notification's payload, in order
         # Notifications that arrive while a statement runs go to the handlers; those that arrive
-        # while waiting come from notifies(). Both land in `seen`.
-        conn.add_notify_handler(lambda n: seen.append(json.loads(n.payload)))
+        # while waiting come from notifies(). Both land in `tags`.
+        conn.add_notify_handler(lambda n: tags.append(n.payload))
         conn.execute("listen agent_runtime_task_status")
 
         task_id, session_id, status = conn.execute(
             "select task_id, session_id, status from agent_runtime.submit_task(target => %s, input => %s::jsonb)",
             (target, input_json),
         ).fetchone()
-
-        def statuses():
-            return [n["status"] for n in seen if n["task_id"] == str(task_id)]
+        tag = tag_of(task_id)
+        statuses = []  # the statuses read, each once
 
         def on_timeout(signum, frame):
-            print(f"task {task_id} did not finish within 60 s (statuses seen: {statuses()})", file=sys.stderr)
+            print(f"task {task_id} did not finish within 60 s (statuses read: {statuses})", file=sys.stderr)
             sys.exit(1)
 
         signal.signal(signal.SIGALRM, on_timeout)
         signal.alarm(60)
-        if not FINISHED.intersection(statuses()):
+        read = 0
+        while True:
+            if tags.count(tag) > read:
+                # A read that starts after the last notification sees its change.
+                read = tags.count(tag)
+                (current,) = conn.execute("select status from agent_runtime.get_task(task_id => %s)", (task_id,)).fetchone()
+                if not statuses or statuses[-1] != current:
+                    statuses.append(current)
+                if current in FINISHED:
+                    break
+                continue
             for notification in conn.notifies():
-                seen.append(json.loads(notification.payload))
-                if FINISHED.intersection(statuses()):
+                tags.append(notification.payload)
+                if notification.payload == tag:
                     break
         signal.alarm(0)
 
@@ -72,7 +88,8 @@ def main(target: str, input_json: str) -> int:
             "task": task,
             "sessionId": str(session_id),
             "submittedStatus": status,
-            "statusesSeen": statuses(),
+            "statusesRead": statuses,
+            "notifications": tags.count(tag),
             "error": handled,
         }))
         return 0 if task["status"]["state"] == "completed" else 1

@@ -1,12 +1,16 @@
--- One statement-level trigger announces every event, so no transition can forget to:
+-- One statement-level trigger announces every event, so no transition can forget to. Any role
+-- that can connect may LISTEN on, and NOTIFY, any channel (PostgreSQL has no rights on channels),
+-- so payloads carry nothing a listener is not entitled to, and every listener takes them as
+-- hints: it re-reads through the API, as its own role (docs/security.md, "Notifications"):
 --   agent_runtime_wakeup: the agent of every step.ready event, once per agent and statement: the
---     only wake-up NOTIFY there is. For a step due later the host learns its due time
---     (next_due_at) and sleeps until then;
---   agent_runtime_task_status: {task_id, status} for every task status change (task.<status>),
---     in event order;
---   agent_runtime_events: the newest event id, once per statement (listeners then read_events
---     after the position they last read).
--- Payloads stay far below NOTIFY's 8000-byte limit.
+--     only wake-up NOTIFY there is. Agents are a catalog every client may list (list_targets).
+--     For a step due later the host learns its due time (next_due_at) and sleeps until then;
+--   agent_runtime_task_status: for every task status change (task.<status>), in event order, the
+--     task's tag: the first 16 hex digits of the SHA-256 of its id as text (lower case, with
+--     hyphens). Only who knows the id can tell which task changed; it re-reads the task to learn
+--     how;
+--   agent_runtime_events: an empty payload, once per statement that wrote events (listeners then
+--     read_events after the position they last read).
 create or replace function agent_runtime._notify_events()
 returns trigger
 language plpgsql
@@ -20,13 +24,13 @@ begin
   order by w.agent;
 
   perform pg_notify('agent_runtime_task_status',
-                    json_build_object('task_id', e.task_id, 'status', substr(e.type, 6))::text)
+                    left(encode(sha256(convert_to(e.task_id::text, 'UTF8')), 'hex'), 16))
   from new_events e
   where e.type like 'task.%' and substr(e.type, 6) = any (agent_runtime._task_statuses())
     and e.task_id is not null
   order by e.id;
 
-  perform pg_notify('agent_runtime_events', max(e.id)::text)
+  perform pg_notify('agent_runtime_events', '')
   from new_events e
   having count(*) > 0;
   return null;

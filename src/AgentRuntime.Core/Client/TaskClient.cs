@@ -16,9 +16,6 @@ namespace AgentRuntime.Client;
 /// </summary>
 public sealed class TaskClient(NpgsqlDataSource dataSource)
 {
-    public const string TaskStatusChannel = "agent_runtime_task_status";
-    public const string EventsChannel = "agent_runtime_events";
-
     private const int EventBatchSize = 500;
     private static readonly TimeSpan HeldBackFirstDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan HeldBackLastDelay = TimeSpan.FromSeconds(3.2);
@@ -145,17 +142,23 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
         var clock = Stopwatch.StartNew();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var changed = false;
-        connection.Notification += (_, e) => changed |= IsAbout(e.Payload, taskId);
+        var tag = Notifications.TaskTag(taskId);
+        connection.Notification += (_, e) => changed |= e.Payload == tag;
         // Listening starts before the first read, so a change between the two is not missed.
-        await ListenAsync(connection, TaskStatusChannel, cancellationToken);
+        await ListenAsync(connection, Notifications.TaskStatusChannel, cancellationToken);
+        var pacer = new HintPacer();
+        string? lastStatus = null;
         while (true)
         {
+            await pacer.PaceAsync(cancellationToken);
             changed = false;
             var task = await GetAsync(connection, taskId, null, cancellationToken);
             if (TaskStatuses.IsFinished(task.Status))
             {
                 return task;
             }
+            pacer.Read(task.Status != lastStatus);
+            lastStatus = task.Status;
             var now = clock.Elapsed;
             if (timeout is { } limit && now >= limit)
             {
@@ -216,14 +219,17 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var notified = false;
         connection.Notification += (_, _) => notified = true;
-        await ListenAsync(connection, EventsChannel, cancellationToken);
+        await ListenAsync(connection, Notifications.EventsChannel, cancellationToken);
         var after = afterPosition ?? (fromStart ? null : await CurrentEventPositionAsync(connection, cancellationToken));
         var heldBackDelay = HeldBackFirstDelay;
+        var pacer = new HintPacer();
         while (true)
         {
+            await pacer.PaceAsync(cancellationToken);
             var wasNotified = notified;
             notified = false;
             var batch = await ReadEventsAsync(connection, after, EventBatchSize, taskId, fromStart: after is null, cancellationToken);
+            pacer.Read(batch.Count > 0);
             foreach (var runtimeEvent in batch)
             {
                 after = runtimeEvent.Position;
@@ -315,11 +321,4 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
     private static Task<bool> WaitForNotificationAsync(NpgsqlConnection connection, TimeSpan timeout, CancellationToken cancellationToken) =>
         // Whole milliseconds, at least one: Npgsql takes a timeout of 0 as "wait forever".
         connection.WaitAsync((int)Math.Clamp(Math.Ceiling(timeout.TotalMilliseconds), 1, int.MaxValue), cancellationToken);
-
-    /// <summary>Whether a task-status payload (<c>{"task_id": ..., "status": ...}</c>) is about this task.</summary>
-    private static bool IsAbout(string payload, Guid taskId)
-    {
-        using var document = JsonDocument.Parse(payload);
-        return document.RootElement.TryGetProperty("task_id", out var id) && id.TryGetGuid(out var notified) && notified == taskId;
-    }
 }

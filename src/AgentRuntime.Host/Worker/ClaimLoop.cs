@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using AgentRuntime.Client;
 using Microsoft.Extensions.Logging;
 
 namespace AgentRuntime.Host.Worker;
@@ -8,7 +9,9 @@ namespace AgentRuntime.Host.Worker;
 /// slot up to <c>maxPerClaim</c>, claim that many items in one call, start each (its slot is given
 /// back when it finishes) and return the unused slots. A claim that came back short means nothing
 /// more is due: wait for a wake-up (NOTIFY), the time the claim said work next falls due, or the
-/// next poll. A failed claim backs off.
+/// next poll. A failed claim backs off. A wake-up is only a hint (any role that can connect may
+/// NOTIFY): after a claim that took nothing, the next waits out <see cref="Notifications.IdleReadSpacing"/>,
+/// so a flood of spoofed wake-ups costs at most one empty claim per spacing.
 /// </summary>
 public static class ClaimLoop
 {
@@ -30,8 +33,10 @@ public static class ClaimLoop
         CancellationToken stoppingToken)
     {
         var backoff = TimeSpan.FromMilliseconds(100);
+        var pacer = new HintPacer();
         while (!stoppingToken.IsCancellationRequested)
         {
+            await pacer.PaceAsync(stoppingToken);
             await slots.WaitAsync(stoppingToken);
             var free = 1;
             while (free < maxPerClaim && slots.Wait(0))
@@ -44,6 +49,7 @@ public static class ClaimLoop
             {
                 claimed = await claim(free, stoppingToken);
                 backoff = TimeSpan.FromMilliseconds(100);
+                pacer.Read(claimed.Items.Count > 0);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
@@ -83,7 +89,6 @@ public static class ClaimLoop
         }
     }
 
-    /// <summary>How long to wait for a wake-up: until the next item is due, at most the poll interval.</summary>
     /// <summary>
     /// Until the work the claim said falls due next, at most the poll interval. The wait comes from
     /// the database's clock, not this machine's: a clock running ahead would otherwise see work due
