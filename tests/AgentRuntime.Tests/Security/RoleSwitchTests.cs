@@ -19,9 +19,19 @@ public sealed class RoleSwitchTests(DatabaseFixture db) : IClassFixture<Database
     private readonly LoginRoles _logins = new(db);
     private Runtime Rt => _flow.Rt;
 
+    /// <summary>Data sources of logins with a role set at connection time.</summary>
+    private readonly List<NpgsqlDataSource> _owned = [];
+
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync() => await _logins.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        foreach (var dataSource in _owned)
+        {
+            await dataSource.DisposeAsync();
+        }
+        await _logins.DisposeAsync();
+    }
 
     /// <summary>What tenant B owns, made by the superuser: the things a switched role must not reach.</summary>
     private sealed record Victim(string App, Guid TaskId, string SessionId, Guid ConfigId, long MemoryId, Guid WaitingTask, string EventName);
@@ -130,29 +140,11 @@ public sealed class RoleSwitchTests(DatabaseFixture db) : IClassFixture<Database
             {
                 await set.ExecuteNonQueryAsync();
             }
-            await using var command = new NpgsqlCommand(sql, connection, transaction);
-            foreach (var arg in args)
-            {
-                command.Parameters.Add(new NpgsqlParameter { Value = arg ?? DBNull.Value });
-            }
-            var rows = new List<object?[]>();
-            await using (var reader = await command.ExecuteReaderAsync())
-            {
-                while (await reader.ReadAsync())
-                {
-                    var row = new object?[reader.FieldCount];
-                    for (var i = 0; i < row.Length; i++)
-                    {
-                        row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-                    }
-                    rows.Add(row);
-                }
-            }
+            await using var command = new NpgsqlCommand(sql, connection, transaction).Bind(args);
+            var rows = await command.RowsAsync();
             await transaction.CommitAsync();
             return rows;
         });
-
-    private readonly List<NpgsqlDataSource> _owned = [];
 
     [Fact]
     public async Task A_bound_login_keeps_to_its_app_under_every_role_it_can_switch_to()
@@ -175,19 +167,9 @@ public sealed class RoleSwitchTests(DatabaseFixture db) : IClassFixture<Database
             callers.Add(SetAtConnection(login, role));
             callers.Add(SetLocal(loginDb, login, role));
         }
-        try
+        foreach (var caller in callers)
         {
-            foreach (var caller in callers)
-            {
-                await CrossTenantSuiteAsync(caller, victim, agent, ownApp);
-            }
-        }
-        finally
-        {
-            foreach (var dataSource in _owned)
-            {
-                await dataSource.DisposeAsync();
-            }
+            await CrossTenantSuiteAsync(caller, victim, agent, ownApp);
         }
     }
 
@@ -205,25 +187,15 @@ public sealed class RoleSwitchTests(DatabaseFixture db) : IClassFixture<Database
         var (both, bothDb) = await _logins.CreateAsync(onlyA, onlyC);
 
         Assert.Equal("submitted", await adminDb.ScalarAsync<string>("select status from agent_runtime.get_task(task_id => $1)", victim.TaskId));
-        try
-        {
-            // An admin login acting for a tenant (a pooler, the A2A endpoint): the tenant's app only.
-            await CrossTenantSuiteAsync(SetAtConnection(admin, onlyA), victim, agent, appA);
-            await CrossTenantSuiteAsync(SetLocal(adminDb, admin, onlyA), victim, agent, appA);
-            // A login bound to two apps (through two groups) that switches to one group: that app only.
-            var asC = SetLocal(bothDb, both, onlyC);
-            await CrossTenantSuiteAsync(asC, victim, agent, appC);
-            var taskOfA = await Rt.SubmitAsync(agent, options: $$"""{"app_name":"{{appA}}"}""");
-            await RefusedAsync(asC, "AR011", "select agent_runtime.get_task(task_id => $1)", taskOfA.TaskId);
-            Assert.Equal("submitted", await bothDb.ScalarAsync<string>("select status from agent_runtime.get_task(task_id => $1)", taskOfA.TaskId));
-        }
-        finally
-        {
-            foreach (var dataSource in _owned)
-            {
-                await dataSource.DisposeAsync();
-            }
-        }
+        // An admin login acting for a tenant (a pooler, the A2A endpoint): the tenant's app only.
+        await CrossTenantSuiteAsync(SetAtConnection(admin, onlyA), victim, agent, appA);
+        await CrossTenantSuiteAsync(SetLocal(adminDb, admin, onlyA), victim, agent, appA);
+        // A login bound to two apps (through two groups) that switches to one group: that app only.
+        var asC = SetLocal(bothDb, both, onlyC);
+        await CrossTenantSuiteAsync(asC, victim, agent, appC);
+        var taskOfA = await Rt.SubmitAsync(agent, options: $$"""{"app_name":"{{appA}}"}""");
+        await RefusedAsync(asC, "AR011", "select agent_runtime.get_task(task_id => $1)", taskOfA.TaskId);
+        Assert.Equal("submitted", await bothDb.ScalarAsync<string>("select status from agent_runtime.get_task(task_id => $1)", taskOfA.TaskId));
     }
 
     [Fact]

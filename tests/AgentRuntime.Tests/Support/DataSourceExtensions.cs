@@ -12,12 +12,7 @@ public static class DataSourceExtensions
             // A lone string[] binds as the params array itself, not as one text[] argument.
             throw new ArgumentException("Pass a single array argument as (object)array.", nameof(args));
         }
-        var command = dataSource.CreateCommand(sql);
-        foreach (var arg in args)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = arg ?? DBNull.Value });
-        }
-        return command;
+        return dataSource.CreateCommand(sql).Bind(args);
     }
 
     public static async Task ExecAsync(this NpgsqlDataSource dataSource, string sql, params object?[] args)
@@ -36,6 +31,22 @@ public static class DataSourceExtensions
     public static async Task<List<object?[]>> RowsAsync(this NpgsqlDataSource dataSource, string sql, params object?[] args)
     {
         await using var command = dataSource.Command(sql, args);
+        return await command.RowsAsync();
+    }
+
+    /// <summary>Binds <paramref name="args"/> as $1, $2, ... (null as NULL) to <paramref name="command"/>.</summary>
+    public static NpgsqlCommand Bind(this NpgsqlCommand command, params object?[] args)
+    {
+        foreach (var arg in args)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = arg ?? DBNull.Value });
+        }
+        return command;
+    }
+
+    /// <summary>Every row the command returns, each column's value or null.</summary>
+    public static async Task<List<object?[]>> RowsAsync(this NpgsqlCommand command)
+    {
         await using var reader = await command.ExecuteReaderAsync();
         var rows = new List<object?[]>();
         while (await reader.ReadAsync())
