@@ -235,8 +235,9 @@ export function taskTag(taskId) {
 
 /**
  * Follows agent_runtime_task_status on `listener`: the payload is only a task's tag, one per
- * status change in event order, so for a task that runs once the 1st is "submitted", the 2nd
- * "working" and the 3rd "completed". Calls onNotice(tag, ordinal, time) for each; reads nothing.
+ * status change in event order, so for a task that runs once and is submitted after listening
+ * starts the 1st is "submitted", the 2nd "working" and the 3rd "completed" (for one submitted
+ * before: "working", then "completed"). Calls onNotice(tag, ordinal, time) for each; reads nothing.
  */
 export async function followStatusNotices(listener, onNotice) {
   const counts = new Map();
