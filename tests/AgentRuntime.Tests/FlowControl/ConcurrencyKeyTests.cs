@@ -68,16 +68,31 @@ public sealed class ConcurrencyKeyTests(DatabaseFixture db, ITestOutputHelper ou
         Assert.Equal(3L, await _rt.ScalarAsync<long>("select count(*) from agent_runtime.steps where concurrency_key = 'k' and status = 'running'"));
     }
 
+    /// <remarks>
+    /// Which host claims what is left to the race, so the test makes the contention itself: a worker
+    /// in plain SQL takes the key's two places before the hosts start, and gives them up only once
+    /// both hosts are claiming. The two hosts and the SQL worker then share the key's two places.
+    /// </remarks>
     [Fact]
-    public async Task Twenty_tasks_of_one_key_with_limit_two_over_two_hosts_never_run_more_than_two_at_once()
+    public async Task Twenty_tasks_of_one_key_with_limit_two_over_two_hosts_and_a_sql_worker_never_run_more_than_two_at_once()
     {
-        await using var first = await StartHostAsync(HostEnvironment(db.ConnectionString, "key-host-a", concurrency: 8), output);
-        await using var second = await StartHostAsync(HostEnvironment(db.ConnectionString, "key-host-b", concurrency: 8), output);
+        await _rt.RegisterAgentAsync("echo");
         var tasks = (await _rt.RowsAsync(
                 "select task_id from agent_runtime.submit_tasks(array['echo'], " +
                 "array(select jsonb_build_object('n', n, 'delay_ms', 150) from generate_series(1, 20) n), null, " +
                 "array['{\"concurrency_key\": \"limited\", \"concurrency_limit\": 2}'::jsonb])"))
             .Select(r => (Guid)r[0]!).ToArray();
+        var held = await _rt.ClaimAsync("sql-worker", ["echo"], maxSteps: 20);
+        Assert.Equal(2, held.Count);
+
+        await using var first = await StartHostAsync(HostEnvironment(db.ConnectionString, "key-host-a", concurrency: 8), output);
+        await using var second = await StartHostAsync(HostEnvironment(db.ConnectionString, "key-host-b", concurrency: 8), output);
+        Assert.Equal(18L, await _rt.ScalarAsync<long>(
+            "select count(*) from agent_runtime.steps where task_id = any($1) and status = 'ready'", (object)tasks));
+        foreach (var step in held)
+        {
+            Assert.Equal("completed", await _rt.CompleteAsync(step.StepId, step.LeaseToken));
+        }
 
         await WaitForTasksAsync(db.DataSource, tasks, "completed", TimeSpan.FromSeconds(120));
 
@@ -91,8 +106,11 @@ public sealed class ConcurrencyKeyTests(DatabaseFixture db, ITestOutputHelper ou
                 and not (e.type = 'step.ready' and coalesce(e.data ->> 'reason', '') = '')) r
             """, (object)tasks);
         Assert.Equal(2, most);
-        var hosts = await _rt.RowsAsync("select distinct worker_id from agent_runtime.events where type = 'step.completed' and task_id = any($1)", (object)tasks);
-        Assert.Equal(2, hosts.Count);
+        var workers = (await _rt.RowsAsync(
+                "select distinct worker_id from agent_runtime.events where type = 'step.completed' and task_id = any($1)", (object)tasks))
+            .Select(r => (string)r[0]!).ToList();
+        Assert.Contains("sql-worker", workers);
+        Assert.Contains(workers, w => w.StartsWith("key-host-", StringComparison.Ordinal));
         await AssertEachStepCompletedOnceAsync(db.DataSource, tasks);
     }
 
