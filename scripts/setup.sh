@@ -8,6 +8,7 @@
 #   a Docker engine (Debian's docker.io, started in the background when none answers) and the
 #   project's PostgreSQL + pgvector image (docker/postgres), for the tests' Testcontainers;
 #   and checks that the .NET SDK (dotnet) is present.
+# `setup.sh --demo` installs only what the demo needs: PostgreSQL and pgvector (and checks dotnet).
 # Idempotent and fast when everything is already there (no apt-get update then).
 # Debian/Ubuntu only for the installs; elsewhere it reports what is missing.
 # The Docker part never fails the setup: when the engine cannot start or the image cannot be
@@ -195,6 +196,16 @@ else
   log "pgvector: installed"
 fi
 
+require_dotnet() {
+  command -v dotnet >/dev/null 2>&1 || die "dotnet (the .NET 10 SDK) is not on PATH: install it (https://dot.net) and re-run"
+  log "dotnet: present"
+}
+if [ "${1:-}" = --demo ]; then
+  require_dotnet
+  log "done (what the demo needs)"
+  exit 0
+fi
+
 # --- sqitch with the PostgreSQL engine ---------------------------------------------------
 if command -v sqitch >/dev/null 2>&1 && perl -MDBD::Pg -e1 >/dev/null 2>&1; then
   log "sqitch: present"
@@ -252,10 +263,7 @@ else
 fi
 
 # --- .NET SDK and the .NET tools of .config/dotnet-tools.json (grate) ---------------------
-if ! command -v dotnet >/dev/null 2>&1; then
-  die "dotnet (the .NET 10 SDK) is not on PATH: install it (https://dot.net) and re-run"
-fi
-log "dotnet: present"
+require_dotnet
 (cd "$repo" && DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 dotnet tool restore >/dev/null) \
   || die "dotnet tool restore failed (the tools of .config/dotnet-tools.json: grate)"
 log "dotnet tools (grate): restored"

@@ -1,11 +1,20 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 using System.Text.Json.Nodes;
+using AgentRuntime.A2a;
+using AgentRuntime.Artifacts;
 using AgentRuntime.Client;
-using AgentRuntime.Host;
 using AgentRuntime.Errors;
+using AgentRuntime.Host;
 using AgentRuntime.Host.Worker;
+using AgentRuntime.Memory;
+using AgentRuntime.Sessions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
@@ -13,11 +22,18 @@ using Npgsql;
 namespace AgentRuntime.Cli;
 
 /// <summary>
-/// <c>agent-runtime demo</c>: a worker in this process and a handful of tasks that show the
-/// runtime's life cycle (work, retries, a cancel) as it happens, then a summary.
+/// <c>agent-runtime demo</c>: a worker and an A2A endpoint in this process, then the product in a
+/// minute: a workflow that maps summaries and entity extraction over three documents, a task that
+/// fails twice and is retried, one canceled while it runs, each transition shown as it happens; the
+/// digest saved as an artifact, a memory recalled from the session, and one task's timeline. At the
+/// end it prints the endpoint's agent card and, in a terminal, serves it until Ctrl+C.
 /// </summary>
 internal static class DemoCommand
 {
+    private const string App = "demo";
+    private const string User = "ada";
+    private const string Workflow = "demo_digest";
+
     private const string Article =
         "PostgreSQL is the runtime. Every state transition of a task is a function in the database, " +
         "so any language that speaks SQL is a full client. A thin host waits for notifications, runs " +
@@ -30,24 +46,48 @@ internal static class DemoCommand
         "Please confirm by mail to office@analytical-engine.example or call +44 20 7946 0958. " +
         "The agenda is at https://analytical-engine.example/agenda and the budget is 12,500 pounds (15% more than 2025).";
 
+    private const string Note =
+        "Grace Hopper will visit the lab in Arlington on June 3. She wants to see the compiler running. " +
+        "Bring the tapes, and book the room on the second floor.";
+
+    /// <summary>A workflow: both maps fan out over the documents and run in parallel; the output gathers them.</summary>
+    private const string Definition = """
+        {
+          "steps": [
+            {"key": "summaries", "agent": "summarize", "map": {"$ref": "input.documents"},
+             "input": {"text": {"$ref": "item"}, "max_sentences": 1}},
+            {"key": "entities", "agent": "extract_entities", "map": {"$ref": "input.documents"},
+             "input": {"text": {"$ref": "item"}}}
+          ],
+          "output": {"summaries": {"$ref": "steps.summaries.output"}, "entities": {"$ref": "steps.entities.output"}},
+          "input_schema": {"type": "object", "required": ["documents"]}
+        }
+        """;
+
     public static Command Create()
     {
         var connection = ConnectionSettings.Option();
-        var command = new Command("demo",
-            "Start a worker and run a few tasks (summaries, entity extraction, a retried failure, a cancel), " +
-            "showing each transition as it happens, then a summary table and one task's event timeline.")
+        var exit = new Option<bool>("--exit")
         {
-            connection,
+            Description = "End after the demo instead of serving the A2A endpoint until Ctrl+C (the default when the input is not a terminal).",
+        };
+        var command = new Command("demo",
+            "Start a worker and an A2A endpoint, run a workflow (summaries and entities mapped over three documents), a retried " +
+            "failure and a cancel, showing each transition as it happens; save the digest as an artifact, recall a memory, show a " +
+            "timeline, and print the agent card's URL.")
+        {
+            connection, exit,
         };
         command.SetAction((parseResult, cancellationToken) => RunAsync(
             parseResult.GetValue(connection),
+            parseResult.GetValue(exit) || Console.IsInputRedirected,
             parseResult.InvocationConfiguration.Output,
             parseResult.InvocationConfiguration.Error,
             cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string? connectionOption, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string? connectionOption, bool exit, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         if (await ConnectionSettings.ResolveAsync("demo", connectionOption, error, cancellationToken) is not { } connectionString)
         {
@@ -65,14 +105,24 @@ internal static class DemoCommand
         };
         using var host = AgentRuntimeHost.CreateBuilder(connectionString, overrides).Build();
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        var client = new TaskClient(dataSource);
+        WebApplication? a2a = null;
         try
         {
             await host.StartAsync(cancellationToken);
             await host.Services.GetRequiredService<WorkerService>().Registered.WaitAsync(TimeSpan.FromMinutes(1), cancellationToken);
             await output.WriteLineAsync($"A worker is running in this process; submitting tasks to {Describe(connectionString)}.");
             await output.WriteLineAsync();
-            await RunTasksAsync(client, output, cancellationToken);
+            await RunTasksAsync(dataSource, output, cancellationToken);
+
+            (a2a, var url) = await StartA2aAsync(connectionString, overrides, cancellationToken);
+            await output.WriteLineAsync();
+            await output.WriteLineAsync($"A2A agent card:  {url}{A2aServer.AgentCardPath}");
+            await output.WriteLineAsync($"A2A endpoint:    {url} (JSON-RPC; docs/a2a.md)");
+            if (!exit)
+            {
+                await output.WriteLineAsync("Serving the worker and the A2A endpoint until Ctrl+C.");
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
         catch (Exception ex) when (DatabaseErrors.IsUnreachable(ex))
         {
@@ -81,35 +131,73 @@ internal static class DemoCommand
         }
         finally
         {
+            if (a2a is not null)
+            {
+                await a2a.StopAsync(CancellationToken.None);
+                await a2a.DisposeAsync();
+            }
             await host.StopAsync(CancellationToken.None);
         }
         return ExitCodes.Ok;
     }
 
+    /// <summary>The A2A endpoint on its usual address, or on a free loopback port when that one is taken.</summary>
+    private static async Task<(WebApplication App, string Url)> StartA2aAsync(
+        string connectionString, Dictionary<string, string?> overrides, CancellationToken cancellationToken)
+    {
+        foreach (var listen in new[] { A2aOptions.DefaultUrl, "http://127.0.0.1:0" })
+        {
+            var app = A2aServer.Build(connectionString, new Dictionary<string, string?>(overrides)
+            {
+                [$"{A2aOptions.Section}:Urls:0"] = listen,
+                // Its one warning (no API key: loopback only) is what the demo wants.
+                ["Logging:LogLevel:AgentRuntime.A2a"] = "Error",
+            });
+            try
+            {
+                await app.StartAsync(cancellationToken);
+                return (app, app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+            }
+            catch (IOException) when (listen == A2aOptions.DefaultUrl)
+            {
+                await app.DisposeAsync();
+            }
+        }
+        throw new UnreachableException();
+    }
+
     private sealed record DemoTask(string Label, SubmittedTask Submitted);
 
-    private static async Task RunTasksAsync(TaskClient client, TextWriter output, CancellationToken cancellationToken)
+    private static async Task RunTasksAsync(NpgsqlDataSource dataSource, TextWriter output, CancellationToken cancellationToken)
     {
+        var client = new TaskClient(dataSource);
         var now = await client.CurrentEventPositionAsync(cancellationToken);
-        var demoRun = Guid.NewGuid().ToString("N")[..8];
-        var metadata = new JsonObject { ["demo"] = demoRun };
+        await using (var define = dataSource.CreateCommand("select agent_runtime.define_workflow(name => $1, definition => $2::jsonb, description => $3)"))
+        {
+            define.Parameters.Add(Sql.Text(Workflow));
+            define.Parameters.Add(Sql.Text(Definition));
+            define.Parameters.Add(Sql.Text("Summaries and entities of documents, in parallel"));
+            await define.ExecuteNonQueryAsync(cancellationToken);
+        }
+        var metadata = new JsonObject { ["demo"] = Guid.NewGuid().ToString("N")[..8] };
         async Task<DemoTask> Submit(string label, string target, JsonObject input, SubmitOptions? options = null) =>
             new(label, await client.SubmitAsync(target, input, options: (options ?? new SubmitOptions()) with
             {
                 Metadata = (JsonObject)metadata.DeepClone(),
+                AppName = App,
+                UserId = User,
             }, cancellationToken: cancellationToken));
 
         var tasks = new List<DemoTask>
         {
-            await Submit("summary of an article", "summarize", new JsonObject { ["text"] = Article, ["max_sentences"] = 2 }),
-            await Submit("entities in a letter", "extract_entities", new JsonObject { ["text"] = Letter }),
-            await Submit("summary of a letter", "summarize", new JsonObject { ["text"] = Letter, ["max_sentences"] = 1 }),
+            await Submit("digest of three documents", Workflow, new JsonObject { ["documents"] = new JsonArray(Article, Letter, Note) }),
             await Submit("fails twice, then succeeds", "echo", new JsonObject { ["fail_attempts"] = 2 },
                 new SubmitOptions { MaxAttempts = 5, BackoffSeconds = 0.5, MaxBackoffSeconds = 2 }),
             await Submit("slow, canceled while running", "echo", new JsonObject { ["delay_ms"] = 60_000 }),
         };
         var byId = tasks.ToDictionary(t => t.Submitted.TaskId);
         var canceled = tasks[^1].Submitted.TaskId;
+        var stepKeys = new Dictionary<long, string>();
 
         var clock = Stopwatch.StartNew();
         using var stopWatching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -123,8 +211,17 @@ internal static class DemoCommand
                     {
                         continue;
                     }
+                    var step = "";
+                    if (e.StepId is { } stepId && !stepKeys.TryGetValue(stepId, out step))
+                    {
+                        foreach (var s in (await client.GetAsync(taskId, cancellationToken: stopWatching.Token)).Steps)
+                        {
+                            stepKeys[s.StepId] = s.Key;
+                        }
+                        step = stepKeys.GetValueOrDefault(stepId, "");
+                    }
                     await output.WriteLineAsync(
-                        $"  {clock.Elapsed.TotalSeconds,6:0.000}s  {task.Label,-30} {e.Type,-16} {Detail(e)}");
+                        $"  {clock.Elapsed.TotalSeconds,6:0.000}s  {task.Label,-28} {e.Type,-16} {step,-13} {Detail(e)}".TrimEnd());
                     if (taskId == canceled && e.Type == "step.running")
                     {
                         await client.CancelAsync(taskId, "the demo cancels the slow task", stopWatching.Token);
@@ -147,7 +244,7 @@ internal static class DemoCommand
         await watching;
 
         await output.WriteLineAsync();
-        var table = new TextTable("TASK", "AGENT", "STATUS", "ATTEMPTS", "TOOK", "RESULT");
+        var table = new TextTable("TASK", "TARGET", "STATUS", "ATTEMPTS", "TOOK", "RESULT");
         foreach (var t in finished)
         {
             table.Add(
@@ -160,15 +257,64 @@ internal static class DemoCommand
         }
         await table.WriteAsync(output);
 
-        var retried = tasks[3].Submitted.TaskId;
+        var digest = finished[0];
         await output.WriteLineAsync();
-        await output.WriteLineAsync($"Event timeline of \"{tasks[3].Label}\" (task {retried}):");
+        await output.WriteLineAsync("The digest, from the workflow's output:");
+        var summaries = digest.Output?["summaries"]?.AsArray().Select(s => (string?)s?["summary"] ?? "").ToList() ?? [];
+        var names = digest.Output?["entities"]?.AsArray()
+            .SelectMany(e => e?["entities"]?["names"]?.AsArray().Select(n => (string?)n?["value"] ?? "") ?? []).Distinct().ToList() ?? [];
+        foreach (var summary in summaries)
+        {
+            await output.WriteLineAsync($"  - {summary}");
+        }
+        await output.WriteLineAsync($"  names: {string.Join(", ", names)}");
+        await SaveAndRecallAsync(dataSource, client, digest, summaries, names, output, cancellationToken);
+
+        var retried = tasks[1].Submitted.TaskId;
+        await output.WriteLineAsync();
+        await output.WriteLineAsync($"Event timeline of \"{tasks[1].Label}\" (task {retried}):");
         var timeline = await client.ReadEventsAsync(null, 100, retried, fromStart: true, cancellationToken);
         var start = timeline.FirstOrDefault()?.CreatedAt ?? DateTimeOffset.UtcNow;
         foreach (var e in timeline)
         {
-            await output.WriteLineAsync($"  +{(e.CreatedAt - start).TotalSeconds,6:0.000}s  {e.Type,-16} {Detail(e)}");
+            await output.WriteLineAsync($"  +{(e.CreatedAt - start).TotalSeconds,6:0.000}s  {e.Type,-16} {Detail(e)}".TrimEnd());
         }
+    }
+
+    /// <summary>
+    /// Saves the digest as a versioned artifact of the workflow's session, then tells the session
+    /// something about its user, has the memorize agent turn the session into memories, and asks.
+    /// </summary>
+    private static async Task SaveAndRecallAsync(NpgsqlDataSource dataSource, TaskClient client, TaskDetails digest,
+        List<string> summaries, List<string> names, TextWriter output, CancellationToken cancellationToken)
+    {
+        var markdown = "# Digest\n\n" + string.Concat(summaries.Select(s => $"- {s}\n")) + $"\nNames: {string.Join(", ", names)}\n";
+        var artifacts = new ArtifactService(dataSource);
+        var version = await artifacts.SaveAsync(App, User, digest.SessionId, "digest.md", Encoding.UTF8.GetBytes(markdown), "text/markdown",
+            cancellationToken: cancellationToken);
+        await output.WriteLineAsync();
+        await output.WriteLineAsync($"Saved artifact digest.md, version {version} ({Encoding.UTF8.GetByteCount(markdown)} bytes), in session {digest.SessionId}.");
+
+        var sessions = new SessionService(dataSource);
+        const string Said = "For the record: Ada prefers one-sentence summaries, and her favourite database is PostgreSQL.";
+        await sessions.AppendEventAsync(App, User, digest.SessionId, new JsonObject
+        {
+            ["author"] = "user",
+            ["content"] = new JsonObject { ["role"] = "user", ["parts"] = new JsonArray(new JsonObject { ["text"] = Said }) },
+        }, cancellationToken: cancellationToken);
+        Guid memorize;
+        await using (var command = dataSource.CreateCommand("select task_id from agent_runtime.add_session_to_memory(app_name => $1, user_id => $2, session_id => $3)"))
+        {
+            command.Parameters.Add(Sql.Text(App));
+            command.Parameters.Add(Sql.Text(User));
+            command.Parameters.Add(Sql.Text(digest.SessionId));
+            memorize = (Guid)(await command.ExecuteScalarAsync(cancellationToken))!;
+        }
+        await client.WaitAsync(memorize, TimeSpan.FromMinutes(1), cancellationToken);
+        const string Question = "Which database does Ada like?";
+        var memory = new MemoryService(dataSource, new LocalEmbeddingGenerator());
+        var recalled = await memory.SearchAsync(App, User, Question, k: 1, cancellationToken: cancellationToken);
+        await output.WriteLineAsync($"Memory: asked \"{Question}\", recalled: {(recalled.Count > 0 ? $"\"{recalled[0].Content}\"" : "nothing")}");
     }
 
     private static string Detail(RuntimeEvent e)
@@ -198,6 +344,7 @@ internal static class DemoCommand
     {
         var value = task.Status switch
         {
+            "completed" when task.Output?["summaries"] is JsonArray documents => $"{documents.Count} summaries, entities of {documents.Count} documents",
             "completed" => task.Output?["summary"]?.ToString()
                            ?? (task.Output?["counts"] is { } counts ? $"counts {counts.ToJsonString()}" : task.Output?.ToJsonString()),
             "canceled" => task.CancelReason,
