@@ -1,10 +1,5 @@
-// AgentRuntime's side of the bench: migrating, checking the SQL API it drives, filling backlogs,
-// and running `agent-runtime run` hosts as child processes.
-//
-// The SQL API may change while this harness lives (issue 8 rewrites the hot path), so the
-// functions it calls are looked up in pg_proc at run time and a missing one stops the run with
-// its name. claim_step and complete_steps are called by position: their names and argument order
-// are the stable part of the API.
+// AgentRuntime's side of the bench: migrating, filling backlogs through the public API
+// (submit_tasks), and running `agent-runtime run` hosts as child processes.
 import { createHash } from 'node:crypto';
 import {
   env, log, run, spawnLogged, npgsql, connect, withClient, createDb, scalar, now, sleep, memoryOf, round,
@@ -12,42 +7,14 @@ import {
 
 export const TEMPLATE = 'bench_ar_template';
 
-/** Signatures of the agent_runtime functions, by name (overloads joined with " | "). */
-export async function apiSignatures(client) {
-  const r = await client.query(`
-    select p.proname as name, string_agg(pg_get_function_identity_arguments(p.oid), ' | ') as args
-    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-    where n.nspname = 'agent_runtime'
-    group by p.proname`);
-  return Object.fromEntries(r.rows.map((row) => [row.name, row.args]));
-}
-
-const REQUIRED = ['register_agent', 'submit_task', 'claim_step', 'complete_steps'];
-
-/** Migrates the template database every section copies, and checks the API the bench uses. */
+/** Migrates the template database every section copies. */
 export async function prepareTemplate() {
   await withClient('postgres', (c) => c.query(`drop database if exists ${TEMPLATE} with (force)`));
   const t0 = now();
   const { stdout } = await run(env.cli, ['migrate', '--connection', npgsql(TEMPLATE)]);
   const migrateMs = now() - t0;
   log(`migrated ${TEMPLATE}: ${stdout.trim().split('\n').pop()}`);
-  return withClient(TEMPLATE, async (c) => {
-    const api = await apiSignatures(c);
-    const missing = REQUIRED.filter((f) => !(f in api));
-    if (missing.length > 0) {
-      throw new Error(`the migrated schema lacks agent_runtime.${missing.join(', agent_runtime.')}: ` +
-        'the bench drives these functions (see bench/ours.mjs)');
-    }
-    const claimArgs = api.claim_step.split(', ').map((a) => a.split(' ')[0]);
-    if (claimArgs[0] !== 'worker_id' || claimArgs[1] !== 'agents' || claimArgs[2] !== 'max_steps') {
-      throw new Error(`claim_step(${api.claim_step}) no longer starts with (worker_id, agents, max_steps)`);
-    }
-    const completeArgs = api.complete_steps.split(', ').map((a) => a.split(' ')[0]);
-    if (completeArgs[0] !== 'step_ids' || completeArgs[1] !== 'lease_tokens' || completeArgs[2] !== 'outputs') {
-      throw new Error(`complete_steps(${api.complete_steps}) no longer starts with (step_ids, lease_tokens, outputs)`);
-    }
-    return { migrate_ms: round(migrateMs, 0), submit_tasks: api.submit_tasks ?? null, api };
-  });
+  return { migrate_ms: round(migrateMs, 0) };
 }
 
 /** A fresh database for one measurement: a copy of the migrated template with the echo agent. */
@@ -66,75 +33,17 @@ export async function registerEcho(client) {
 
 // --- backlogs ----------------------------------------------------------------------------------
 
-// The rows submit_task writes for one task (session, task, the input as the session's first
-// event, a ready step, the task.submitted event), set-based: about 5x faster than submit_task in a
-// loop, which would take most of the run at a million tasks. It mirrors db/functions/tasks/
-// submit_task.sql (time-ordered ids and the app as fair_key, as _submit_tasks makes them); when
-// the tables change under it, the fill falls back to submit_task itself, and the results say which
-// method was used.
-const DIRECT_FILL = `
-with s as (
-  insert into agent_runtime.sessions (id, app_name, user_id, last_sequence)
-  select agent_runtime._uuid_v7()::text, 'echo', 'anonymous', 1 from generate_series(1, $1::int)
-  returning id
-), t as (
-  insert into agent_runtime.tasks (id, target, session_id, input, max_attempts, app_name, user_id)
-  select agent_runtime._uuid_v7(), 'echo', s.id, $2::jsonb, 3, 'echo', 'anonymous' from s
-  returning id, session_id
-), m as (
-  select jsonb_build_object('author', 'user', 'role', 'user', 'content', jsonb_build_object('role', 'user',
-           'parts', jsonb_build_array(jsonb_build_object('kind', 'data', 'data', $2::jsonb)))) as ev
-), se as (
-  insert into agent_runtime.session_events (session_id, sequence, author, task_id, content, event)
-  select t.session_id, 1, 'user', t.id, m.ev -> 'content', m.ev from t, m
-), st as (
-  insert into agent_runtime.steps (task_id, key, agent, status, max_attempts, backoff_seconds, max_backoff_seconds, fair_key)
-  select t.id, 'echo', 'echo', 'ready', 3, 2, 600, 'echo' from t
-), ev as (
-  insert into agent_runtime.events (type, task_id, data)
-  select 'task.submitted', t.id, jsonb_build_object('target', 'echo', 'queue', 'default', 'priority', 0,
-         'run_at', now(), 'session_id', t.session_id, 'sequence', 1, 'new_session', true)
-  from t
-)
-select count(*)::int as n from t`;
-
-const API_FILL = `
+/** One call of the bulk submit for $1 echo tasks with input $2: what a client does to enqueue a burst. */
+export const SUBMIT_TASKS = `
 select count(*)::int as n
-from (select agent_runtime.submit_task('echo', $2::jsonb) from generate_series(1, $1::int)) s`;
-
-let directFillWorks = true;
+from agent_runtime.submit_tasks(array['echo'], array_fill($2::jsonb, array[$1::int]))`;
 
 /**
- * Submits `count` ready echo tasks with the given input, in transactions of `chunk` tasks over
- * two connections (the machine's two cores). Returns { method, ms, tasks_per_s }.
+ * Submits `count` ready echo tasks with the given input through submit_tasks, in calls of `chunk`
+ * tasks over two connections (the machine's two cores). Returns { method, ms, tasks_per_s }.
  */
-export async function fillBacklog(database, count, input = {}, { chunk = 25_000, connections = 2 } = {}) {
+export async function fillBacklog(database, count, input = {}, { chunk = 10_000, connections = 2 } = {}) {
   const t0 = now();
-  let method = directFillWorks ? 'direct-insert' : 'submit_task';
-  if (directFillWorks) {
-    try {
-      await fillWith(database, DIRECT_FILL, count, input, chunk, connections);
-    } catch (err) {
-      directFillWorks = false;
-      method = 'submit_task';
-      log(`the set-based fill failed (${err.message.split('\n')[0]}); filling with submit_task from now on`);
-      await withClient(database, (c) => c.query(`truncate agent_runtime.sessions cascade`).catch(() => {}));
-      await fillWith(database, API_FILL, count, input, Math.min(chunk, 5000), connections);
-    }
-  } else {
-    await fillWith(database, API_FILL, count, input, Math.min(chunk, 5000), connections);
-  }
-  const ms = now() - t0;
-  const n = await withClient(database, (c) => scalar(c,
-    `select count(*)::int from agent_runtime.steps where status = 'ready' and agent = 'echo'`));
-  if (n < count) {
-    throw new Error(`filled ${count} tasks but ${n} ready steps exist`);
-  }
-  log(`backlog of ${count} in ${database}: ${round(ms / 1000)} s (${method}, ${round(count / ms * 1000, 0)}/s)`);
-  return { method, ms: round(ms, 0), tasks_per_s: round(count / ms * 1000, 0) };
-}
-
-async function fillWith(database, sql, count, input, chunk, connections) {
   let left = count;
   const take = () => {
     const n = Math.min(chunk, left);
@@ -145,12 +54,20 @@ async function fillWith(database, sql, count, input, chunk, connections) {
     const c = await connect(database);
     try {
       for (let n = take(); n > 0; n = take()) {
-        await c.query(sql, [n, JSON.stringify(input)]);
+        await c.query(SUBMIT_TASKS, [n, JSON.stringify(input)]);
       }
     } finally {
       await c.end();
     }
   }));
+  const ms = now() - t0;
+  const n = await withClient(database, (c) => scalar(c,
+    `select count(*)::int from agent_runtime.steps where status = 'ready' and agent = 'echo'`));
+  if (n < count) {
+    throw new Error(`submitted ${count} tasks but ${n} ready steps exist`);
+  }
+  log(`backlog of ${count} in ${database}: ${round(ms / 1000)} s (submit_tasks, ${round(count / ms * 1000, 0)}/s)`);
+  return { method: 'submit_tasks', ms: round(ms, 0), tasks_per_s: round(count / ms * 1000, 0) };
 }
 
 // --- the worker round of the SQL-only sections ---------------------------------------------------

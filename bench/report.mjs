@@ -230,9 +230,8 @@ function markdown(r) {
   if (windows.length > 0) {
     p(`Windows during which other processes used 10% of the CPU or more: ${windows.map((x) => `${x.label} (${x.cpu.foreign_percent}%)`).join(', ')}.`, '');
   }
-  const fill = s.host?.systems?.agent_runtime?.fill?.method;
-  p('AgentRuntime backlogs are written set-based (the rows `submit_task` writes, in one INSERT per table' +
-    `${fill ? `; this run: ${fill}` : ''}); when the tables no longer match, the harness falls back to \`submit_task\` itself.`, '');
+  p('AgentRuntime backlogs are submitted through the public API (`submit_tasks`, 10,000 tasks per call over two connections), ' +
+    'as a client enqueues a burst.', '');
   if (Object.keys(r.errors ?? {}).length > 0) {
     p('', '## Sections that failed', '');
     for (const [k, v] of Object.entries(r.errors)) {

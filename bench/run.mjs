@@ -86,7 +86,6 @@ async function main() {
 
   results.machine = await machineInfo();
   results.agent_runtime = await prepareTemplate();
-  ctx.submitTasks = results.agent_runtime.submit_tasks;
   save();
 
   for (const name of sections) {

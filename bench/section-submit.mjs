@@ -1,8 +1,7 @@
 // Section "submit": how fast work gets in. pgbench (C, prepared statements, 4 connections on 2
 // threads) runs one statement in a loop for a fixed time:
 //   - agent_runtime.submit_task, one task per statement;
-//   - agent_runtime.submit_tasks, 1000 tasks per call, when the function exists (it is planned in
-//     issue 8; its signature is read from pg_proc and a few plausible shapes are tried);
+//   - agent_runtime.submit_tasks, 1000 tasks per call;
 //   - graphile_worker.add_job, one job per statement, and add_jobs with 1000 jobs per call.
 // Every run is checked against the rows it left behind: tasks (or jobs) = calls x per call.
 import { writeFileSync } from 'node:fs';
@@ -30,21 +29,13 @@ export async function submitSection(ctx) {
   }
 
   // --- AgentRuntime, bulk --------------------------------------------------------------------------
-  if (ctx.submitTasks) {
+  {
     const db = 'bench_submit_ours_bulk';
     await freshDb(db);
-    const sql = await findBulkCall(db, ctx.submitTasks);
-    if (sql.error) {
-      out.notes.push(`agent_runtime.submit_tasks(${ctx.submitTasks}) exists, but no call shape the bench knows worked: ${sql.error}`);
-      out.rows.submit_tasks = { label: `agent_runtime.submit_tasks, ${BULK} per call`, skipped: sql.error };
-    } else {
-      out.rows.submit_tasks = { label: `agent_runtime.submit_tasks, ${BULK} per call`, sql: sql.sql,
-        ...await pgbench(ctx, db, sql.sql, BULK, countTasks) };
-    }
+    const sql = `select count(*) from agent_runtime.submit_tasks(array['echo'], array_fill('{}'::jsonb, array[${BULK}]));`;
+    out.rows.submit_tasks = { label: `agent_runtime.submit_tasks, ${BULK} per call`, sql,
+      ...await pgbench(ctx, db, sql, BULK, countTasks) };
     await dropDb(db);
-  } else {
-    out.notes.push('agent_runtime.submit_tasks does not exist in this schema: the bulk submit was skipped');
-    out.rows.submit_tasks = { label: `agent_runtime.submit_tasks, ${BULK} per call`, skipped: 'function does not exist yet' };
   }
 
   // --- graphile-worker -------------------------------------------------------------------------------
@@ -94,59 +85,4 @@ async function pgbench(ctx, db, sql, perCall, count) {
     mean_call_latency_ms: latency, cpu };
   log(`submit ${db}: ${result.tasks_per_s} tasks/s`);
   return result;
-}
-
-/**
- * A call of agent_runtime.submit_tasks for BULK echo tasks, for the first shape that works and
- * creates BULK tasks (tried in a transaction that is rolled back).
- */
-async function findBulkCall(db, signatures) {
-  const inputs = `array_fill('{}'::jsonb, array[${BULK}])`;
-  const objects = `(select jsonb_agg(jsonb_build_object('target', 'echo', 'input', '{}'::jsonb)) from generate_series(1, ${BULK}))`;
-  const candidates = [];
-  for (const signature of signatures.split(' | ')) {
-    const types = signature.split(', ').map((a) => a.trim().split(' ').slice(1).join(' ') || a.trim());
-    const [first, second] = types;
-    if (first === 'jsonb') {
-      candidates.push(`agent_runtime.submit_tasks(${objects})`);
-      candidates.push(`agent_runtime.submit_tasks((select jsonb_agg(jsonb_build_object('target', 'echo', 'input', '{}'::jsonb, 'options', '{}'::jsonb)) from generate_series(1, ${BULK})))`);
-    }
-    if (first === 'jsonb[]') {
-      candidates.push(`agent_runtime.submit_tasks(array(select jsonb_build_object('target', 'echo', 'input', '{}'::jsonb) from generate_series(1, ${BULK})))`);
-    }
-    if (first === 'text' && second === 'jsonb[]') {
-      candidates.push(`agent_runtime.submit_tasks('echo', ${inputs})`);
-    }
-    if (first === 'text' && second === 'jsonb') {
-      candidates.push(`agent_runtime.submit_tasks('echo', (select jsonb_agg('{}'::jsonb) from generate_series(1, ${BULK})))`);
-    }
-    if (first === 'text[]' && second === 'jsonb[]') {
-      candidates.push(`agent_runtime.submit_tasks(array_fill('echo'::text, array[${BULK}]), ${inputs})`);
-    }
-  }
-  const errors = [];
-  for (const call of candidates) {
-    const sql = `select count(*) from (select ${call}) s;`;
-    const ok = await withClient(db, async (c) => {
-      await c.query('begin');
-      try {
-        await c.query(sql);
-        const n = await scalar(c, 'select count(*)::int from agent_runtime.tasks');
-        if (n !== BULK) {
-          errors.push(`${call}: made ${n} tasks`);
-          return false;
-        }
-        return true;
-      } catch (err) {
-        errors.push(`${call}: ${err.message}`);
-        return false;
-      } finally {
-        await c.query('rollback');
-      }
-    });
-    if (ok) {
-      return { sql };
-    }
-  }
-  return { error: errors.length ? errors.join('; ') : `unknown signature (${signatures})` };
 }
