@@ -69,24 +69,43 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
+            // Each row on its own: a step whose JSON cannot be read still belongs to the claim
+            // (it is leased) and is handed over with the reason, never failing its neighbours.
+            var stepId = reader.Get<long>("step_id");
+            string? unreadable = null;
+            JsonNode? Json(string column)
+            {
+                try
+                {
+                    return reader.Json(column);
+                }
+                catch (JsonTooDeepException tooDeep)
+                {
+                    unreadable ??= $"step {stepId} cannot be read: {tooDeep.Message}";
+                    return null;
+                }
+            }
             var context = new AgentContext
             {
-                StepId = reader.Get<long>("step_id"),
+                StepId = stepId,
                 TaskId = reader.Get<Guid>("task_id"),
                 SessionId = reader.Get<string>("session_id"),
                 AppName = reader.Get<string>("app_name"),
                 UserId = reader.Get<string>("user_id"),
                 StepKey = reader.Get<string>("step_key"),
                 Agent = reader.Get<string>("agent"),
-                Input = reader.Json("input"),
-                TaskInput = reader.Json("task_input"),
+                Input = Json("input"),
+                TaskInput = Json("task_input"),
                 Attempt = reader.Get<int>("attempt"),
                 MaxAttempts = reader.Get<int>("max_attempts"),
                 Timeout = reader.Nullable<int>("timeout_seconds") is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
-                Metadata = reader.Json("metadata") as JsonObject ?? [],
-                ResumedFrom = reader.Json("resumed_from") as JsonObject,
+                Metadata = Json("metadata") as JsonObject ?? [],
+                ResumedFrom = Json("resumed_from") as JsonObject,
             };
-            steps.Add(new ClaimedStep(context, reader.Get<Guid>("lease_token"), reader.Get<DateTimeOffset>("lease_expires_at"), claimedAt));
+            steps.Add(new ClaimedStep(context, reader.Get<Guid>("lease_token"), reader.Get<DateTimeOffset>("lease_expires_at"), claimedAt)
+            {
+                Unreadable = unreadable,
+            });
         }
         await reader.NextResultAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
