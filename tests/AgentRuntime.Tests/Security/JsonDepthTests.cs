@@ -35,8 +35,7 @@ public sealed class JsonDepthTests(DatabaseFixture db) : IClassFixture<DatabaseF
         string Function, string Parameter, string Named, Func<Context, string> Call,
         Func<Context, string>? Deepest = null, Func<Context, string, string>? ReadBack = null, string? Stored = null);
 
-    /// <summary>An object of <paramref name="depth"/> levels ({"a": {"a": ... []}}); [] alone for 1.</summary>
-    private static string Deep(int depth) => string.Concat(Enumerable.Repeat("{\"a\":", depth - 1)) + "[]" + new string('}', depth - 1);
+    private static string Deep(int depth) => DeepJson.Object(depth);
 
     private const string Embedding = "array_fill(0.5::real, array[agent_runtime.memory_dimensions()])";
 
