@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 
 namespace AgentRuntime.Client;
 
@@ -70,7 +71,7 @@ public sealed record TaskSummary(
     DateTimeOffset UpdatedAt,
     DateTimeOffset? CompletedAt,
     string PageToken,
-    string? Unreadable = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Unreadable = null);
 
 /// <summary>
 /// One page of tasks, newest first. <see cref="NextPageToken"/> is null when this page was not
@@ -92,7 +93,7 @@ public sealed record RuntimeEvent(
     JsonNode? Data,
     DateTimeOffset CreatedAt,
     string Position,
-    string? Unreadable = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Unreadable = null);
 
 /// <summary>The task statuses of docs/sql-api.md.</summary>
 public static class TaskStatuses
