@@ -25,11 +25,13 @@ public static class Sql
 
     public static NpgsqlParameter Timestamp(DateTimeOffset? value) => Typed(value, NpgsqlDbType.TimestampTz);
 
-    public static NpgsqlParameter Jsonb(JsonNode? value) => Typed(value is null ? null : ClientJson.Write(value), NpgsqlDbType.Jsonb);
+    /// <summary>A jsonb; <paramref name="what"/> names it when it is nested too deep to write (<see cref="JsonTooDeepException"/>).</summary>
+    public static NpgsqlParameter Jsonb(JsonNode? value, string what = "the value") =>
+        Typed(value is null ? null : ClientJson.Write(value, what), NpgsqlDbType.Jsonb);
 
     /// <summary>A jsonb[]: a null element is JSON null, not SQL NULL.</summary>
-    public static NpgsqlParameter JsonbArray(IEnumerable<JsonNode?>? values) =>
-        Typed(values?.Select(v => ClientJson.Write(v)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Jsonb);
+    public static NpgsqlParameter JsonbArray(IEnumerable<JsonNode?>? values, string what = "the value") =>
+        Typed(values?.Select(v => ClientJson.Write(v, what)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Jsonb);
 
     public static NpgsqlParameter TextArray(IEnumerable<string>? values) =>
         Typed(values?.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
