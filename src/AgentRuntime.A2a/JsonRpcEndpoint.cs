@@ -269,7 +269,7 @@ internal sealed class JsonRpcEndpoint(
         JsonNode? body;
         try
         {
-            body = await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            body = await JsonNode.ParseAsync(request.Body, documentOptions: ClientJson.DocumentOptions, cancellationToken: cancellationToken);
         }
         catch (JsonException error)
         {
@@ -313,7 +313,7 @@ internal sealed class JsonRpcEndpoint(
     {
         response.StatusCode = status;
         response.ContentType = "application/json";
-        await response.WriteAsync(answer.ToJsonString(), Encoding.UTF8, cancellationToken);
+        await response.WriteAsync(ClientJson.Write(answer, "the answer"), Encoding.UTF8, cancellationToken);
     }
 
     public static Task WriteErrorAsync(HttpResponse response, A2aError error, CancellationToken cancellationToken) =>
@@ -321,7 +321,7 @@ internal sealed class JsonRpcEndpoint(
 
     private static async Task WriteEventAsync(HttpResponse response, JsonObject answer, CancellationToken cancellationToken)
     {
-        await response.WriteAsync($"data: {answer.ToJsonString()}\n\n", Encoding.UTF8, cancellationToken);
+        await response.WriteAsync($"data: {ClientJson.Write(answer, "the event")}\n\n", Encoding.UTF8, cancellationToken);
         await response.Body.FlushAsync(cancellationToken);
     }
 }

@@ -29,7 +29,7 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
         {
             var taskId = await ScalarAsync<Guid>(connection,
                 "select task_id from agent_runtime.submit_task(target => $1, input => $2::jsonb, session_id => $3, options => $4::jsonb)",
-                cancellationToken, Sql.Text(target), Sql.Text(input.ToJsonString()), Sql.Text(contextId), Sql.Text(options.ToJsonString()));
+                cancellationToken, Sql.Text(target), Sql.Text(ClientJson.Write(input, "input")), Sql.Text(contextId), Sql.Text(ClientJson.Write(options, "options")));
             if (push is not null)
             {
                 await SetPushConfigAsync(connection, taskId, push, cancellationToken);
@@ -53,7 +53,7 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
             }
             var sentAt = await ScalarAsync<DateTimeOffset>(connection,
                 "select created_at from agent_runtime.send_message(task_id => $1, message => $2::jsonb)",
-                cancellationToken, Sql.Uuid(taskId), Sql.Text(message.ToJsonString()));
+                cancellationToken, Sql.Uuid(taskId), Sql.Text(ClientJson.Write(message, "message")));
             if (push is not null)
             {
                 await SetPushConfigAsync(connection, taskId, push, cancellationToken);
@@ -64,15 +64,20 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
     public Task<JsonObject> GetTaskAsync(Caller caller, Guid taskId, int? historyLength, CancellationToken cancellationToken) =>
         AsCallerAsync(caller, connection => GetTaskAsync(connection, taskId, historyLength, cancellationToken), cancellationToken);
 
-    /// <summary>A page of tasks (list_tasks), each as get_a2a_task returns it, and the token of the next page (null: none).</summary>
+    /// <summary>
+    /// A page of tasks (list_tasks), each as get_a2a_task returns it, and the token of the next
+    /// page (null: none). A task this server cannot read is listed with its id, context and state
+    /// and why as its status message, so that it spoils only its own place in the page.
+    /// </summary>
     public Task<(List<JsonObject> Tasks, string? NextPageToken)> ListTasksAsync(Caller caller, JsonObject filters, int pageSize,
         string? pageToken, int? historyLength, CancellationToken cancellationToken) =>
         AsCallerAsync(caller, async connection =>
         {
             await using var command = new NpgsqlCommand(
-                "select agent_runtime.get_a2a_task(t.task_id, $4)::text as task, t.page_token " +
+                "select agent_runtime.get_a2a_task(t.task_id, $4)::text as task, t.task_id, t.session_id, t.status, t.updated_at, " +
+                "t.page_token " +
                 "from agent_runtime.list_tasks(filters => $1::jsonb, page_size => $2, page_token => $3) t", connection);
-            command.Parameters.Add(Sql.Text(filters.ToJsonString()));
+            command.Parameters.Add(Sql.Text(ClientJson.Write(filters, "filters")));
             command.Parameters.Add(Sql.Integer(pageSize));
             command.Parameters.Add(Sql.Text(pageToken));
             command.Parameters.Add(Sql.Integer(historyLength));
@@ -81,7 +86,16 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                tasks.Add(reader.Json("task")!.AsObject());
+                var taskId = reader.Get<Guid>("task_id");
+                try
+                {
+                    tasks.Add(ClientJson.Parse(reader.Get<string>("task"), $"task {taskId}")!.AsObject());
+                }
+                catch (JsonTooDeepException tooDeep)
+                {
+                    tasks.Add(UnreadableTask(taskId, reader.Get<string>("session_id"), reader.Get<string>("status"),
+                        reader.Get<DateTimeOffset>("updated_at"), tooDeep.Message));
+                }
                 last = reader.Get<string>("page_token");
             }
             // list_tasks ends with a short page: a full one may have more after it.
@@ -164,18 +178,48 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
         {
             throw A2aError.PermissionDenied($"the role of {caller.Name} may not do this: {error.MessageText}");
         }
+        catch (JsonTooDeepException error)
+        {
+            // One task this server cannot read: an error for that task, not a failed server.
+            throw A2aError.Internal(error.Message);
+        }
     }
 
     private static Task<Guid> SetPushConfigAsync(NpgsqlConnection connection, Guid taskId, PushConfig push, CancellationToken cancellationToken) =>
         ScalarAsync<Guid>(connection,
             "select agent_runtime.set_push_config(task_id => $1, url => $2, token => $3, auth => $4::jsonb, config_id => $5)",
-            cancellationToken, Sql.Uuid(taskId), Sql.Text(push.Url), Sql.Text(push.Token), Sql.Text(push.Authentication?.ToJsonString()), Sql.Uuid(push.Id));
+            cancellationToken, Sql.Uuid(taskId), Sql.Text(push.Url), Sql.Text(push.Token), Sql.Text(push.Authentication is null ? null : ClientJson.Write(push.Authentication, "authentication")), Sql.Uuid(push.Id));
 
     private static async Task<JsonObject> GetTaskAsync(NpgsqlConnection connection, Guid taskId, int? historyLength,
         CancellationToken cancellationToken) =>
-        JsonNode.Parse(await ScalarAsync<string>(connection,
+        ClientJson.Parse(await ScalarAsync<string>(connection,
             "select agent_runtime.get_a2a_task(task_id => $1, history_length => $2)::text",
-            cancellationToken, Sql.Uuid(taskId), Sql.Integer(historyLength)))!.AsObject();
+            cancellationToken, Sql.Uuid(taskId), Sql.Integer(historyLength)), $"task {taskId}")!.AsObject();
+
+    /// <summary>A task as get_a2a_task shapes it, with only what needs no JSON read: why it cannot be shown is its status message.</summary>
+    private static JsonObject UnreadableTask(Guid taskId, string contextId, string state, DateTimeOffset updatedAt, string reason) => new()
+    {
+        ["kind"] = "task",
+        ["id"] = taskId.ToString(),
+        ["contextId"] = contextId,
+        ["status"] = new JsonObject
+        {
+            ["state"] = state,
+            ["timestamp"] = ClientJson.Timestamp(updatedAt),
+            ["message"] = new JsonObject
+            {
+                ["kind"] = "message",
+                ["messageId"] = $"{taskId}:unreadable",
+                ["role"] = "agent",
+                ["parts"] = new JsonArray(new JsonObject { ["kind"] = "text", ["text"] = reason }),
+                ["taskId"] = taskId.ToString(),
+                ["contextId"] = contextId,
+            },
+        },
+        ["history"] = new JsonArray(),
+        ["artifacts"] = new JsonArray(),
+        ["metadata"] = new JsonObject(),
+    };
 
     private static async Task<List<StoredPushConfig>> PushConfigsAsync(NpgsqlConnection connection, string call,
         CancellationToken cancellationToken, params NpgsqlParameter[] parameters)

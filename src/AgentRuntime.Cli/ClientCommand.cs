@@ -43,8 +43,8 @@ internal static class ClientCommand
 
     /// <summary>
     /// Runs <paramref name="body"/> with a client of the configured database and a token that
-    /// Ctrl+C and SIGTERM cancel. AR errors and other database errors exit with
-    /// <see cref="ExitCodes.Failed"/>, an unreachable database with
+    /// Ctrl+C and SIGTERM cancel. AR errors, other database errors and a task too deeply nested
+    /// to read exit with <see cref="ExitCodes.Failed"/>, an unreachable database with
     /// <see cref="ExitCodes.DatabaseUnreachable"/>, each with one line on <paramref name="error"/>.
     /// </summary>
     public static Task<int> RunAsync(
@@ -97,6 +97,11 @@ internal static class ClientCommand
             catch (AgentRuntimeException ex)
             {
                 await error.WriteLineAsync(Describe(command, ex.Message, ex.Code, ex.Hint));
+                return ExitCodes.Failed;
+            }
+            catch (JsonTooDeepException ex)
+            {
+                await error.WriteLineAsync($"agent-runtime {command}: {ex.Message}");
                 return ExitCodes.Failed;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -7,7 +7,8 @@ internal static class ExitCodes
 
     /// <summary>
     /// The command failed (for migrate: a script failed or the tree is invalid; for submit --wait:
-    /// the task failed, was canceled or rejected, or did not finish in time; else an AR error).
+    /// the task failed, was canceled or rejected, or did not finish in time; for get and tasks: a
+    /// task was nested too deeply to read; else an AR error).
     /// </summary>
     public const int Failed = 1;
 

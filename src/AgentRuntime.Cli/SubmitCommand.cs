@@ -195,7 +195,7 @@ internal static class SubmitCommand
     {
         try
         {
-            return JsonNode.Parse(text);
+            return JsonNode.Parse(text, documentOptions: ClientJson.DocumentOptions);
         }
         catch (JsonException ex)
         {

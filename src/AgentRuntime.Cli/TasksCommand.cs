@@ -56,15 +56,22 @@ internal static class TasksCommand
             return ClientCommand.RunAsync("tasks", parseResult.GetValue(connection), parseResult.InvocationConfiguration.Error, async (client, cancellationToken) =>
             {
                 var page = await client.ListAsync(filter, parseResult.GetValue(limit), parseResult.GetValue(pageToken), cancellationToken);
+                // A task the client cannot read is listed all the same, and named on stderr.
+                var unreadable = page.Items.Where(t => t.Unreadable is not null).ToList();
+                foreach (var task in unreadable)
+                {
+                    await parseResult.InvocationConfiguration.Error.WriteLineAsync($"agent-runtime tasks: {task.Unreadable}");
+                }
+                var done = unreadable.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
                 if (parseResult.GetValue(json))
                 {
                     await ClientOutput.WriteJsonAsync(output, page);
-                    return ExitCodes.Ok;
+                    return done;
                 }
                 if (page.Items.Count == 0)
                 {
                     await output.WriteLineAsync("no tasks");
-                    return ExitCodes.Ok;
+                    return done;
                 }
                 var table = new TextTable("TASK", "TARGET", "STATUS", "ATTEMPTS", "CREATED", "UPDATED");
                 foreach (var task in page.Items)
@@ -77,7 +84,7 @@ internal static class TasksCommand
                 {
                     await output.WriteLineAsync($"next page: --page-token {next}");
                 }
-                return ExitCodes.Ok;
+                return done;
             }, invocationToken);
         });
         return command;

@@ -54,5 +54,5 @@ internal static class WatchCommand
         (e.TaskId?.ToString() ?? "-").PadRight(36),
         (e.StepId?.ToString(CultureInfo.InvariantCulture) ?? "-").PadRight(6),
         (e.WorkerId ?? "-").PadRight(12),
-        ClientOutput.Json(e.Data));
+        e.Unreadable ?? ClientOutput.Json(e.Data));
 }

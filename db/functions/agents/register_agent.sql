@@ -16,6 +16,7 @@ declare
   v_caller text;
 begin
   -- GUARD
+  perform agent_runtime._check_json(register_agent.input_schema, 'input_schema');
   perform agent_runtime._check_name(register_agent.name, 'agent name');
   if length(register_agent.description) > 4000 then
     raise exception using errcode = 'AR001',

@@ -11,6 +11,7 @@ as $$
 #variable_conflict use_column
 begin
   -- GUARD
+  perform agent_runtime._check_json(register_worker.info, 'info');
   perform agent_runtime._check_worker_agents(register_worker.worker_id, register_worker.agents);
   perform agent_runtime._check_object(coalesce(register_worker.info, '{}'::jsonb), 'info');
   perform agent_runtime._check_size(register_worker.info, 'info', 65536);

@@ -21,6 +21,7 @@ declare
   v_sha256 bytea;
 begin
   -- GUARD
+  perform agent_runtime._check_json(save_artifact.metadata, 'metadata');
   perform agent_runtime._check_identifier(save_artifact.app_name, 'app_name');
   perform agent_runtime._check_app_permitted(agent_runtime._caller_apps(), save_artifact.app_name);
   perform agent_runtime._check_artifact_filename(save_artifact.filename, 'filename');

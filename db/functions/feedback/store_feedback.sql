@@ -15,6 +15,7 @@ declare
   v_feedback_id bigint;
 begin
   -- GUARD
+  perform agent_runtime._check_json(store_feedback.metadata, 'metadata');
   if store_feedback.task_id is null then
     raise exception using errcode = 'AR001',
       message = 'task_id is required',

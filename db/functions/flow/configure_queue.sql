@@ -14,6 +14,7 @@ declare
   v_queue agent_runtime.queues;
 begin
   -- GUARD
+  perform agent_runtime._check_json(configure_queue.options, 'options');
   perform agent_runtime._check_name(configure_queue.queue, 'queue');
   perform agent_runtime._check_object(v_opts, 'options');
   perform agent_runtime._check_keys(v_opts, array['paused', 'concurrency_limit', 'rate_per_second', 'burst'], 'queue options');

@@ -28,6 +28,8 @@ declare
   v_next timestamptz;
 begin
   -- GUARD
+  perform agent_runtime._check_json(schedule_task.input, 'input');
+  perform agent_runtime._check_json(schedule_task.options, 'options');
   perform agent_runtime._check_name(schedule_task.name, 'schedule name');
   if schedule_task.cron is null or length(schedule_task.cron) > 200 then
     raise exception using errcode = 'AR001',

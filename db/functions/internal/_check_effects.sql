@@ -18,6 +18,7 @@ declare
   v_artifacts jsonb;
   v_artifact record;
 begin
+  perform agent_runtime._check_json(effects, what);
   perform agent_runtime._check_object(effects, what);
   perform agent_runtime._check_keys(effects, array['state_delta', 'messages', 'spawn', 'allow_failures', 'artifacts'], format('keys of %s', what));
   perform agent_runtime._check_size(effects - 'artifacts', what, 4194304);

@@ -42,6 +42,7 @@ declare
   v_task uuid[];
   v_key text[];
   v_check record;
+  v_deep integer;
   v_made text[];
   v_locked text[];
   v_new uuid[];
@@ -67,6 +68,15 @@ begin
       message = format('targets, session_ids and options must have one element per input (%s) or, for targets and options, one for all',
                        v_n),
       hint = 'Element i of each array belongs to task i.';
+  end if;
+  v_deep := agent_runtime._first_too_deep(inputs);
+  if v_deep is not null then
+    perform agent_runtime._check_json(inputs[v_deep], case when v_n = 1 then 'input' else format('the input of task %s', v_deep) end);
+  end if;
+  v_deep := agent_runtime._first_too_deep(options);
+  if v_deep is not null then
+    perform agent_runtime._check_json(options[v_deep],
+      case when cardinality(options) = 1 then 'options' else format('the options of task %s', v_deep) end);
   end if;
   v_target := case when cardinality(targets) = 1 then array_fill(targets[1], array[v_n]) else targets end;
   if options is null or cardinality(options) = 1 then

@@ -17,6 +17,7 @@ declare
   v_id bigint;
 begin
   -- GUARD
+  perform agent_runtime._check_json(add_memory.metadata, 'metadata');
   perform agent_runtime._check_identifier(add_memory.app_name, 'app_name');
   perform agent_runtime._check_identifier(add_memory.user_id, 'user_id');
   perform agent_runtime._check_app_permitted(agent_runtime._caller_apps(), add_memory.app_name);

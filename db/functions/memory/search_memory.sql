@@ -32,6 +32,7 @@ declare
   v_where text;
 begin
   -- GUARD
+  perform agent_runtime._check_json(search_memory.filter, 'filter');
   perform agent_runtime._check_identifier(search_memory.app_name, 'app_name');
   perform agent_runtime._check_identifier(search_memory.user_id, 'user_id');
   if search_memory.query_embedding is null and nullif(btrim(search_memory.query_text), '') is null then

@@ -23,6 +23,7 @@ declare
   v_attempt integer := 0;
 begin
   -- GUARD (list_tasks checks the filters themselves)
+  perform agent_runtime._check_json(cancel_tasks.filters, 'filters');
   if cancel_tasks.filters is null or jsonb_typeof(cancel_tasks.filters) <> 'object'
      or not exists (select from jsonb_each(cancel_tasks.filters) as f where f.value <> 'null'::jsonb) then
     raise exception using errcode = 'AR001',

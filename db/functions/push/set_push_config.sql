@@ -21,6 +21,7 @@ declare
   v_count integer;
 begin
   -- GUARD
+  perform agent_runtime._check_json(set_push_config.auth, 'auth');
   if set_push_config.task_id is null then
     raise exception using errcode = 'AR001',
       message = 'task_id is required',

@@ -24,6 +24,7 @@ declare
   v_result agent_runtime.appended_event;
 begin
   -- GUARD
+  perform agent_runtime._check_json(append_event.event, 'event');
   perform agent_runtime._check_identifier(append_event.app_name, 'app_name');
   perform agent_runtime._check_identifier(append_event.user_id, 'user_id');
   perform agent_runtime._check_identifier(append_event.session_id, 'session_id');

@@ -18,6 +18,7 @@ declare
   v_result agent_runtime.session_info;
 begin
   -- GUARD
+  perform agent_runtime._check_json(create_session.state, 'state');
   perform agent_runtime._check_identifier(create_session.app_name, 'app_name');
   perform agent_runtime._check_identifier(create_session.user_id, 'user_id');
   perform agent_runtime._check_identifier(v_id, 'session_id');

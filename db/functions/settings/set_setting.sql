@@ -30,6 +30,7 @@ declare
   v_bad text;
 begin
   -- GUARD
+  perform agent_runtime._check_json(set_setting.value, 'value');
   if set_setting.key is null
      or set_setting.key not in ('push.allowed_destinations', 'retention.finished_after', 'retention.statuses',
                                 'memory.dimensions', 'testing.allow_clock_offset', 'tenancy.unbound_clients') then

@@ -33,6 +33,7 @@ set enable_bitmapscan = off
 as $$
 #variable_conflict use_column
 declare
+  v_deep integer;
   v_too_large bigint;
   v_effect record;
   v_spawning bigint[];
@@ -48,6 +49,10 @@ begin
   -- GUARD
   perform agent_runtime._check_step_callbacks(complete_steps.step_ids, complete_steps.lease_tokens,
                                               cardinality(complete_steps.outputs), 'outputs');
+  v_deep := agent_runtime._first_too_deep(complete_steps.outputs);
+  if v_deep is not null then
+    perform agent_runtime._check_json(complete_steps.outputs[v_deep], format('output of step %s', complete_steps.step_ids[v_deep]));
+  end if;
   select r.step_id into v_too_large
   from unnest(complete_steps.step_ids, complete_steps.outputs) as r(step_id, output)
   where pg_column_size(r.output) > 4194304

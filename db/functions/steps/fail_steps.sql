@@ -24,6 +24,7 @@ set enable_bitmapscan = off
 as $$
 #variable_conflict use_column
 declare
+  v_deep integer;
   v_bad bigint;
   v_ids bigint[];
   v_outcomes text[];
@@ -37,6 +38,10 @@ begin
   -- GUARD
   perform agent_runtime._check_step_callbacks(fail_steps.step_ids, fail_steps.lease_tokens,
                                              cardinality(fail_steps.errors), 'errors');
+  v_deep := agent_runtime._first_too_deep(fail_steps.errors);
+  if v_deep is not null then
+    perform agent_runtime._check_json(fail_steps.errors[v_deep], format('error of step %s', fail_steps.step_ids[v_deep]));
+  end if;
   if fail_steps.retryable is not null and cardinality(fail_steps.retryable) <> cardinality(fail_steps.step_ids) then
     raise exception using errcode = 'AR001',
       message = format('retryable must be NULL or have one element per step (got %s for %s steps)',

@@ -18,6 +18,7 @@ declare
   v_error jsonb;
 begin
   -- GUARD
+  perform agent_runtime._check_json(reject_step.reason, 'reason');
   perform agent_runtime._check_object(reject_step.reason, 'reason');
   perform agent_runtime._check_size(reject_step.reason, 'reason', 65536);
 

@@ -27,6 +27,7 @@ declare
   v_deadline timestamptz;
 begin
   -- GUARD
+  perform agent_runtime._check_json(yield_step.payload, 'payload');
   if yield_step.reason is null or yield_step.reason not in ('input-required', 'auth-required', 'timer', 'event') then
     raise exception using errcode = 'AR001',
       message = format('reason must be input-required, auth-required, timer or event, got %s',

@@ -29,6 +29,7 @@ declare
   v_apps text[] := agent_runtime._caller_apps();
 begin
   -- GUARD
+  perform agent_runtime._check_json(list_tasks.filters, 'filters');
   perform agent_runtime._check_object(v_filters, 'filters');
   perform agent_runtime._check_keys(v_filters, array['status', 'target', 'queue', 'session_id',
     'created_after', 'created_before', 'updated_after', 'updated_before', 'metadata'], 'filters');

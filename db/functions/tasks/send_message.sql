@@ -18,6 +18,7 @@ declare
   v_result agent_runtime.appended_event;
 begin
   -- GUARD
+  perform agent_runtime._check_json(send_message.message, 'message');
   if send_message.task_id is null then
     raise exception using errcode = 'AR001',
       message = 'task_id is required',

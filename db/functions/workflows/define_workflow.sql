@@ -20,6 +20,7 @@ declare
   v_version integer;
 begin
   -- GUARD
+  perform agent_runtime._check_json(define_workflow.definition, 'definition');
   perform agent_runtime._check_name(define_workflow.name, 'workflow name');
   if length(define_workflow.description) > 4000 then
     raise exception using errcode = 'AR001',

@@ -22,6 +22,7 @@ declare
   v_attempt integer := 0;
 begin
   -- GUARD
+  perform agent_runtime._check_json(emit_event.payload, 'payload');
   perform agent_runtime._check_identifier(emit_event.name, 'name');
   if emit_event.payload is null then
     raise exception using errcode = 'AR001',

@@ -82,7 +82,7 @@ public sealed class ArtifactService(NpgsqlDataSource dataSource)
             command.Parameters.Add(Sql.Text(filename));
             command.Parameters.Add(content);
             command.Parameters.Add(Sql.Text(mimeType));
-            command.Parameters.Add(Sql.Text(metadata?.ToJsonString() ?? "{}"));
+            command.Parameters.Add(Sql.Text(metadata is null ? "{}" : ClientJson.Write(metadata, "metadata")));
             return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
         });
 

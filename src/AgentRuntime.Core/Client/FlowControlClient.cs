@@ -47,8 +47,8 @@ public sealed class FlowControlClient(NpgsqlDataSource dataSource)
         {
             await using var command = dataSource.CreateCommand("select agent_runtime.configure_queue(queue => $1, options => $2::jsonb)::text");
             command.Parameters.Add(Sql.Text(queue));
-            command.Parameters.Add(Sql.Text(options.ToJsonString()));
-            return JsonNode.Parse((string)(await command.ExecuteScalarAsync(cancellationToken))!)!.AsObject();
+            command.Parameters.Add(Sql.Text(ClientJson.Write(options, "options")));
+            return ClientJson.Parse((string)(await command.ExecuteScalarAsync(cancellationToken))!, "the queue")!.AsObject();
         });
 
     /// <summary>set_fairness_weight (admin): the tenant's share of claims relative to weight 1; null removes the weight.</summary>
@@ -75,8 +75,8 @@ public sealed class FlowControlClient(NpgsqlDataSource dataSource)
             command.Parameters.Add(Sql.Text(name));
             command.Parameters.Add(Sql.Text(cron));
             command.Parameters.Add(Sql.Text(target));
-            command.Parameters.Add(Sql.Text((input ?? new JsonObject()).ToJsonString()));
-            command.Parameters.Add(Sql.Text((options ?? new JsonObject()).ToJsonString()));
+            command.Parameters.Add(Sql.Text(ClientJson.Write(input ?? new JsonObject(), "input")));
+            command.Parameters.Add(Sql.Text(ClientJson.Write(options ?? new JsonObject(), "options")));
             return new DateTimeOffset((DateTime)(await command.ExecuteScalarAsync(cancellationToken))!, TimeSpan.Zero);
         });
 

@@ -25,11 +25,13 @@ public static class Sql
 
     public static NpgsqlParameter Timestamp(DateTimeOffset? value) => Typed(value, NpgsqlDbType.TimestampTz);
 
-    public static NpgsqlParameter Jsonb(JsonNode? value) => Typed(value?.ToJsonString(), NpgsqlDbType.Jsonb);
+    /// <summary>A jsonb; <paramref name="what"/> names it when it is nested too deep to write (<see cref="JsonTooDeepException"/>).</summary>
+    public static NpgsqlParameter Jsonb(JsonNode? value, string what = "the value") =>
+        Typed(value is null ? null : ClientJson.Write(value, what), NpgsqlDbType.Jsonb);
 
     /// <summary>A jsonb[]: a null element is JSON null, not SQL NULL.</summary>
-    public static NpgsqlParameter JsonbArray(IEnumerable<JsonNode?>? values) =>
-        Typed(values?.Select(v => v?.ToJsonString() ?? "null").ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Jsonb);
+    public static NpgsqlParameter JsonbArray(IEnumerable<JsonNode?>? values, string what = "the value") =>
+        Typed(values?.Select(v => ClientJson.Write(v, what)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Jsonb);
 
     public static NpgsqlParameter TextArray(IEnumerable<string>? values) =>
         Typed(values?.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text);
@@ -59,8 +61,13 @@ public static class Sql
         return row.IsDBNull(ordinal) ? null : row.GetString(ordinal);
     }
 
-    /// <summary>A json or jsonb column (or text holding JSON), parsed; null for SQL NULL.</summary>
-    public static JsonNode? Json(this NpgsqlDataReader row, string column) => row.Text(column) is { } json ? JsonNode.Parse(json) : null;
+    /// <summary>
+    /// A json or jsonb column (or text holding JSON), parsed; null for SQL NULL. A value nested
+    /// deeper than the clients read throws <see cref="JsonTooDeepException"/> naming the column:
+    /// catch it per row where one row must not fail the others.
+    /// </summary>
+    public static JsonNode? Json(this NpgsqlDataReader row, string column) =>
+        row.Text(column) is { } json ? ClientJson.Parse(json, column) : null;
 
     private static NpgsqlParameter Typed(object? value, NpgsqlDbType type) => new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };
 }

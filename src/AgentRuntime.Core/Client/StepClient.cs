@@ -26,14 +26,14 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
                 "select agent_runtime.register_agent(name => $1, description => $2, input_schema => $3)");
             command.Parameters.Add(Sql.Text(agent.Name));
             command.Parameters.Add(Sql.Text(agent.Description));
-            command.Parameters.Add(Sql.Jsonb(agent.InputSchema));
+            command.Parameters.Add(Sql.Jsonb(agent.InputSchema, "input_schema"));
             batch.BatchCommands.Add(command);
         }
         var register = new NpgsqlBatchCommand(
             "select agent_runtime.register_worker(worker_id => $1, agents => $2, info => $3)");
         register.Parameters.Add(Sql.Text(workerId));
         register.Parameters.Add(Sql.TextArray(agents.Select(a => a.Name)));
-        register.Parameters.Add(Sql.Jsonb(info));
+        register.Parameters.Add(Sql.Jsonb(info, "info"));
         batch.BatchCommands.Add(register);
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -69,24 +69,43 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
+            // Each row on its own: a step whose JSON cannot be read still belongs to the claim
+            // (it is leased) and is handed over with the reason, never failing its neighbours.
+            var stepId = reader.Get<long>("step_id");
+            string? unreadable = null;
+            JsonNode? Json(string column)
+            {
+                try
+                {
+                    return reader.Json(column);
+                }
+                catch (JsonTooDeepException tooDeep)
+                {
+                    unreadable ??= $"step {stepId} cannot be read: {tooDeep.Message}";
+                    return null;
+                }
+            }
             var context = new AgentContext
             {
-                StepId = reader.Get<long>("step_id"),
+                StepId = stepId,
                 TaskId = reader.Get<Guid>("task_id"),
                 SessionId = reader.Get<string>("session_id"),
                 AppName = reader.Get<string>("app_name"),
                 UserId = reader.Get<string>("user_id"),
                 StepKey = reader.Get<string>("step_key"),
                 Agent = reader.Get<string>("agent"),
-                Input = reader.Json("input"),
-                TaskInput = reader.Json("task_input"),
+                Input = Json("input"),
+                TaskInput = Json("task_input"),
                 Attempt = reader.Get<int>("attempt"),
                 MaxAttempts = reader.Get<int>("max_attempts"),
                 Timeout = reader.Nullable<int>("timeout_seconds") is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
-                Metadata = reader.Json("metadata") as JsonObject ?? [],
-                ResumedFrom = reader.Json("resumed_from") as JsonObject,
+                Metadata = Json("metadata") as JsonObject ?? [],
+                ResumedFrom = Json("resumed_from") as JsonObject,
             };
-            steps.Add(new ClaimedStep(context, reader.Get<Guid>("lease_token"), reader.Get<DateTimeOffset>("lease_expires_at"), claimedAt));
+            steps.Add(new ClaimedStep(context, reader.Get<Guid>("lease_token"), reader.Get<DateTimeOffset>("lease_expires_at"), claimedAt)
+            {
+                Unreadable = unreadable,
+            });
         }
         await reader.NextResultAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
@@ -99,11 +118,11 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
             "select step_id, outcome from agent_runtime.complete_steps(step_ids => $1, lease_tokens => $2, outputs => $3, effects => $4)");
         command.Parameters.Add(Sql.BigintArray(completions.Select(c => c.StepId)));
         command.Parameters.Add(Sql.UuidArray(completions.Select(c => c.LeaseToken)));
-        command.Parameters.Add(Sql.JsonbArray(completions.Select(c => c.Output)));
+        command.Parameters.Add(Sql.JsonbArray(completions.Select(c => c.Output), "output"));
         // No effects at all (the common case): NULL, and complete_steps stays one set-based statement.
         command.Parameters.Add(Sql.JsonbArray(completions.Any(c => c.Effects is not null)
             ? completions.Select(c => (JsonNode?)c.Effects)
-            : null));
+            : null, "effects"));
         return await ReadOutcomesAsync(command, "outcome", cancellationToken);
     }
 
@@ -113,7 +132,7 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
             "select step_id, outcome from agent_runtime.fail_steps(step_ids => $1, lease_tokens => $2, errors => $3, retryable => $4)");
         command.Parameters.Add(Sql.BigintArray(failures.Select(f => f.StepId)));
         command.Parameters.Add(Sql.UuidArray(failures.Select(f => f.LeaseToken)));
-        command.Parameters.Add(Sql.JsonbArray(failures.Select(f => (JsonNode?)f.Error)));
+        command.Parameters.Add(Sql.JsonbArray(failures.Select(f => (JsonNode?)f.Error), "error"));
         command.Parameters.Add(Sql.BooleanArray(failures.Select(f => f.Retryable)));
         return await ReadOutcomesAsync(command, "outcome", cancellationToken);
     }
@@ -126,7 +145,7 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
         command.Parameters.Add(Sql.Bigint(stepId));
         command.Parameters.Add(Sql.Uuid(leaseToken));
         command.Parameters.Add(Sql.Text(yielded.Reason));
-        command.Parameters.Add(Sql.Jsonb(yielded.Payload));
+        command.Parameters.Add(Sql.Jsonb(yielded.Payload, "payload"));
         command.Parameters.Add(Sql.Timestamp(yielded.ResumeAt));
         return new StepOutcome(stepId, (string)(await command.ExecuteScalarAsync(cancellationToken))!);
     }
@@ -137,7 +156,7 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
             "select agent_runtime.reject_step(step_id => $1, lease_token => $2, reason => $3)");
         command.Parameters.Add(Sql.Bigint(stepId));
         command.Parameters.Add(Sql.Uuid(leaseToken));
-        command.Parameters.Add(Sql.Jsonb(reason));
+        command.Parameters.Add(Sql.Jsonb(reason, "reason"));
         return new StepOutcome(stepId, (string)(await command.ExecuteScalarAsync(cancellationToken))!);
     }
 

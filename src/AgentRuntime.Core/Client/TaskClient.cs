@@ -40,9 +40,9 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
                 "select task_id, session_id, status, created from agent_runtime.submit_task(" +
                 "target => $1, input => $2::jsonb, session_id => $3, options => $4::jsonb)");
             command.Parameters.Add(Sql.Text(target));
-            command.Parameters.Add(Sql.Text(input?.ToJsonString() ?? "{}"));
+            command.Parameters.Add(Sql.Text(input is null ? "{}" : ClientJson.Write(input, "input")));
             command.Parameters.Add(Sql.Text(sessionId));
-            command.Parameters.Add(Sql.Text((options ?? new SubmitOptions()).ToJson().ToJsonString()));
+            command.Parameters.Add(Sql.Text(ClientJson.Write((options ?? new SubmitOptions()).ToJson(), "options")));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             return new SubmittedTask(
@@ -74,7 +74,7 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
                 "select session_id, sequence, event_id, state::text, created_at " +
                 "from agent_runtime.send_message(task_id => $1, message => $2::jsonb)");
             command.Parameters.Add(Sql.Uuid(taskId));
-            command.Parameters.Add(Sql.Text(message.ToJsonString()));
+            command.Parameters.Add(Sql.Text(ClientJson.Write(message, "message")));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             return new AppendedEvent(reader.Get<string>("session_id"), reader.Get<long>("sequence"), reader.Get<long>("event_id"),
@@ -97,18 +97,33 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
                 "select task_id, session_id, target, status, queue, priority, attempts, error, metadata, " +
                 "created_at, updated_at, completed_at, page_token " +
                 "from agent_runtime.list_tasks(filters => $1::jsonb, page_size => $2, page_token => $3)");
-            command.Parameters.Add(Sql.Text((filter ?? new TaskFilter()).ToJson().ToJsonString()));
+            command.Parameters.Add(Sql.Text(ClientJson.Write((filter ?? new TaskFilter()).ToJson(), "filters")));
             command.Parameters.Add(Sql.Integer(pageSize));
             command.Parameters.Add(Sql.Text(pageToken));
             var items = new List<TaskSummary>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
+                var taskId = reader.Get<Guid>("task_id");
+                JsonNode? error = null;
+                JsonObject metadata = [];
+                string? unreadable = null;
+                try
+                {
+                    error = reader.Json("error");
+                    metadata = reader.Json("metadata")!.AsObject();
+                }
+                catch (JsonTooDeepException tooDeep)
+                {
+                    // One task the client cannot read spoils only its own row of the page.
+                    unreadable = $"task {taskId} cannot be read: {tooDeep.Message}";
+                }
                 items.Add(new TaskSummary(
-                    reader.Get<Guid>("task_id"), reader.Get<string>("session_id"), reader.Get<string>("target"),
+                    taskId, reader.Get<string>("session_id"), reader.Get<string>("target"),
                     reader.Get<string>("status"), reader.Get<string>("queue"), reader.Get<int>("priority"), reader.Get<int>("attempts"),
-                    reader.Json("error"), reader.Json("metadata")!.AsObject(), reader.Get<DateTimeOffset>("created_at"),
-                    reader.Get<DateTimeOffset>("updated_at"), reader.Nullable<DateTimeOffset>("completed_at"), reader.Get<string>("page_token")));
+                    error, metadata, reader.Get<DateTimeOffset>("created_at"),
+                    reader.Get<DateTimeOffset>("updated_at"), reader.Nullable<DateTimeOffset>("completed_at"), reader.Get<string>("page_token"),
+                    unreadable));
             }
             return new TaskPage(items, items.Count == pageSize ? items[^1].PageToken : null);
         });
@@ -271,15 +286,25 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
             command.Parameters.Add(Sql.Integer(historyLength));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
-            return new TaskDetails(
-                reader.Get<Guid>("task_id"), reader.Get<string>("session_id"), reader.Get<string>("target"), reader.Get<string>("status"),
-                reader.Json("input"), reader.Json("output"), reader.Json("error"), reader.Get<string>("queue"), reader.Get<int>("priority"),
-                reader.Get<int>("attempts"), reader.Get<int>("max_attempts"), reader.Json("metadata")!.AsObject(),
-                reader.Text("app_name"), reader.Text("user_id"), reader.Text("idempotency_key"), reader.Text("cancel_reason"),
-                reader.Get<DateTimeOffset>("created_at"), reader.Get<DateTimeOffset>("updated_at"), reader.Nullable<DateTimeOffset>("completed_at"),
-                JsonSerializer.Deserialize<List<StepInfo>>(reader.Get<string>("steps"), ClientJson.Options)!,
-                reader.Json("status_message"), reader.Json("history") as JsonArray);
+            try
+            {
+                return ReadDetails(reader);
+            }
+            catch (JsonTooDeepException tooDeep)
+            {
+                throw new JsonTooDeepException($"task {taskId} cannot be read: {tooDeep.Message}", tooDeep);
+            }
         });
+
+    private static TaskDetails ReadDetails(NpgsqlDataReader reader) =>
+        new TaskDetails(
+            reader.Get<Guid>("task_id"), reader.Get<string>("session_id"), reader.Get<string>("target"), reader.Get<string>("status"),
+            reader.Json("input"), reader.Json("output"), reader.Json("error"), reader.Get<string>("queue"), reader.Get<int>("priority"),
+            reader.Get<int>("attempts"), reader.Get<int>("max_attempts"), reader.Json("metadata")!.AsObject(),
+            reader.Text("app_name"), reader.Text("user_id"), reader.Text("idempotency_key"), reader.Text("cancel_reason"),
+            reader.Get<DateTimeOffset>("created_at"), reader.Get<DateTimeOffset>("updated_at"), reader.Nullable<DateTimeOffset>("completed_at"),
+            reader.Json("steps").Deserialize<List<StepInfo>>(ClientJson.Options)!,
+            reader.Json("status_message"), reader.Json("history") as JsonArray);
 
     private static Task<IReadOnlyList<RuntimeEvent>> ReadEventsAsync(
         NpgsqlConnection connection, string? afterPosition, int maxEvents, Guid? taskId, bool fromStart,
@@ -297,9 +322,21 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
+                var id = reader.Get<long>("id");
+                JsonNode? data = null;
+                string? unreadable = null;
+                try
+                {
+                    data = reader.Json("data");
+                }
+                catch (JsonTooDeepException tooDeep)
+                {
+                    // The log goes on past an event the client cannot read.
+                    unreadable = $"event {id} cannot be read: {tooDeep.Message}";
+                }
                 events.Add(new RuntimeEvent(
-                    reader.Get<long>("id"), reader.Get<string>("type"), reader.Nullable<Guid>("task_id"), reader.Nullable<long>("step_id"),
-                    reader.Text("worker_id"), reader.Json("data"), reader.Get<DateTimeOffset>("created_at"), reader.Get<string>("position")));
+                    id, reader.Get<string>("type"), reader.Nullable<Guid>("task_id"), reader.Nullable<long>("step_id"),
+                    reader.Text("worker_id"), data, reader.Get<DateTimeOffset>("created_at"), reader.Get<string>("position"), unreadable));
             }
             return events;
         });

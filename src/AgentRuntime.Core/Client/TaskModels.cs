@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 
 namespace AgentRuntime.Client;
 
@@ -51,7 +52,11 @@ public sealed record StepInfo(
     DateTimeOffset? StartedAt,
     DateTimeOffset? CompletedAt);
 
-/// <summary>A row of <c>list_tasks</c> (<c>agent_runtime.task_summary</c>).</summary>
+/// <summary>
+/// A row of <c>list_tasks</c> (<c>agent_runtime.task_summary</c>). <paramref name="Unreadable"/>
+/// says why the row's JSON (its error, its metadata) could not be read, which are then left
+/// empty (<see cref="JsonTooDeepException"/>); null for every readable row.
+/// </summary>
 public sealed record TaskSummary(
     Guid TaskId,
     string SessionId,
@@ -65,7 +70,8 @@ public sealed record TaskSummary(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     DateTimeOffset? CompletedAt,
-    string PageToken);
+    string PageToken,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Unreadable = null);
 
 /// <summary>
 /// One page of tasks, newest first. <see cref="NextPageToken"/> is null when this page was not
@@ -75,7 +81,8 @@ public sealed record TaskPage(IReadOnlyList<TaskSummary> Items, string? NextPage
 
 /// <summary>
 /// A row of the event log (<c>agent_runtime.events</c>, read through <c>read_events</c>).
-/// <see cref="Position"/> is the opaque cursor to read on after it.
+/// <see cref="Position"/> is the opaque cursor to read on after it. <see cref="Unreadable"/> says
+/// why its data could not be read (it is null then; see <see cref="JsonTooDeepException"/>).
 /// </summary>
 public sealed record RuntimeEvent(
     long Id,
@@ -85,7 +92,8 @@ public sealed record RuntimeEvent(
     string? WorkerId,
     JsonNode? Data,
     DateTimeOffset CreatedAt,
-    string Position);
+    string Position,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Unreadable = null);
 
 /// <summary>The task statuses of docs/sql-api.md.</summary>
 public static class TaskStatuses

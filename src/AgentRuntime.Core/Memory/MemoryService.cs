@@ -60,7 +60,7 @@ public sealed class MemoryService(NpgsqlDataSource dataSource, IEmbeddingGenerat
             command.Parameters.Add(Sql.Text(userId));
             command.Parameters.Add(Sql.Text(content));
             command.Parameters.Add(Sql.RealArray(embedding.ToArray()));
-            command.Parameters.Add(Sql.Text(metadata?.ToJsonString() ?? "{}"));
+            command.Parameters.Add(Sql.Text(metadata is null ? "{}" : ClientJson.Write(metadata, "metadata")));
             return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
         });
     }
@@ -91,7 +91,7 @@ public sealed class MemoryService(NpgsqlDataSource dataSource, IEmbeddingGenerat
             command.Parameters.Add(Sql.RealArray(queryEmbedding?.ToArray()));
             command.Parameters.Add(Sql.Text(queryText));
             command.Parameters.Add(Sql.Integer(k));
-            command.Parameters.Add(Sql.Text(filter?.ToJsonString()));
+            command.Parameters.Add(Sql.Text(filter is null ? null : ClientJson.Write(filter, "filter")));
             var matches = new List<MemoryMatch>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))

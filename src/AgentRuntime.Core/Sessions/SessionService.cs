@@ -31,7 +31,7 @@ public sealed class SessionService(NpgsqlDataSource dataSource)
                 "from agent_runtime.create_session(app_name => $1, user_id => $2, state => $3::jsonb, session_id => $4)");
             command.Parameters.Add(Sql.Text(appName));
             command.Parameters.Add(Sql.Text(userId));
-            command.Parameters.Add(Sql.Text(state?.ToJsonString() ?? "{}"));
+            command.Parameters.Add(Sql.Text(state is null ? "{}" : ClientJson.Write(state, "state")));
             command.Parameters.Add(Sql.Text(sessionId));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
@@ -63,7 +63,7 @@ public sealed class SessionService(NpgsqlDataSource dataSource)
             command.Parameters.Add(Sql.Text(sessionId));
             command.Parameters.Add(Sql.Integer(numRecentEvents));
             command.Parameters.Add(Sql.Bigint(afterSequence));
-            var json = JsonNode.Parse((string)(await command.ExecuteScalarAsync(cancellationToken))!)!.AsObject();
+            var json = ClientJson.Parse((string)(await command.ExecuteScalarAsync(cancellationToken))!, $"session {sessionId}")!.AsObject();
             return new Session(
                 json["id"]!.GetValue<string>(),
                 json["app_name"]!.GetValue<string>(),
@@ -140,7 +140,7 @@ public sealed class SessionService(NpgsqlDataSource dataSource)
             command.Parameters.Add(Sql.Text(appName));
             command.Parameters.Add(Sql.Text(userId));
             command.Parameters.Add(Sql.Text(sessionId));
-            command.Parameters.Add(Sql.Text(evt.ToJsonString()));
+            command.Parameters.Add(Sql.Text(ClientJson.Write(evt, "event")));
             command.Parameters.Add(Sql.Bigint(expectedSequence));
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);

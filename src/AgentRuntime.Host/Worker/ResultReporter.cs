@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using AgentRuntime.Agents;
 using AgentRuntime.Client;
+using AgentRuntime.Errors;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -117,7 +118,13 @@ public sealed class ResultReporter(
         }
         catch (PostgresException refused) when (refused.SqlState.StartsWith("AR", StringComparison.Ordinal))
         {
-            await SettleRefusedAsync(reports, refused, cancellationToken);
+            await SettleRefusedAsync(reports, new Refusal(refused.SqlState, refused.MessageText, refused.Hint), cancellationToken);
+            return;
+        }
+        catch (JsonTooDeepException unwritable)
+        {
+            // A result nested too deep to send at all: refused like one the runtime refuses.
+            await SettleRefusedAsync(reports, new Refusal(ArErrorCodes.InvalidArgument, unwritable.Message, null), cancellationToken);
             return;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -158,12 +165,15 @@ public sealed class ResultReporter(
         }
     }
 
+    /// <summary>Why the runtime refused a batch of results: an AR code, its message and hint.</summary>
+    private sealed record Refusal(string Code, string Message, string? Hint);
+
     /// <summary>
-    /// The runtime refused a batch because of one result (an output over the limit, malformed
-    /// effects): halve the batch until that result stands alone, and report it as a failure that
-    /// is not retried, since running the agent again would produce it again.
+    /// The runtime refused a batch because of one result (an output over the limit or nested too
+    /// deep, malformed effects): halve the batch until that result stands alone, and report it as
+    /// a failure that is not retried, since running the agent again would produce it again.
     /// </summary>
-    private async Task SettleRefusedAsync(IReadOnlyList<PendingReport> reports, PostgresException refused, CancellationToken cancellationToken)
+    private async Task SettleRefusedAsync(IReadOnlyList<PendingReport> reports, Refusal refused, CancellationToken cancellationToken)
     {
         if (reports.Count > 1)
         {
@@ -174,7 +184,7 @@ public sealed class ResultReporter(
         }
         var report = reports[0];
         logger.LogWarning("The runtime refused the result of step {StepId} ({Code}: {Message})",
-            report.Running.StepId, refused.SqlState, refused.MessageText);
+            report.Running.StepId, refused.Code, refused.Message);
         if (report.Result is AgentResult.Failed { Error: var error } && (string?)error["type"] == InvalidResult)
         {
             Done(report.Running, "unreported");
@@ -184,9 +194,9 @@ public sealed class ResultReporter(
         {
             Result = AgentResult.Fail(new JsonObject
             {
-                ["message"] = $"the runtime refused the agent's result: {refused.MessageText}",
+                ["message"] = $"the runtime refused the agent's result: {refused.Message}",
                 ["type"] = InvalidResult,
-                ["code"] = refused.SqlState,
+                ["code"] = refused.Code,
                 ["hint"] = refused.Hint,
             }, retryable: false),
         }], cancellationToken);

@@ -195,7 +195,9 @@ public sealed class WorkerService : BackgroundService
         AgentResult result;
         try
         {
-            result = await _agents[context.Agent].InvokeAsync(context, run.Token);
+            result = running.Step.Unreadable is { } unreadable
+                ? Unreadable(context, unreadable)
+                : await _agents[context.Agent].InvokeAsync(context, run.Token);
         }
         catch (OperationCanceledException) when (run.IsCancellationRequested && !running.Abandon.IsCancellationRequested)
         {
@@ -232,6 +234,16 @@ public sealed class WorkerService : BackgroundService
             _logger.LogInformation("Dropped the result of step {StepId}: {Reason}", context.StepId, running.AbandonReason);
             Settle(running, "dropped");
         }
+    }
+
+    /// <summary>
+    /// A step whose JSON this host cannot read fails for good, without its agent: another run
+    /// would read the same row. Only its own task fails; the rest of the claim runs.
+    /// </summary>
+    private AgentResult Unreadable(AgentContext context, string reason)
+    {
+        _logger.LogWarning("Failing step {StepId} without running agent {Agent}: {Reason}", context.StepId, context.Agent, reason);
+        return AgentResult.Fail(new JsonObject { ["message"] = reason, ["type"] = "unreadable_step" }, retryable: false);
     }
 
     private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using AgentRuntime.Client;
 
 namespace AgentRuntime.Tests.A2a;
 
@@ -25,7 +26,7 @@ public sealed class A2aRpc(string endpoint, string? apiKey = null, string versio
     {
         using var request = Request(method, parameters, "application/json");
         var response = await _http.SendAsync(request);
-        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+        var body = Parse(await response.Content.ReadAsStringAsync())!.AsObject();
         return new RpcAnswer(response.StatusCode, body, response);
     }
 
@@ -37,10 +38,10 @@ public sealed class A2aRpc(string endpoint, string? apiKey = null, string versio
         var body = await response.Content.ReadAsStringAsync();
         if (response.Content.Headers.ContentType?.MediaType != "text/event-stream")
         {
-            return [JsonNode.Parse(body)!.AsObject()];
+            return [Parse(body)!.AsObject()];
         }
         return [.. body.Split('\n').Where(l => l.StartsWith("data: ", StringComparison.Ordinal))
-            .Select(l => JsonNode.Parse(l["data: ".Length..])!.AsObject())];
+            .Select(l => Parse(l["data: ".Length..])!.AsObject())];
     }
 
     /// <summary>A streaming method's events, read one at a time as the server sends them.</summary>
@@ -58,7 +59,7 @@ public sealed class A2aRpc(string endpoint, string? apiKey = null, string versio
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         Authorize(request);
         var response = await _http.SendAsync(request);
-        return new RpcAnswer(response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject(), response);
+        return new RpcAnswer(response.StatusCode, Parse(await response.Content.ReadAsStringAsync())!.AsObject(), response);
     }
 
     public HttpRequestMessage Request(string method, JsonObject? parameters, string accept)
@@ -116,6 +117,9 @@ public sealed class A2aRpc(string endpoint, string? apiKey = null, string versio
 
     public static JsonObject Data(JsonObject data) => new() { ["data"] = data };
 
+    /// <summary>An answer read as the runtime's own readers read (an accepted value inside the answer nests deeper than 64).</summary>
+    public static JsonNode? Parse(string json) => JsonNode.Parse(json, documentOptions: ClientJson.DocumentOptions);
+
     public void Dispose() => _http.Dispose();
 }
 
@@ -129,7 +133,7 @@ public sealed class EventStream(HttpResponseMessage response, StreamReader reade
         {
             if (line.StartsWith("data: ", StringComparison.Ordinal))
             {
-                return JsonNode.Parse(line["data: ".Length..])!.AsObject();
+                return A2aRpc.Parse(line["data: ".Length..])!.AsObject();
             }
         }
         return null;

@@ -321,6 +321,40 @@ public sealed class ClientCommandsTests(DatabaseFixture db) : IClassFixture<Data
     }
 
     [Fact]
+    public async Task Get_and_tasks_print_an_error_for_a_task_nested_too_deep_to_read_and_list_the_others()
+    {
+        var agent = await _rt.NewAgentAsync();
+        var ids = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add(Field(await RunAsync("submit", agent), "task_id"));
+        }
+        // A row stored before the SQL API refused such values.
+        await _rt.ExecAsync(
+            $"update agent_runtime.tasks set input = '{DeepJson.Unreadable}'::jsonb, metadata = jsonb_build_object('deep', '{DeepJson.Unreadable}'::jsonb) where id = $1",
+            ids[1]);
+        const string tooDeep = "is nested deeper than 256 levels, more than the runtime reads back";
+
+        var get = await RunAsync("get", ids[1].ToString());
+        Assert.Equal((1, ""), (get.Code, get.Out));
+        Assert.Equal($"agent-runtime get: task {ids[1]} cannot be read: input {tooDeep}", get.Err.Trim());
+        Assert.Equal(0, (await RunAsync("get", ids[0].ToString())).Code);
+
+        var table = await RunAsync("tasks", "--target", agent);
+        Assert.Equal(1, table.Code);
+        Assert.Equal([ids[2], ids[1], ids[0]], table.Lines.Skip(1).Select(l => Guid.Parse(l[..36])));
+        Assert.Equal($"agent-runtime tasks: task {ids[1]} cannot be read: metadata {tooDeep}", table.Err.Trim());
+
+        var json = await RunAsync("tasks", "--target", agent, "--json");
+        Assert.Equal(1, json.Code);
+        using var page = JsonDocument.Parse(json.Out);
+        var items = page.RootElement.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(3, items.Count);
+        Assert.Equal($"task {ids[1]} cannot be read: metadata {tooDeep}", items[1].GetProperty("unreadable").GetString());
+        Assert.False(items[0].TryGetProperty("unreadable", out _));
+    }
+
+    [Fact]
     public async Task Cancel_and_retry_move_the_task_and_report_refusals()
     {
         var agent = await _rt.NewAgentAsync();

@@ -47,6 +47,23 @@ public sealed class InProcessWorkerTests(DatabaseFixture db) : IClassFixture<Dat
             Task.FromResult(AgentResult.Complete(new JsonObject(), new JsonObject { ["state_delta"] = "not an object" }));
     }
 
+    private sealed class DeepOutputAgent : IAgent
+    {
+        public string Name => "deep-output";
+        public string Description => "Completes with an output nested input.depth levels deep.";
+        public JsonObject InputSchema => new();
+
+        public Task<AgentResult> InvokeAsync(AgentContext context, CancellationToken cancellationToken)
+        {
+            JsonNode output = new JsonArray();
+            for (var level = 1; level < (int)context.Input!["depth"]!; level++)
+            {
+                output = new JsonArray(output);
+            }
+            return Task.FromResult(AgentResult.Complete(output));
+        }
+    }
+
     private sealed class PickyAgent : IAgent
     {
         public string Name => "picky";
@@ -69,6 +86,7 @@ public sealed class InProcessWorkerTests(DatabaseFixture db) : IClassFixture<Dat
         builder.Services.AddSingleton<IAgent, AskingAgent>();
         builder.Services.AddSingleton<IAgent, BadEffectsAgent>();
         builder.Services.AddSingleton<IAgent, PickyAgent>();
+        builder.Services.AddSingleton<IAgent, DeepOutputAgent>();
         var host = builder.Build();
         Assert.Null(AgentRuntimeHost.ValidateConfiguration(host.Services));
         await host.StartAsync();
@@ -151,6 +169,39 @@ public sealed class InProcessWorkerTests(DatabaseFixture db) : IClassFixture<Dat
         Assert.Equal(1, failed.Attempts);
         Assert.Equal("invalid_result", (string?)failed.Error?["type"]);
         Assert.Equal("AR001", (string?)failed.Error?["code"]);
+        await host.StopAsync();
+    }
+
+    [Theory]
+    [InlineData(ClientJson.AcceptedDepth, "completed", null)]
+    [InlineData(ClientJson.AcceptedDepth + 1, "failed", "output of step \\d+ is nested deeper than the limit of 64 levels")]
+    [InlineData(ClientJson.WriteDepth + 1, "failed", "output is nested deeper than 320 levels, more than the runtime writes")]
+    public async Task An_output_nested_too_deep_fails_its_step_for_good_and_the_others_of_its_batch_complete(
+        int depth, string status, string? message)
+    {
+        using var host = await StartWorkerAsync($"deep-output-host-{depth}");
+        var client = new TaskClient(db.DataSource);
+        var deep = await client.SubmitAsync("deep-output", new JsonObject { ["depth"] = depth });
+        var others = new List<Guid>();
+        for (var i = 0; i < 5; i++)
+        {
+            others.Add((await client.SubmitAsync("echo", new JsonObject { ["n"] = i })).TaskId);
+        }
+
+        var done = await client.WaitAsync(deep.TaskId, TimeSpan.FromSeconds(30));
+        foreach (var task in others)
+        {
+            Assert.Equal("completed", (await client.WaitAsync(task, TimeSpan.FromSeconds(30))).Status);
+        }
+
+        Assert.Equal(status, done.Status);
+        Assert.Equal(1, done.Attempts);
+        if (message is not null)
+        {
+            Assert.Equal("invalid_result", (string?)done.Error?["type"]);
+            Assert.Equal("AR001", (string?)done.Error?["code"]);
+            Assert.Matches($"^the runtime refused the agent's result: {message}$", (string?)done.Error?["message"]);
+        }
         await host.StopAsync();
     }
 
