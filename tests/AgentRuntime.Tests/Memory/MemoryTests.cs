@@ -99,6 +99,26 @@ public sealed class MemoryTests(DatabaseFixture db) : IClassFixture<DatabaseFixt
     }
 
     [Fact]
+    public async Task Every_k_from_1_to_1000_returns_k_memories_by_embedding_and_hybrid()
+    {
+        var user = User();
+        // 1010 memories in scattered directions: more than the largest k, and more candidates
+        // (2k) than pgvector's largest hnsw.ef_search (1000) for k over 500.
+        await _rt.ExecAsync(
+            "select agent_runtime.add_memory('mem', $1, 'note ' || i, array(select sin(i * j + j)::real from generate_series(1, $2) as j)) " +
+            "from generate_series(1, 1010) as i", user, Dimensions);
+
+        foreach (var k in new[] { 1, 500, 501, 1000 })
+        {
+            Assert.Equal(k, (await db.DataSource.SearchAsync("mem", user, Axis(0), k: k)).Count);
+            Assert.Equal(k, (await db.DataSource.SearchAsync("mem", user, Axis(0), "note", k: k)).Count);
+        }
+        await db.DataSource.FailsWithAsync("AR001", Search, "mem", user, Axis(0), null, 0, null);
+        await db.DataSource.FailsWithAsync("AR001", Search, "mem", user, Axis(0), null, 1001, null);
+        await db.DataSource.FailsWithAsync("AR001", Search, "mem", user, Axis(0), "note", 1001, null);
+    }
+
+    [Fact]
     public async Task Delete_removes_a_memory_and_an_unknown_id_is_not_found()
     {
         var user = User();
