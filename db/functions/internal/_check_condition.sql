@@ -23,7 +23,7 @@ begin
     end if;
   end if;
   raise exception using errcode = 'AR080',
-    message = format('%s is not a condition: %s', what, left(condition::text, 120)),
+    message = format('%s is not a condition: %s', what, agent_runtime._quote(condition::text)),
     hint = 'Conditions: {"$ref": "steps.x.output.ok"} (truthy), {"equals": [a, b]}, {"not": c}, {"all": [..]}, {"any": [..]}.';
 end
 $$;

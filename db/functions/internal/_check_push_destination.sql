@@ -32,7 +32,7 @@ begin
                        else regexp_replace(v_authority, ':[0-9]*$', '') end);
   if v_host is null or v_host = '' then
     raise exception using errcode = 'AR001',
-      message = format('url %s has no host', left(quote_literal(url), 120)),
+      message = format('url %s has no host', agent_runtime._quote(url)),
       hint = 'Pass an absolute http:// or https:// URL.';
   end if;
   v_host := rtrim(v_host, '.');
@@ -60,7 +60,7 @@ begin
     end if;
   end if;
   raise exception using errcode = 'AR062',
-    message = format('push url host %s %s', left(quote_literal(v_host), 120), v_reason),
+    message = format('push url host %s %s', agent_runtime._quote(v_host), v_reason),
     hint = 'Use a public destination. An admin can allow this one with '
            'set_setting(''push.allowed_destinations'', ''["<host or CIDR>", ...]'').';
 end

@@ -18,7 +18,7 @@ begin
   where not exists (select from agent_runtime.agents g where g.name = a);
   if v_unknown is not null then
     raise exception using errcode = 'AR010',
-      message = format('unknown agents: %s', array_to_string(v_unknown, ', ')),
+      message = format('unknown agents: %s', agent_runtime._quote(array_to_string(v_unknown, ', '))),
       hint = 'Register each agent with register_agent first.';
   end if;
 end

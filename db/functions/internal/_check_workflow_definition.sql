@@ -45,7 +45,7 @@ begin
     if jsonb_typeof(v_step.step -> 'key') is distinct from 'string'
        or v_step.step ->> 'key' !~ '^[A-Za-z0-9][A-Za-z0-9_:/-]{0,99}$' then
       raise exception using errcode = 'AR080',
-        message = format('step %s has no valid "key": %s', v_step.ord, left(coalesce(v_step.step -> 'key', 'null'::jsonb)::text, 120)),
+        message = format('step %s has no valid "key": %s', v_step.ord, agent_runtime._quote(coalesce(v_step.step -> 'key', 'null'::jsonb)::text)),
         hint = 'Keys have 1 to 100 characters: letters, digits and _ : / -, starting with a letter or digit (no dots: references use them).';
     end if;
     perform agent_runtime._check_workflow_step(v_step.step, v_steps);
@@ -109,7 +109,7 @@ begin
   limit 1;
   if found then
     raise exception using errcode = 'AR080',
-      message = format('step %s: reference %s in its %s is not allowed', v_bad.k, quote_literal(v_bad.ref), v_bad.part),
+      message = format('step %s: reference %s in its %s is not allowed', v_bad.k, agent_runtime._quote(v_bad.ref), v_bad.part),
       hint = 'References are "input.<path>", "steps.<key>.output.<path>" of a step it depends on (directly or not), '
              'and "item" or "index" in the input of a map step.';
   end if;
@@ -121,7 +121,7 @@ begin
   limit 1;
   if found then
     raise exception using errcode = 'AR080',
-      message = format('the output template''s reference %s names no input or step', quote_literal(v_bad.ref)),
+      message = format('the output template''s reference %s names no input or step', agent_runtime._quote(v_bad.ref)),
       hint = 'The output template may reference "input.<path>" and "steps.<key>.output.<path>" of any step.';
   end if;
 

@@ -16,7 +16,7 @@ begin
   order by k limit 1;
   if found then
     raise exception using errcode = 'AR080',
-      message = format('step %s has an unknown option %s', v_key, quote_literal(v_unknown)),
+      message = format('step %s has an unknown option %s', v_key, agent_runtime._quote(v_unknown)),
       hint = 'Step options: key, agent, depends_on, input, when, map, wait_for, max_attempts, backoff_seconds, max_backoff_seconds, timeout.';
   end if;
 
@@ -39,7 +39,7 @@ begin
       hint = 'Name a registered agent, e.g. "agent": "summarize".';
   elsif not exists (select from agent_runtime.agents g where g.name = step ->> 'agent') then
     raise exception using errcode = 'AR010',
-      message = format('step %s: unknown agent %s', v_key, left(quote_literal(step ->> 'agent'), 120)),
+      message = format('step %s: unknown agent %s', v_key, agent_runtime._quote(step ->> 'agent')),
       hint = 'Register the agent with register_agent before defining the workflow.';
   end if;
 
@@ -56,7 +56,7 @@ begin
     limit 1;
     if found then
       raise exception using errcode = 'AR080',
-        message = format('step %s depends on an unknown step %s', v_key, left(quote_literal(v_unknown), 120)),
+        message = format('step %s depends on an unknown step %s', v_key, agent_runtime._quote(v_unknown)),
         hint = 'depends_on names keys of steps of this definition.';
     end if;
   end if;
@@ -73,7 +73,7 @@ begin
       raise exception using errcode = 'AR080',
         message = format('step %s: "%s" must be %s from %s to %s, got %s', v_key, v_limit.name,
                          case when v_limit.whole then 'an integer' else 'a number' end, v_limit.low, v_limit.high,
-                         left((step -> v_limit.name)::text, 60)),
+                         agent_runtime._quote((step -> v_limit.name)::text)),
         hint = 'Fix the value in the step.';
     end if;
   end loop;

@@ -46,7 +46,7 @@ begin
   if cardinality(v_statuses) = 0 or array_position(v_statuses, null) is not null
      or not v_statuses <@ agent_runtime._finished_statuses() then
     raise exception using errcode = 'AR001',
-      message = format('statuses must list finished statuses, got %s', v_statuses),
+      message = format('statuses must list finished statuses, got %s', agent_runtime._quote(v_statuses::text)),
       hint = 'Pass some of completed, failed, canceled, rejected, or NULL for all of them.';
   end if;
   if purge_tasks.batch_size is null or purge_tasks.batch_size not between 1 and 10000 then

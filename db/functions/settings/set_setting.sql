@@ -30,7 +30,7 @@ begin
      or set_setting.key not in ('push.allowed_destinations', 'retention.finished_after', 'retention.statuses',
                                 'memory.dimensions', 'testing.allow_clock_offset') then
     raise exception using errcode = 'AR003',
-      message = format('unknown setting %s', coalesce(left(quote_literal(set_setting.key), 120), 'NULL')),
+      message = format('unknown setting %s', agent_runtime._quote(set_setting.key)),
       hint = 'Known settings: push.allowed_destinations, retention.finished_after, retention.statuses, memory.dimensions, testing.allow_clock_offset.';
   end if;
   if set_setting.key = 'memory.dimensions' then
@@ -59,7 +59,7 @@ begin
       if v_bad is not null then
         raise exception using errcode = 'AR001',
           message = format('setting %s has an entry that is neither a lower-case host name nor a CIDR: %s',
-                           set_setting.key, left(quote_literal(v_bad), 120)),
+                           set_setting.key, agent_runtime._quote(v_bad)),
           hint = 'Entries are host names such as "hooks.internal" or CIDRs such as "10.1.0.0/16" and "::1/128".';
       end if;
     elsif set_setting.key = 'retention.finished_after' then
@@ -71,7 +71,7 @@ begin
       -- retention.statuses
       raise exception using errcode = 'AR001',
         message = format('setting %s must be a non-empty array of finished statuses, got %s',
-                         set_setting.key, left(set_setting.value::text, 120)),
+                         set_setting.key, agent_runtime._quote(set_setting.value::text)),
         hint = 'Pass e.g. ''["completed", "canceled"]''; the finished statuses are completed, failed, canceled, rejected.';
     end if;
   end if;

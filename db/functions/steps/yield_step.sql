@@ -30,7 +30,7 @@ begin
   if yield_step.reason is null or yield_step.reason not in ('input-required', 'auth-required', 'timer', 'event') then
     raise exception using errcode = 'AR001',
       message = format('reason must be input-required, auth-required, timer or event, got %s',
-                       coalesce(quote_literal(left(yield_step.reason, 60)), 'NULL')),
+                       agent_runtime._quote(yield_step.reason)),
       hint = 'Yield for input, for authorization, until a time, or for an event.';
   end if;
   if yield_step.reason = 'timer' and yield_step.resume_at is null then
