@@ -19,7 +19,8 @@ begin
       message = format('%s is required', what),
       hint = format('Pass the embedding as a real[] of %s values.', v_dimensions);
   end if;
-  if coalesce(array_ndims(embedding), 1) <> 1 or coalesce(cardinality(embedding), 0) <> v_dimensions then
+  perform agent_runtime._check_array(embedding, what);
+  if coalesce(cardinality(embedding), 0) <> v_dimensions then
     raise exception using errcode = 'AR092',
       message = format('%s has %s values, but memory embeddings have %s dimensions', what,
                        coalesce(cardinality(embedding), 0), v_dimensions),

@@ -51,6 +51,10 @@ declare
   v_workflow_opts agent_runtime._task_options[];
 begin
   -- GUARD: shapes
+  perform agent_runtime._check_array(targets, 'targets');
+  perform agent_runtime._check_array(inputs, 'inputs');
+  perform agent_runtime._check_array(session_ids, 'session_ids');
+  perform agent_runtime._check_array(options, 'options');
   if targets is null or inputs is null or cardinality(targets) = 0 then
     raise exception using errcode = 'AR001',
       message = 'targets and inputs are required',

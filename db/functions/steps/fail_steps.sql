@@ -35,6 +35,8 @@ declare
   v_retryable boolean[];
 begin
   -- GUARD
+  perform agent_runtime._check_array(fail_steps.errors, 'errors');
+  perform agent_runtime._check_array(fail_steps.retryable, 'retryable');
   perform agent_runtime._check_step_callbacks(fail_steps.step_ids, fail_steps.lease_tokens,
                                              cardinality(fail_steps.errors), 'errors');
   if fail_steps.retryable is not null and cardinality(fail_steps.retryable) <> cardinality(fail_steps.step_ids) then

@@ -38,6 +38,11 @@ begin
       message = 'a timer needs resume_at',
       hint = 'Pass the time at which the step runs again.';
   end if;
+  if not isfinite(yield_step.resume_at) then
+    raise exception using errcode = 'AR001',
+      message = format('resume_at must be a finite time, got %s', yield_step.resume_at),
+      hint = 'Pass the time at which the step runs again; omit it to wait for input without a deadline.';
+  end if;
   perform agent_runtime._check_size(yield_step.payload, 'payload', 65536);
   if yield_step.reason = 'event' then
     perform agent_runtime._check_object(yield_step.payload, 'payload');

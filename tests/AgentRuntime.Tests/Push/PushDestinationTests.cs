@@ -108,8 +108,27 @@ public sealed class PushDestinationTests(DatabaseFixture db) : IClassFixture<Dat
     [InlineData("AR001", "'push.allowed_destinations'", "'[\"not a host!\"]'")]
     [InlineData("AR001", "'push.allowed_destinations'", "'[\"10.0.0.0/33\"]'")]
     [InlineData("AR001", "'push.allowed_destinations'", "'[\"Hooks.Internal\"]'")]
+    // Forms PostgreSQL and .NET read differently ("10.1": 10.1.0.0/16 or 10.0.0.1), or a resolver reads as an address
+    [InlineData("AR001", "'push.allowed_destinations'", "'[\"10.1\"]'")]
+    [InlineData("AR001", "'push.allowed_destinations'", "'[\"10/8\"]'")]
+    [InlineData("AR001", "'push.allowed_destinations'", "'[\"010.1.1.1/32\"]'")]
+    [InlineData("AR001", "'push.allowed_destinations'", "'[\"0x7f000001\"]'")]
+    [InlineData("AR001", "'push.allowed_destinations'", "'[\"hooks.123\"]'")]
+    [InlineData("AR001", "'push.allowed_destinations'", "'[\"10.1.2.3/8\"]'")]
+    [InlineData("AR001", "'push.allowed_destinations'", "to_jsonb(array[repeat('a', 64) || '.internal'])")]
+    [InlineData("AR001", "'push.allowed_destinations'", "to_jsonb(array[repeat('a.', 125) || 'internal'])")]
     public async Task Bad_settings_are_refused(string code, string key, string value) =>
         await _rt.FailsWithAsync(code, $"select agent_runtime.set_setting({key}, {value}::jsonb)");
+
+    [Fact]
+    public async Task Allowlist_entries_that_both_readers_read_alike_are_accepted()
+    {
+        const string entries = """["hooks.internal", "a-1.b2.example", "localhost", "127.0.0.1", "10.0.0.0/8", "0.0.0.0/0", "::1", "fd00::/8", "::ffff:10.0.0.0/104"]""";
+
+        await _rt.ExecAsync("select agent_runtime.set_setting('push.allowed_destinations', $1::jsonb)", entries);
+
+        Assert.Equal(entries, await _rt.ScalarAsync<string>("select agent_runtime.get_settings() ->> 'push.allowed_destinations'"));
+    }
 
     [Theory]
     [InlineData("127.0.0.1", true)]
