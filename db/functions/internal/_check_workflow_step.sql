@@ -1,8 +1,9 @@
--- One step of a workflow definition (_check_workflow_definition), every error naming it. Its
+-- One step of a workflow definition (_check_workflow_definition), on its own (whether its
+-- depends_on keys exist is checked for every step at once there), every error naming it. Its
 -- templates and condition nest at most 64 levels: _check_condition, _condition_holds and
 -- _resolve_template follow them by recursion, which a few hundred levels would take past the
 -- stack (54001), at definition or, worse, in the callback that makes the step ready.
-create or replace function agent_runtime._check_workflow_step(step jsonb, steps jsonb)
+create or replace function agent_runtime._check_workflow_step(step jsonb)
 returns void
 language plpgsql stable
 set search_path = pg_catalog, pg_temp
@@ -63,15 +64,6 @@ begin
       raise exception using errcode = 'AR080',
         message = format('step %s: "depends_on" must be an array of step keys', v_key),
         hint = 'E.g. "depends_on": ["summarize"].';
-    end if;
-    select d into v_unknown
-    from jsonb_array_elements_text(step -> 'depends_on') as d
-    where not exists (select from jsonb_array_elements(steps) as s where s ->> 'key' = d)
-    limit 1;
-    if found then
-      raise exception using errcode = 'AR080',
-        message = format('step %s depends on an unknown step %s', v_key, agent_runtime._quote(v_unknown)),
-        hint = 'depends_on names keys of steps of this definition.';
     end if;
   end if;
 
