@@ -115,6 +115,8 @@ grant execute on function
   agent_runtime.complete_push_delivery(bigint, integer),
   agent_runtime.fail_push_delivery(bigint, text, integer, integer),
   agent_runtime.get_settings(),
+  -- the addresses the host's push guard refuses, the same table set_push_config reads
+  agent_runtime.internal_address_ranges(),
   agent_runtime.next_due_at(text[]),
   -- the host applies the retention an admin set (it cannot choose what is purged)
   agent_runtime.apply_retention(integer)
@@ -170,6 +172,7 @@ grant execute on function
   agent_runtime.list_tenant_bindings(),
   agent_runtime.set_setting(text, jsonb),
   agent_runtime.get_settings(),
+  agent_runtime.internal_address_ranges(),
   agent_runtime.check_invariants(),
   agent_runtime.configure_queue(text, jsonb),
   agent_runtime.list_queues(),

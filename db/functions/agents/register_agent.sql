@@ -28,7 +28,7 @@ begin
 
   if exists (select from agent_runtime.workflows w where w.name = register_agent.name) then
     raise exception using errcode = 'AR081',
-      message = format('%s is the name of a workflow', quote_literal(register_agent.name)),
+      message = format('%s is the name of a workflow', agent_runtime._quote(register_agent.name)),
       hint = 'A name is an agent or a workflow, never both: choose another name for the agent.';
   end if;
 

@@ -20,7 +20,7 @@ begin
   perform agent_runtime._check_keys(v_opts, array['paused', 'concurrency_limit', 'rate_per_second', 'burst'], 'queue options');
   if v_opts ? 'paused' and jsonb_typeof(v_opts -> 'paused') <> 'boolean' then
     raise exception using errcode = 'AR001',
-      message = format('option "paused" must be true or false, got %s', left((v_opts -> 'paused')::text, 60)),
+      message = format('option "paused" must be true or false, got %s', agent_runtime._quote((v_opts -> 'paused')::text)),
       hint = 'Pause with {"paused": true}, resume with {"paused": false}.';
   end if;
   perform agent_runtime._option_integer(v_opts, 'concurrency_limit', 1, 100000);

@@ -15,6 +15,7 @@ set jit = off
 set enable_bitmapscan = off
 as $$
 begin
+  perform agent_runtime._check_array(next_due_at.agents, 'agents');
   return (select least(
     (select min(d.run_at) from unnest(agents) as a(name)
      cross join lateral (select s.run_at from agent_runtime.steps s

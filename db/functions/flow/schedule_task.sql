@@ -40,7 +40,7 @@ begin
      or not exists (select from agent_runtime.agents g where g.name = schedule_task.target)
         and not exists (select from agent_runtime.workflows w where w.name = schedule_task.target) then
     raise exception using errcode = 'AR010',
-      message = format('unknown target %s', coalesce(left(quote_literal(schedule_task.target), 120), 'NULL')),
+      message = format('unknown target %s', agent_runtime._quote(schedule_task.target)),
       hint = 'Schedule a registered agent or workflow.';
   end if;
   if schedule_task.input is null then
@@ -60,7 +60,7 @@ begin
     perform now() at time zone v_timezone;
   exception when others then
     raise exception using errcode = 'AR001',
-      message = format('option "timezone" %s is not a time zone', left(quote_literal(v_timezone), 100)),
+      message = format('option "timezone" %s is not a time zone', agent_runtime._quote(v_timezone)),
       hint = 'Use an IANA name such as "Europe/Berlin" or "UTC".';
   end;
   v_backfill := coalesce(agent_runtime._option_integer(v_opts, 'backfill', 0, 1000), 1);
@@ -71,7 +71,7 @@ begin
   v_next := agent_runtime._cron_next(schedule_task.cron, v_timezone, agent_runtime._now());
   if v_next is null then
     raise exception using errcode = 'AR001',
-      message = format('cron %s never fires', quote_literal(schedule_task.cron)),
+      message = format('cron %s never fires', agent_runtime._quote(schedule_task.cron)),
       hint = 'Check the day-of-month and month fields (e.g. 30 February does not exist).';
   end if;
 

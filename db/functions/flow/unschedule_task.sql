@@ -20,7 +20,7 @@ begin
     and (unschedule_task.app_name is null or c.app_name = unschedule_task.app_name);
   if v_count > 1 then
     raise exception using errcode = 'AR001',
-      message = format('several apps have a schedule %s', quote_literal(unschedule_task.name)),
+      message = format('several apps have a schedule %s', agent_runtime._quote(unschedule_task.name)),
       hint = 'Name the app: unschedule_task(name, app_name).';
   end if;
   if v_count = 0 then

@@ -51,7 +51,7 @@ begin
          or not exists (select from agent_runtime.agents g where g.name = v_child.value ->> 'target')
             and not exists (select from agent_runtime.workflows w where w.name = v_child.value ->> 'target') then
         raise exception using errcode = 'AR010',
-          message = format('%s spawn %s: unknown target %s', what, v_child.ord, left(coalesce(v_child.value -> 'target', 'null'::jsonb)::text, 120)),
+          message = format('%s spawn %s: unknown target %s', what, v_child.ord, agent_runtime._quote(coalesce(v_child.value -> 'target', 'null'::jsonb)::text)),
           hint = 'Spawn registered agents or workflows.';
       end if;
       if v_child.value ? 'options' then

@@ -13,7 +13,7 @@ begin
   end if;
   if length(value) > 256 or value ~ '[[:cntrl:]]' then
     raise exception using errcode = 'AR001',
-      message = format('%s %s is not valid', what, left(quote_literal(value), 120)),
+      message = format('%s %s is not valid', what, agent_runtime._quote(value)),
       hint = 'Identifiers have 1 to 256 characters and no control characters.';
   end if;
 end

@@ -15,7 +15,7 @@ begin
        or (expected = 'integer' and actual = 'number' and input::text::numeric = trunc(input::text::numeric))
        or (expected = 'null' and actual = 'null')) then
     raise exception using errcode = 'AR004',
-      message = format('input for "%s" must be of type %s, got %s', target, expected, actual),
+      message = format('input for "%s" must be of type %s, got %s', target, agent_runtime._quote(expected), actual),
       hint = 'See the agent''s input_schema in agent_runtime.agents or its documentation.';
   end if;
   if actual = 'object' and jsonb_typeof(input_schema -> 'required') = 'array' then
@@ -24,7 +24,7 @@ begin
     where not input ? r;
     if missing is not null then
       raise exception using errcode = 'AR004',
-        message = format('input for "%s" lacks required properties: %s', target, array_to_string(missing, ', ')),
+        message = format('input for "%s" lacks required properties: %s', target, agent_runtime._quote(array_to_string(missing, ', '))),
         hint = 'See the agent''s input_schema in agent_runtime.agents or its documentation.';
     end if;
   end if;

@@ -12,7 +12,7 @@ begin
   where k <> all (allowed);
   if unknown is not null then
     raise exception using errcode = 'AR003',
-      message = format('unknown %s: %s', what, array_to_string(unknown, ', ')),
+      message = format('unknown %s: %s', what, agent_runtime._quote(array_to_string(unknown, ', '))),
       hint = format('Known %s: %s.', what, array_to_string(allowed, ', '));
   end if;
 end

@@ -11,7 +11,7 @@ begin
   end if;
   if jsonb_typeof(value) <> 'number' or value::numeric <> trunc(value::numeric) or value::numeric not between 1 and 2000 then
     raise exception using errcode = 'AR001',
-      message = format('setting memory.dimensions must be a whole number from 1 to 2000, got %s', left(value::text, 120)),
+      message = format('setting memory.dimensions must be a whole number from 1 to 2000, got %s', agent_runtime._quote(value::text)),
       hint = 'Pass the size of your embedding model''s vectors, e.g. 256 (the local embedder), 384 or 1536.';
   end if;
 end

@@ -9,7 +9,7 @@ begin
   if mime_type is null or length(mime_type) > 255
      or mime_type !~ '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\s*;[^[:cntrl:]]*)?$' then
     raise exception using errcode = 'AR001',
-      message = format('%s %s is not a media type', what, coalesce(left(quote_literal(mime_type), 120), 'NULL')),
+      message = format('%s %s is not a media type', what, agent_runtime._quote(mime_type)),
       hint = 'Pass a type/subtype of at most 255 characters, e.g. "text/plain", "application/pdf" or "image/png".';
   end if;
 end

@@ -12,7 +12,7 @@ begin
   end if;
   if length(value) > 100 or value !~ '^[A-Za-z0-9][A-Za-z0-9_.:/-]*$' then
     raise exception using errcode = 'AR001',
-      message = format('%s %s is not a valid name', what, left(quote_literal(value), 120)),
+      message = format('%s %s is not a valid name', what, agent_runtime._quote(value)),
       hint = 'Names have 1 to 100 characters: letters, digits and _ . : / -, starting with a letter or digit.';
   end if;
 end

@@ -5,8 +5,10 @@
 -- dotted quad without leading zeros (2130706433, 0x7f.1, 127.1 mean loopback and 012.1.1.1 means
 -- 10.1.1.1 to a resolver), and literal
 -- addresses that are loopback, private, shared (CGNAT), link-local (cloud metadata),
--- multicast, reserved, unspecified, IPv6 unique-local or link-local, or IPv4 mapped or NAT64
--- forms of those. Host names are resolved by the host, which applies the same rules to every
+-- multicast, reserved, unspecified, IPv6 unique-local or link-local, IPv6 forms of those
+-- (IPv4-mapped, NAT64, 6to4, IPv4-compatible), local-use NAT64 and Teredo addresses (the table
+-- internal_address_ranges), and zoned IPv6 addresses (fe80::1%eth0: an interface of this
+-- machine). Host names are resolved by the host, which applies the same rules to every
 -- address at connect time (so DNS cannot rebind around this check). The admin setting
 -- push.allowed_destinations (set_setting) lists host names and CIDRs that are allowed anyway,
 -- e.g. a receiver on the same machine.
@@ -30,9 +32,14 @@ begin
   end if;
   v_host := lower(case when v_authority like '[%' then substring(v_authority from '^\[([^\]]*)\]')
                        else regexp_replace(v_authority, ':[0-9]*$', '') end);
+  if v_authority like '[%' and strpos(v_host, '%') > 0 then
+    raise exception using errcode = 'AR062',
+      message = format('push url host %s is scoped to a network interface of this machine (a zone)', agent_runtime._quote(v_host)),
+      hint = 'Use a public destination, without a zone.';
+  end if;
   if v_host is null or v_host = '' then
     raise exception using errcode = 'AR001',
-      message = format('url %s has no host', left(quote_literal(url), 120)),
+      message = format('url %s has no host', agent_runtime._quote(url)),
       hint = 'Pass an absolute http:// or https:// URL.';
   end if;
   v_host := rtrim(v_host, '.');
@@ -48,6 +55,11 @@ begin
     begin
       v_address := v_host::inet;
     exception when others then
+      if v_authority like '[%' then
+        raise exception using errcode = 'AR001',
+          message = format('url %s has a host in brackets that is not an IP address', agent_runtime._quote(url)),
+          hint = 'Brackets hold an IPv6 address, e.g. http://[2001:db8::1]/.';
+      end if;
       return; -- a host name: the host checks its addresses when it connects
     end;
     if exists (select from jsonb_array_elements_text(v_allowed) as a(entry)
@@ -60,7 +72,7 @@ begin
     end if;
   end if;
   raise exception using errcode = 'AR062',
-    message = format('push url host %s %s', left(quote_literal(v_host), 120), v_reason),
+    message = format('push url host %s %s', agent_runtime._quote(v_host), v_reason),
     hint = 'Use a public destination. An admin can allow this one with '
            'set_setting(''push.allowed_destinations'', ''["<host or CIDR>", ...]'').';
 end

@@ -17,7 +17,7 @@ begin
   limit 1;
   if found then
     raise exception using errcode = 'AR001',
-      message = format('%s has an invalid key %s', what, left(quote_literal(v_bad), 120)),
+      message = format('%s has an invalid key %s', what, agent_runtime._quote(v_bad)),
       hint = 'Keys have 1 to 256 characters, no control characters, and a name after the prefix ("app:", "user:", "temp:" or none), e.g. "user:name".';
   end if;
 end

@@ -11,6 +11,8 @@ begin
       message = 'step_ids and lease_tokens are required',
       hint = 'Pass one lease token per step id, as returned by claim_step.';
   end if;
+  perform agent_runtime._check_array(step_ids, 'step_ids');
+  perform agent_runtime._check_array(lease_tokens, 'lease_tokens');
   if cardinality(step_ids) <> cardinality(lease_tokens) or cardinality(step_ids) <> coalesce(results_count, -1) then
     raise exception using errcode = 'AR001',
       message = format('step_ids, lease_tokens and %s must have the same length (got %s, %s and %s)',

@@ -1,5 +1,9 @@
--- One step of a workflow definition (_check_workflow_definition), every error naming it.
-create or replace function agent_runtime._check_workflow_step(step jsonb, steps jsonb)
+-- One step of a workflow definition (_check_workflow_definition), on its own (whether its
+-- depends_on keys exist is checked for every step at once there), every error naming it. Its
+-- templates and condition nest at most 64 levels: _check_condition, _condition_holds and
+-- _resolve_template follow them by recursion, which a few hundred levels would take past the
+-- stack (54001), at definition or, worse, in the callback that makes the step ready.
+create or replace function agent_runtime._check_workflow_step(step jsonb)
 returns void
 language plpgsql stable
 set search_path = pg_catalog, pg_temp
@@ -8,6 +12,7 @@ declare
   v_key text := step ->> 'key';
   v_unknown text;
   v_limit record;
+  v_part text;
 begin
   select k into v_unknown
   from jsonb_object_keys(step) as k
@@ -16,8 +21,18 @@ begin
   order by k limit 1;
   if found then
     raise exception using errcode = 'AR080',
-      message = format('step %s has an unknown option %s', v_key, quote_literal(v_unknown)),
+      message = format('step %s has an unknown option %s', v_key, agent_runtime._quote(v_unknown)),
       hint = 'Step options: key, agent, depends_on, input, when, map, wait_for, max_attempts, backoff_seconds, max_backoff_seconds, timeout.';
+  end if;
+
+  select p.part into v_part
+  from (values ('input'), ('when'), ('map'), ('wait_for')) as p(part)
+  where jsonb_path_exists(step -> p.part, 'strict $.**{65}') -- descends no deeper than that level
+  limit 1;
+  if found then
+    raise exception using errcode = 'AR080',
+      message = format('step %s: its "%s" nests more than 64 levels', v_key, v_part),
+      hint = 'Templates and conditions nest at most 64 levels of objects and arrays: pass deep data in the task''s input and reference it.';
   end if;
 
   if step ? 'wait_for' then
@@ -39,7 +54,7 @@ begin
       hint = 'Name a registered agent, e.g. "agent": "summarize".';
   elsif not exists (select from agent_runtime.agents g where g.name = step ->> 'agent') then
     raise exception using errcode = 'AR010',
-      message = format('step %s: unknown agent %s', v_key, left(quote_literal(step ->> 'agent'), 120)),
+      message = format('step %s: unknown agent %s', v_key, agent_runtime._quote(step ->> 'agent')),
       hint = 'Register the agent with register_agent before defining the workflow.';
   end if;
 
@@ -49,15 +64,6 @@ begin
       raise exception using errcode = 'AR080',
         message = format('step %s: "depends_on" must be an array of step keys', v_key),
         hint = 'E.g. "depends_on": ["summarize"].';
-    end if;
-    select d into v_unknown
-    from jsonb_array_elements_text(step -> 'depends_on') as d
-    where not exists (select from jsonb_array_elements(steps) as s where s ->> 'key' = d)
-    limit 1;
-    if found then
-      raise exception using errcode = 'AR080',
-        message = format('step %s depends on an unknown step %s', v_key, left(quote_literal(v_unknown), 120)),
-        hint = 'depends_on names keys of steps of this definition.';
     end if;
   end if;
 
@@ -73,7 +79,7 @@ begin
       raise exception using errcode = 'AR080',
         message = format('step %s: "%s" must be %s from %s to %s, got %s', v_key, v_limit.name,
                          case when v_limit.whole then 'an integer' else 'a number' end, v_limit.low, v_limit.high,
-                         left((step -> v_limit.name)::text, 60)),
+                         agent_runtime._quote((step -> v_limit.name)::text)),
         hint = 'Fix the value in the step.';
     end if;
   end loop;

@@ -42,7 +42,7 @@ begin
     if v_step is null or v_step < 1 or v_from is null or v_to is null or v_from < low or v_to > high or v_from > v_to
        or (v_range <> '*' and array_length(string_to_array(v_range, '-'), 1) > 2) then
       raise exception using errcode = 'AR001',
-        message = format('cron %s field %s is not valid (%s to %s)', what, quote_literal(v_item), low, high),
+        message = format('cron %s field %s is not valid (%s to %s)', what, agent_runtime._quote(v_item), low, high),
         hint = 'Use *, N, N-M, */S, N-M/S or lists of these, e.g. "*/15" or "1-5".';
     end if;
     v_values := v_values || array(select generate_series(v_from, v_to, v_step));

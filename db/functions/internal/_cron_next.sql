@@ -47,7 +47,7 @@ begin
     when '@yearly' then '0 0 1 1 *' when '@annually' then '0 0 1 1 *' else cron end), '\s+');
   if cardinality(v_fields) <> 5 then
     raise exception using errcode = 'AR001',
-      message = format('cron %s must have 5 fields (minute hour day-of-month month day-of-week)', left(quote_literal(cron), 100)),
+      message = format('cron %s must have 5 fields (minute hour day-of-month month day-of-week)', agent_runtime._quote(cron)),
       hint = 'E.g. "*/5 * * * *" (every 5 minutes) or "0 9 * * 1-5" (9:00 on weekdays), or @hourly, @daily, @weekly, @monthly, @yearly.';
   end if;
   v_minutes := agent_runtime._cron_field(v_fields[1], 'minute', 0, 59);

@@ -11,7 +11,7 @@ begin
     id := split_part(event_position, ':', 2)::bigint;
   exception when others then
     raise exception using errcode = 'AR001',
-      message = format('position %s is not valid', left(quote_literal(event_position), 60)),
+      message = format('position %s is not valid', agent_runtime._quote(event_position)),
       hint = 'Pass the position of the last event you read, unchanged, or current_event_position().';
   end;
 end

@@ -12,7 +12,7 @@ begin
     id := split_part(decoded, '/', 2)::uuid;
   exception when others then
     raise exception using errcode = 'AR001',
-      message = format('page_token %s is not valid', left(quote_literal(page_token), 60)),
+      message = format('page_token %s is not valid', agent_runtime._quote(page_token)),
       hint = 'Pass the page_token of the last row of the previous page, unchanged, with the same filters.';
   end;
 end

@@ -23,7 +23,7 @@ begin
   if v_result is null or v_result <= interval '0' then
     raise exception using errcode = 'AR001',
       message = format('%s must be a positive ISO 8601 duration or number of seconds, got %s',
-                       name, coalesce(left(value::text, 100), 'NULL')),
+                       name, agent_runtime._quote(value::text)),
       hint = 'Use a form such as "P30D" (30 days), "PT12H" (12 hours) or 86400 (seconds).';
   end if;
   return v_result;

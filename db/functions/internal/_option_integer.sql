@@ -13,7 +13,7 @@ begin
   if jsonb_typeof(value) <> 'number' or value::text::numeric <> trunc(value::text::numeric)
      or value::text::numeric not between min_value and max_value then
     raise exception using errcode = 'AR001',
-      message = format('option "%s" must be an integer from %s to %s, got %s', key, min_value, max_value, left(value::text, 100)),
+      message = format('option "%s" must be an integer from %s to %s, got %s', key, min_value, max_value, agent_runtime._quote(value::text)),
       hint = 'Fix the value in the options object.';
   end if;
   return value::text::numeric::bigint;

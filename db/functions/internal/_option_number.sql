@@ -12,7 +12,7 @@ begin
   end if;
   if jsonb_typeof(value) <> 'number' or value::text::numeric not between min_value::numeric and max_value::numeric then
     raise exception using errcode = 'AR001',
-      message = format('option "%s" must be a number from %s to %s, got %s', key, min_value, max_value, left(value::text, 100)),
+      message = format('option "%s" must be a number from %s to %s, got %s', key, min_value, max_value, agent_runtime._quote(value::text)),
       hint = 'Fix the value in the options object.';
   end if;
   return value::text::double precision;

@@ -23,7 +23,7 @@ begin
     end if;
   exception when others then
     raise exception using errcode = 'AR001',
-      message = format('option "%s" must be an ISO 8601 timestamp, got %s', key, left(quote_literal(value), 100)),
+      message = format('option "%s" must be an ISO 8601 timestamp, got %s', key, agent_runtime._quote(value)),
       hint = 'Use a form such as "2026-01-31T12:00:00Z".';
   end;
   return v_result;

@@ -8,9 +8,9 @@ as $$
 begin
   raise exception using errcode = 'AR090',
     message = case when version is null
-                then format('no artifact %s in session %s', left(quote_literal(filename), 120), left(quote_literal(session_id), 120))
-                else format('no version %s of artifact %s in session %s', version, left(quote_literal(filename), 120),
-                            left(quote_literal(session_id), 120)) end,
+                then format('no artifact %s in session %s', agent_runtime._quote(filename), agent_runtime._quote(session_id))
+                else format('no version %s of artifact %s in session %s', version, agent_runtime._quote(filename),
+                            agent_runtime._quote(session_id)) end,
     hint = 'Check the filename ("user:" files belong to the user, others to the session) and the version '
            '(list_artifact_keys and list_artifact_versions show what there is).';
 end

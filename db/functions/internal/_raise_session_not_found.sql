@@ -7,8 +7,8 @@ set search_path = pg_catalog, pg_temp
 as $$
 begin
   raise exception using errcode = 'AR050',
-    message = format('no session %s of app %s and user %s', left(quote_literal(session_id), 120),
-                     left(quote_literal(app_name), 120), left(quote_literal(user_id), 120)),
+    message = format('no session %s of app %s and user %s', agent_runtime._quote(session_id),
+                     agent_runtime._quote(app_name), agent_runtime._quote(user_id)),
     hint = 'Check the session id and its app_name and user_id (list_sessions shows a user''s sessions).';
 end
 $$;

@@ -52,6 +52,10 @@ declare
   v_workflow_opts agent_runtime._task_options[];
 begin
   -- GUARD: shapes
+  perform agent_runtime._check_array(targets, 'targets');
+  perform agent_runtime._check_array(inputs, 'inputs');
+  perform agent_runtime._check_array(session_ids, 'session_ids');
+  perform agent_runtime._check_array(options, 'options');
   if targets is null or inputs is null or cardinality(targets) = 0 then
     raise exception using errcode = 'AR001',
       message = 'targets and inputs are required',
@@ -143,7 +147,7 @@ begin
       hint = 'Name a registered agent or workflow, e.g. submit_task(''summarize'', ''{"text":"..."}'').';
   elsif v_check.unknown_target is not null then
     raise exception using errcode = 'AR010',
-      message = format('unknown target %s', left(quote_literal(v_target[v_check.unknown_target]), 120)),
+      message = format('unknown target %s', agent_runtime._quote(v_target[v_check.unknown_target])),
       hint = 'Register the agent with register_agent (or define the workflow with define_workflow), or check the name.';
   elsif v_check.no_input is not null then
     raise exception using errcode = 'AR001',
@@ -162,19 +166,19 @@ begin
     perform agent_runtime._check_identifier(session_ids[v_check.bad_session], 'session_id');
   elsif v_check.foreign_session is not null then
     raise exception using errcode = 'AR050',
-      message = format('no session %s in the apps of this role', left(quote_literal(v_session[v_check.foreign_session]), 120)),
+      message = format('no session %s in the apps of this role', agent_runtime._quote(v_session[v_check.foreign_session])),
       hint = 'Submit into a session of your own app, or leave session_id out for a new session.';
   elsif v_check.mismatch is not null then
     raise exception using errcode = 'AR001',
       message = format('session %s belongs to app %s and user %s, not to the app_name and user_id in options',
-                       left(quote_literal(v_session[v_check.mismatch]), 120), left(quote_literal(v_app[v_check.mismatch]), 120),
-                       left(quote_literal(v_user[v_check.mismatch]), 120)),
+                       agent_runtime._quote(v_session[v_check.mismatch]), agent_runtime._quote(v_app[v_check.mismatch]),
+                       agent_runtime._quote(v_user[v_check.mismatch])),
       hint = 'Leave app_name and user_id out of options (the session''s own apply), or submit into another session.';
   elsif v_check.foreign_app is not null then
     perform agent_runtime._check_app_permitted(v_apps, v_app[v_check.foreign_app]);
   elsif v_check.child_app is not null then
     raise exception using errcode = 'AR070',
-      message = format('child tasks stay in the app of their parent, %s', quote_literal(v_parent.app_name)),
+      message = format('child tasks stay in the app of their parent, %s', agent_runtime._quote(v_parent.app_name)),
       hint = 'Leave app_name out of the options of spawned tasks.';
   end if;
   -- v_task: the task an idempotency key found (that element creates nothing)

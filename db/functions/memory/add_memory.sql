@@ -23,8 +23,8 @@ begin
   perform agent_runtime._check_app_permitted(agent_runtime._caller_apps(), add_memory.app_name);
   if not agent_runtime._memory_visible(add_memory.app_name, add_memory.user_id) then
     raise exception using errcode = 'AR070',
-      message = format('this role may not add memories of user %s of app %s', left(quote_literal(add_memory.user_id), 120),
-                       left(quote_literal(add_memory.app_name), 120)),
+      message = format('this role may not add memories of user %s of app %s', agent_runtime._quote(add_memory.user_id),
+                       agent_runtime._quote(add_memory.app_name)),
       hint = 'A worker adds memories of the user whose step it holds; clients add memories in their apps.';
   end if;
   if add_memory.content is null or btrim(add_memory.content) = '' then

@@ -9,8 +9,9 @@
 -- filter keeps memories whose metadata contains it (@>, served by memories_metadata). Another
 -- tenant's user, or (for a role that is only a worker) a user whose step it does not hold, has
 -- no memories. The index scan is approximate: hnsw.ef_search 100 (raised to the candidates'
--- number when that is more) gives recall@10 of 0.98 on 100k vectors (bench/memory.sh);
--- iterative scans (relaxed order, re-sorted here) keep filtered searches from coming back short.
+-- number when that is more, up to pgvector's maximum of 1000) gives recall@10 of 0.98 on 100k
+-- vectors (bench/memory.sh); iterative scans (relaxed order, re-sorted here) keep filtered
+-- searches, and those that want more candidates than ef_search, from coming back short.
 create or replace function agent_runtime.search_memory(
   app_name text,
   user_id text,
@@ -66,7 +67,7 @@ begin
   from unnest(tsvector_to_array(to_tsvector('simple'::regconfig, coalesce(search_memory.query_text, '')))) as l(lexeme);
   v_candidates := greatest(2 * search_memory.k, 50);
   if v_candidates > 100 then
-    perform set_config('hnsw.ef_search', v_candidates::text, true); -- undone when the function returns (its SET clause)
+    perform set_config('hnsw.ef_search', least(v_candidates, 1000)::text, true); -- undone when the function returns (its SET clause)
   end if;
   v_schema := agent_runtime._vector_schema();
   v_where := 'm.app_name = $1 and m.user_id = $2' || case when search_memory.filter is null then '' else ' and m.metadata @> $5' end;

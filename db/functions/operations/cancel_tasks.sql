@@ -27,7 +27,7 @@ begin
   if cancel_tasks.filters is null or jsonb_typeof(cancel_tasks.filters) <> 'object'
      or not exists (select from jsonb_each(cancel_tasks.filters) as f where f.value <> 'null'::jsonb) then
     raise exception using errcode = 'AR001',
-      message = format('filters must be an object with at least one filter, got %s', coalesce(left(cancel_tasks.filters::text, 100), 'NULL')),
+      message = format('filters must be an object with at least one filter, got %s', agent_runtime._quote(cancel_tasks.filters::text)),
       hint = format('Name the tasks to cancel, e.g. {"queue": "bulk"}; every unfinished task is {"status": %s}.', to_jsonb(v_open));
   end if;
   if cancel_tasks.max_tasks is null or cancel_tasks.max_tasks not between 1 and 1000 then
@@ -45,7 +45,7 @@ begin
                                                       else jsonb_build_array(v_filters -> 'status') end) as s
              where s = any (agent_runtime._finished_statuses())) then
     raise exception using errcode = 'AR001',
-      message = format('filter "status" names a finished status: %s', v_filters -> 'status'),
+      message = format('filter "status" names a finished status: %s', agent_runtime._quote((v_filters -> 'status')::text)),
       hint = format('Finished tasks cannot be canceled; unfinished statuses are %s.', array_to_string(v_open, ', '));
   end if;
   v_ids := array(select l.task_id from agent_runtime.list_tasks(v_filters, cancel_tasks.max_tasks) as l);

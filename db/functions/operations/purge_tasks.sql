@@ -16,7 +16,7 @@
 -- forget the task). Sessions that no purged task lived in are never touched, so a session made with
 -- create_session and never used stays whatever its content.
 --
--- statuses: the finished statuses to purge, NULL for all four.
+-- older_than: from 0 to 1000 years. statuses: the finished statuses to purge, NULL for all four.
 create or replace function agent_runtime.purge_tasks(
   older_than interval,
   statuses text[] default null,
@@ -38,15 +38,12 @@ declare
   v_emptied integer;
 begin
   -- GUARD
-  if purge_tasks.older_than is null or purge_tasks.older_than < interval '0' then
-    raise exception using errcode = 'AR001',
-      message = format('older_than must be an interval of 0 or more, got %s', coalesce(purge_tasks.older_than::text, 'NULL')),
-      hint = 'Pass how long finished tasks are kept, e.g. interval ''30 days''.';
-  end if;
+  perform agent_runtime._check_retention_age(purge_tasks.older_than, 'older_than');
+  perform agent_runtime._check_array(v_statuses, 'statuses');
   if cardinality(v_statuses) = 0 or array_position(v_statuses, null) is not null
      or not v_statuses <@ agent_runtime._finished_statuses() then
     raise exception using errcode = 'AR001',
-      message = format('statuses must list finished statuses, got %s', v_statuses),
+      message = format('statuses must list finished statuses, got %s', agent_runtime._quote(v_statuses::text)),
       hint = 'Pass some of completed, failed, canceled, rejected, or NULL for all of them.';
   end if;
   if purge_tasks.batch_size is null or purge_tasks.batch_size not between 1 and 10000 then

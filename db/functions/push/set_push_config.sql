@@ -35,7 +35,7 @@ begin
   if length(set_push_config.url) > 2048
      or set_push_config.url !~* '^https?://[^/?#[:space:][:cntrl:]]+([/?#][^[:space:][:cntrl:]]*)?$' then
     raise exception using errcode = 'AR001',
-      message = format('url %s is not valid', left(quote_literal(set_push_config.url), 120)),
+      message = format('url %s is not valid', agent_runtime._quote(set_push_config.url)),
       hint = 'Pass an absolute http:// or https:// URL of at most 2048 characters, without blanks.';
   end if;
   perform agent_runtime._check_push_destination(set_push_config.url);

@@ -71,7 +71,7 @@ begin
   end if;
   if append_event.expected_sequence is not null and append_event.expected_sequence <> v_session.last_sequence then
     raise exception using errcode = 'AR052',
-      message = format('session %s is at sequence %s, not the expected %s', left(quote_literal(v_session.id), 120),
+      message = format('session %s is at sequence %s, not the expected %s', agent_runtime._quote(v_session.id),
                        v_session.last_sequence, append_event.expected_sequence),
       hint = 'Another writer appended first: read the session again (get_session), redo the work on its state, '
              'and append with its last_sequence.';

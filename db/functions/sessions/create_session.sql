@@ -32,7 +32,7 @@ begin
   on conflict on constraint sessions_pkey do nothing;
   if not found then
     raise exception using errcode = 'AR051',
-      message = format('session %s already exists', left(quote_literal(v_id), 120)),
+      message = format('session %s already exists', agent_runtime._quote(v_id)),
       hint = 'Choose another session_id, omit it to have one generated, or read the session with get_session.';
   end if;
   perform agent_runtime._apply_state_delta(create_session.app_name, create_session.user_id, v_id, v_state);

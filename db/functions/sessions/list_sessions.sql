@@ -39,7 +39,7 @@ begin
       end if;
     exception when others then
       raise exception using errcode = 'AR001',
-        message = format('page_token %s is not valid', left(quote_literal(list_sessions.page_token), 60)),
+        message = format('page_token %s is not valid', agent_runtime._quote(list_sessions.page_token)),
         hint = 'Pass the page_token of the last row of the previous page, unchanged, with the same app_name and user_id.';
     end;
   end if;

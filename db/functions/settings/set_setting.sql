@@ -3,14 +3,17 @@
 --   push.allowed_destinations  array of host names and CIDRs that push URLs may reach even
 --                              though they are local or private (default [], none), e.g.
 --                              ["127.0.0.1/32", "hooks.internal"]; read by set_push_config
---                              and by the host when it connects.
+--                              and by the host when it connects, so only in forms both read
+--                              alike: host names whose last label starts with a letter,
+--                              dotted quads in full, IPv6 addresses, each with a prefix or not.
 --   testing.allow_clock_offset true lets sessions move the clock schedules fire by (_now):
 --                              for tests only (default false).
 --   memory.dimensions          the size of memory embeddings, 1 to 2000 (default 256, the
 --                              local embedder's); changes the embedding column, so only while
 --                              no memory is stored (AR093). Read by memory_dimensions().
 --   retention.finished_after   how long finished tasks are kept: an ISO 8601 duration ("P30D")
---                              or a number of seconds; unset (the default): forever. The host
+--                              or a number of seconds, at most 1000 years (purge_tasks takes
+--                              no more); unset (the default): forever. The host
 --                              purges older ones on a schedule (apply_retention).
 --   retention.statuses         the finished statuses retention purges, a non-empty array of
 --                              completed, failed, canceled, rejected (default: all four).
@@ -35,7 +38,7 @@ begin
      or set_setting.key not in ('push.allowed_destinations', 'retention.finished_after', 'retention.statuses',
                                 'memory.dimensions', 'testing.allow_clock_offset', 'tenancy.unbound_clients') then
     raise exception using errcode = 'AR003',
-      message = format('unknown setting %s', coalesce(left(quote_literal(set_setting.key), 120), 'NULL')),
+      message = format('unknown setting %s', agent_runtime._quote(set_setting.key)),
       hint = 'Known settings: push.allowed_destinations, retention.finished_after, retention.statuses, memory.dimensions, testing.allow_clock_offset, tenancy.unbound_clients.';
   end if;
   if set_setting.key = 'memory.dimensions' then
@@ -55,17 +58,23 @@ begin
       end if;
       for v_entry in select e.value from jsonb_array_elements(set_setting.value) as e(value) loop
         v_text := v_entry #>> '{}';
+        -- Only forms that this database and the host read alike: PostgreSQL reads "10.1" as
+        -- 10.1.0.0/16 and .NET as 10.0.0.1, and a resolver reads "0x7f000001" as an address.
         continue when jsonb_typeof(v_entry) = 'string'
-                  and (v_text ~ '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$'
-                       or agent_runtime._try_cidr(v_text) is not null);
+                  and ((length(v_text) <= 253
+                        and v_text ~ '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z]([a-z0-9-]{0,61}[a-z0-9])?$')
+                       or ((v_text ~ '^(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2})){3}(/[0-9]{1,2})?$'
+                            or v_text ~ '^[0-9a-f:.]*:[0-9a-f:.]*(/[0-9]{1,3})?$')
+                           and agent_runtime._try_cidr(v_text) is not null));
         v_bad := coalesce(v_text, v_entry::text);
         exit;
       end loop;
       if v_bad is not null then
         raise exception using errcode = 'AR001',
           message = format('setting %s has an entry that is neither a lower-case host name nor a CIDR: %s',
-                           set_setting.key, left(quote_literal(v_bad), 120)),
-          hint = 'Entries are host names such as "hooks.internal" or CIDRs such as "10.1.0.0/16" and "::1/128".';
+                           set_setting.key, agent_runtime._quote(v_bad)),
+          hint = 'Entries are lower-case host names of at most 253 characters whose last label starts with a letter, such as '
+                 '"hooks.internal", or CIDRs written in full, such as "10.1.0.0/16", "127.0.0.1" and "::1/128".';
       end if;
     elsif set_setting.key = 'tenancy.unbound_clients' then
       if set_setting.value not in ('"all"'::jsonb, '"none"'::jsonb) then
@@ -74,7 +83,7 @@ begin
           hint = 'Pass ''"none"'' to give client roles bound to no tenant no app once tenants exist, ''"all"'' (the default) for every app.';
       end if;
     elsif set_setting.key = 'retention.finished_after' then
-      perform agent_runtime._duration(set_setting.value, set_setting.key);
+      perform agent_runtime._check_retention_age(agent_runtime._duration(set_setting.value, set_setting.key), 'setting ' || set_setting.key);
     elsif jsonb_typeof(set_setting.value) <> 'array' or jsonb_array_length(set_setting.value) = 0
           or exists (select from jsonb_array_elements(set_setting.value) as e(value)
                      where jsonb_typeof(e.value) <> 'string'
@@ -82,7 +91,7 @@ begin
       -- retention.statuses
       raise exception using errcode = 'AR001',
         message = format('setting %s must be a non-empty array of finished statuses, got %s',
-                         set_setting.key, left(set_setting.value::text, 120)),
+                         set_setting.key, agent_runtime._quote(set_setting.value::text)),
         hint = 'Pass e.g. ''["completed", "canceled"]''; the finished statuses are completed, failed, canceled, rejected.';
     end if;
   end if;

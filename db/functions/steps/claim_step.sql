@@ -67,6 +67,7 @@ declare
   v_queues text[];
 begin
   -- GUARD
+  perform agent_runtime._check_array(claim_step.queues, 'queues');
   perform agent_runtime._check_worker_agents(claim_step.worker_id, claim_step.agents);
   if claim_step.max_steps is null or claim_step.max_steps not between 1 and 1000 then
     raise exception using errcode = 'AR001',

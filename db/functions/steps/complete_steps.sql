@@ -47,6 +47,8 @@ declare
   v_effects jsonb[];
 begin
   -- GUARD
+  perform agent_runtime._check_array(complete_steps.outputs, 'outputs');
+  perform agent_runtime._check_array(complete_steps.effects, 'effects');
   perform agent_runtime._check_step_callbacks(complete_steps.step_ids, complete_steps.lease_tokens,
                                               cardinality(complete_steps.outputs), 'outputs');
   v_deep := agent_runtime._first_too_deep(complete_steps.outputs);

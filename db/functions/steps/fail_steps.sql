@@ -36,6 +36,8 @@ declare
   v_retryable boolean[];
 begin
   -- GUARD
+  perform agent_runtime._check_array(fail_steps.errors, 'errors');
+  perform agent_runtime._check_array(fail_steps.retryable, 'retryable');
   perform agent_runtime._check_step_callbacks(fail_steps.step_ids, fail_steps.lease_tokens,
                                              cardinality(fail_steps.errors), 'errors');
   v_deep := agent_runtime._first_too_deep(fail_steps.errors);

@@ -24,6 +24,7 @@ begin
       message = format('lease_seconds must be from 1 to 86400, got %s', coalesce(heartbeat.lease_seconds::text, 'NULL')),
       hint = 'Pick a lease a few times longer than the heartbeat interval.';
   end if;
+  perform agent_runtime._check_array(heartbeat.step_ids, 'step_ids');
   if array_position(heartbeat.step_ids, null) is not null then
     raise exception using errcode = 'AR001',
       message = 'step_ids must not contain NULL',

@@ -31,13 +31,18 @@ begin
   if yield_step.reason is null or yield_step.reason not in ('input-required', 'auth-required', 'timer', 'event') then
     raise exception using errcode = 'AR001',
       message = format('reason must be input-required, auth-required, timer or event, got %s',
-                       coalesce(quote_literal(left(yield_step.reason, 60)), 'NULL')),
+                       agent_runtime._quote(yield_step.reason)),
       hint = 'Yield for input, for authorization, until a time, or for an event.';
   end if;
   if yield_step.reason = 'timer' and yield_step.resume_at is null then
     raise exception using errcode = 'AR001',
       message = 'a timer needs resume_at',
       hint = 'Pass the time at which the step runs again.';
+  end if;
+  if not isfinite(yield_step.resume_at) then
+    raise exception using errcode = 'AR001',
+      message = format('resume_at must be a finite time, got %s', yield_step.resume_at),
+      hint = 'Pass the time at which the step runs again; omit it to wait for input without a deadline.';
   end if;
   perform agent_runtime._check_size(yield_step.payload, 'payload', 65536);
   if yield_step.reason = 'event' then

@@ -45,7 +45,7 @@ begin
   end if;
   if v_statuses is not null and not v_statuses <@ agent_runtime._task_statuses() then
     raise exception using errcode = 'AR001',
-      message = format('filter "status" has an unknown status: %s', v_filters -> 'status'),
+      message = format('filter "status" has an unknown status: %s', agent_runtime._quote((v_filters -> 'status')::text)),
       hint = format('Statuses: %s.', array_to_string(agent_runtime._task_statuses(), ', '));
   end if;
   v_target := agent_runtime._option_text(v_filters, 'target');

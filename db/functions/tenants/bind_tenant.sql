@@ -16,12 +16,12 @@ begin
   perform agent_runtime._check_identifier(bind_tenant.app_name, 'app_name');
   if bind_tenant.role_name is null or not exists (select from pg_catalog.pg_roles r where r.rolname = bind_tenant.role_name) then
     raise exception using errcode = 'AR013',
-      message = format('role %s does not exist', coalesce(left(quote_literal(bind_tenant.role_name), 120), 'NULL')),
+      message = format('role %s does not exist', agent_runtime._quote(bind_tenant.role_name)),
       hint = 'Create the role first (CREATE ROLE ... LOGIN) and grant it agent_runtime_client.';
   end if;
   if bind_tenant.role_name in ('agent_runtime_admin', 'agent_runtime_client', 'agent_runtime_worker', 'agent_runtime_owner') then
     raise exception using errcode = 'AR001',
-      message = format('role %s is one of the runtime''s own roles and cannot be bound to a tenant', bind_tenant.role_name),
+      message = format('role %s is one of the runtime''s own roles and cannot be bound to a tenant', agent_runtime._quote(bind_tenant.role_name)),
       hint = 'Bind the login role (or a group role of your own) that acts for the tenant.';
   end if;
 

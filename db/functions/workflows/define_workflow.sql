@@ -29,7 +29,7 @@ begin
   end if;
   if exists (select from agent_runtime.agents g where g.name = define_workflow.name) then
     raise exception using errcode = 'AR081',
-      message = format('%s is the name of an agent', quote_literal(define_workflow.name)),
+      message = format('%s is the name of an agent', agent_runtime._quote(define_workflow.name)),
       hint = 'A name is an agent or a workflow, never both: choose another name for the workflow.';
   end if;
   v_definition := agent_runtime._check_workflow_definition(define_workflow.definition);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using AgentRuntime.Client;
 using Npgsql;
 
@@ -11,9 +12,11 @@ namespace AgentRuntime.Host.Push;
 /// database refuses literal local and private addresses when a URL is set; this guard applies
 /// the same rules to every address a host name resolves to, at connect time, so that DNS cannot
 /// rebind a public name to an internal address after the check. It is the push HTTP client's
-/// connect callback: a refused destination throws before any socket is opened. The admin
-/// setting <c>push.allowed_destinations</c> (host names and CIDRs, read from
-/// <c>get_settings()</c>) re-enables chosen destinations, such as a receiver on this machine.
+/// connect callback: a refused destination throws before any socket is opened. The ranges are
+/// the database's own table (<c>internal_address_ranges()</c>, which <c>set_push_config</c>
+/// reads too), loaded with the admin setting <c>push.allowed_destinations</c> (host names and
+/// CIDRs, read from <c>get_settings()</c>) that re-enables chosen destinations, such as a
+/// receiver on this machine. Nothing is resolved or connected before they are loaded.
 /// </summary>
 public sealed class PushDestinationGuard(NpgsqlDataSource dataSource)
 {
@@ -22,9 +25,10 @@ public sealed class PushDestinationGuard(NpgsqlDataSource dataSource)
 
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private volatile Allowlist _allowlist = Allowlist.Empty;
+    private volatile AddressRanges? _ranges;
     private DateTimeOffset _refreshedAt = DateTimeOffset.MinValue;
 
-    /// <summary>Reads the allowlist from the database when the copy held is older than a few seconds (or now, with <paramref name="force"/>).</summary>
+    /// <summary>Reads the allowlist and the internal ranges from the database when the copy held is older than a few seconds (or now, with <paramref name="force"/>).</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken, bool force = false)
     {
         if (!force && DateTimeOffset.UtcNow - _refreshedAt < s_refreshInterval)
@@ -38,10 +42,17 @@ public sealed class PushDestinationGuard(NpgsqlDataSource dataSource)
             {
                 return;
             }
-            await using var command = dataSource.CreateCommand("select agent_runtime.get_settings() -> $1");
+            await using var command = dataSource.CreateCommand(
+                "select agent_runtime.get_settings() -> $1, " +
+                "(select jsonb_agg(jsonb_build_object('network', r.network, 'embedded_ipv4_at', r.embedded_ipv4_at, 'reason', r.reason)) " +
+                " from agent_runtime.internal_address_ranges() as r)");
             command.Parameters.Add(Sql.Text(AllowedDestinationsSetting));
-            var json = await command.ExecuteScalarAsync(cancellationToken) as string;
-            _allowlist = Allowlist.Parse(json);
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            {
+                await reader.ReadAsync(cancellationToken);
+                _allowlist = Allowlist.Parse(reader.IsDBNull(0) ? null : reader.GetString(0));
+                _ranges = AddressRanges.Parse(reader.GetString(1));
+            }
             _refreshedAt = DateTimeOffset.UtcNow;
         }
         finally
@@ -84,6 +95,7 @@ public sealed class PushDestinationGuard(NpgsqlDataSource dataSource)
     /// <summary>The addresses of <paramref name="host"/> when every one of them may be reached; else a <see cref="PushDestinationRefusedException"/>.</summary>
     public async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
     {
+        await RefreshAsync(cancellationToken);
         var name = host.TrimEnd('.').ToLowerInvariant();
         var allowlist = _allowlist;
         if (name == "localhost" || name.EndsWith(".localhost", StringComparison.Ordinal))
@@ -93,9 +105,20 @@ public sealed class PushDestinationGuard(NpgsqlDataSource dataSource)
                 throw new PushDestinationRefusedException($"push destination {host} is the local machine");
             }
         }
-        var addresses = IPAddress.TryParse(name.Trim('[', ']'), out var literal)
-            ? [literal]
-            : await Dns.GetHostAddressesAsync(name, cancellationToken);
+        IPAddress[] addresses;
+        if (IPAddress.TryParse(name.Trim('[', ']'), out var literal))
+        {
+            addresses = [literal];
+        }
+        else if (name.Contains(':', StringComparison.Ordinal) || name.Contains('%', StringComparison.Ordinal))
+        {
+            // No host name has these: an IPv6 literal this runtime cannot read is not sent to a resolver.
+            throw new PushDestinationRefusedException($"push destination {host} is not an address");
+        }
+        else
+        {
+            addresses = await Dns.GetHostAddressesAsync(name, cancellationToken);
+        }
         if (allowlist.Hosts.Contains(name))
         {
             return addresses;
@@ -110,47 +133,44 @@ public sealed class PushDestinationGuard(NpgsqlDataSource dataSource)
         return addresses;
     }
 
-    /// <summary>Why an address is not a public destination, or null: the list of <c>agent_runtime._internal_address_class</c>.</summary>
-    public static string? InternalAddressClass(IPAddress address)
+    /// <summary>
+    /// Why an address is not a public destination, or null, by the ranges last loaded (<see cref="RefreshAsync"/>):
+    /// decided as <c>agent_runtime._internal_address_class</c> decides.
+    /// </summary>
+    public string? InternalAddressClass(IPAddress address)
     {
-        if (address.IsIPv4MappedToIPv6)
+        if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0)
         {
-            return InternalAddressClass(address.MapToIPv4());
+            return "is scoped to a network interface of this machine (a zone)";
         }
-        if (address.AddressFamily == AddressFamily.InterNetworkV6 && Cidr.Parse("64:ff9b::/96").Contains(address))
-        {
-            var bytes = address.GetAddressBytes();
-            return InternalAddressClass(new IPAddress(bytes[12..])) ?? "is a NAT64 address";
-        }
-        foreach (var (cidr, why) in s_internal)
-        {
-            if (cidr.Contains(address))
-            {
-                return why;
-            }
-        }
-        return null;
+        var ranges = _ranges ?? throw new InvalidOperationException("the internal address ranges are not loaded yet (RefreshAsync)");
+        return ranges.Classify(address);
     }
 
-    private static readonly (Cidr Range, string Why)[] s_internal =
-    [
-        (Cidr.Parse("127.0.0.0/8"), "is a loopback address"),
-        (Cidr.Parse("::1/128"), "is a loopback address"),
-        (Cidr.Parse("0.0.0.0/8"), "is an unspecified address"),
-        (Cidr.Parse("::/128"), "is an unspecified address"),
-        (Cidr.Parse("10.0.0.0/8"), "is a private address"),
-        (Cidr.Parse("172.16.0.0/12"), "is a private address"),
-        (Cidr.Parse("192.168.0.0/16"), "is a private address"),
-        (Cidr.Parse("100.64.0.0/10"), "is a shared (carrier-grade NAT) address"),
-        (Cidr.Parse("169.254.0.0/16"), "is a link-local address"),
-        (Cidr.Parse("fe80::/10"), "is a link-local address"),
-        (Cidr.Parse("224.0.0.0/4"), "is a multicast address"),
-        (Cidr.Parse("ff00::/8"), "is a multicast address"),
-        (Cidr.Parse("240.0.0.0/4"), "is a reserved address"),
-        (Cidr.Parse("192.0.0.0/24"), "is a reserved address"),
-        (Cidr.Parse("198.18.0.0/15"), "is a reserved address"),
-        (Cidr.Parse("fc00::/7"), "is a unique-local address"),
-    ];
+    /// <summary>The rows of <c>agent_runtime.internal_address_ranges()</c>.</summary>
+    private sealed class AddressRanges(List<AddressRanges.Range> ranges)
+    {
+        public sealed record Range(Cidr Network, int? EmbeddedIPv4At, string? Reason);
+
+        private sealed record Row(
+            [property: JsonPropertyName("network")] string Network,
+            [property: JsonPropertyName("embedded_ipv4_at")] int? EmbeddedIPv4At,
+            [property: JsonPropertyName("reason")] string? Reason);
+
+        public static AddressRanges Parse(string json) =>
+            new([.. (JsonSerializer.Deserialize<Row[]>(json) ?? []).Select(r => new Range(Cidr.Parse(r.Network), r.EmbeddedIPv4At, r.Reason))]);
+
+        /// <summary>The most specific range that holds the address decides: by the IPv4 address it embeds first, then by its reason.</summary>
+        public string? Classify(IPAddress address)
+        {
+            var range = ranges.Where(r => r.Network.Contains(address)).MaxBy(r => r.Network.PrefixLength);
+            if (range?.EmbeddedIPv4At is { } at)
+            {
+                return Classify(new IPAddress(address.GetAddressBytes()[at..(at + 4)])) ?? range.Reason;
+            }
+            return range?.Reason;
+        }
+    }
 
     private sealed record Allowlist(HashSet<string> Hosts, List<Cidr> Networks)
     {

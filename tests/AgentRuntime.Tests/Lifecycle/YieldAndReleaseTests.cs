@@ -101,6 +101,8 @@ public sealed class YieldAndReleaseTests(DatabaseFixture db) : IClassFixture<Dat
         await _rt.FailsWithAsync("AR001", sql, step.StepId, step.LeaseToken, "sleep", null, null);
         await _rt.FailsWithAsync("AR001", sql, step.StepId, step.LeaseToken, null, null, null);
         await _rt.FailsWithAsync("AR001", sql, step.StepId, step.LeaseToken, "timer", null, null);
+        await _rt.FailsWithAsync("AR001", sql, step.StepId, step.LeaseToken, "timer", null, "infinity");
+        await _rt.FailsWithAsync("AR001", sql, step.StepId, step.LeaseToken, "input-required", null, "-infinity");
         await _rt.FailsWithAsync("AR001", sql, null, step.LeaseToken, "input-required", null, null);
         await _rt.FailsWithAsync("AR002", sql, step.StepId, step.LeaseToken, "input-required",
             $$"""{"q":"{{new string('q', 70_000)}}"}""", null);

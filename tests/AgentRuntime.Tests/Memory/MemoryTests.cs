@@ -99,6 +99,26 @@ public sealed class MemoryTests(DatabaseFixture db) : IClassFixture<DatabaseFixt
     }
 
     [Fact]
+    public async Task Every_k_from_1_to_1000_returns_k_memories_by_embedding_and_hybrid()
+    {
+        var user = User();
+        // 1010 memories in scattered directions: more than the largest k, and more candidates
+        // (2k) than pgvector's largest hnsw.ef_search (1000) for k over 500.
+        await _rt.ExecAsync(
+            "select agent_runtime.add_memory('mem', $1, 'note ' || i, array(select sin(i * j + j)::real from generate_series(1, $2) as j)) " +
+            "from generate_series(1, 1010) as i", user, Dimensions);
+
+        foreach (var k in new[] { 1, 500, 501, 1000 })
+        {
+            Assert.Equal(k, (await db.DataSource.SearchAsync("mem", user, Axis(0), k: k)).Count);
+            Assert.Equal(k, (await db.DataSource.SearchAsync("mem", user, Axis(0), "note", k: k)).Count);
+        }
+        await db.DataSource.FailsWithAsync("AR001", Search, "mem", user, Axis(0), null, 0, null);
+        await db.DataSource.FailsWithAsync("AR001", Search, "mem", user, Axis(0), null, 1001, null);
+        await db.DataSource.FailsWithAsync("AR001", Search, "mem", user, Axis(0), "note", 1001, null);
+    }
+
+    [Fact]
     public async Task Delete_removes_a_memory_and_an_unknown_id_is_not_found()
     {
         var user = User();
@@ -153,6 +173,41 @@ public sealed class MemoryTests(DatabaseFixture db) : IClassFixture<DatabaseFixt
         await db.DataSource.FailsWithAsync("AR001", Search, "mem", user, Axis(0), null, 10, "[]");
         await db.DataSource.FailsWithAsync("AR001", Search, "mem", user, Axis(0), new string('q', 4001), 10, null);
         await db.DataSource.FailsWithAsync("AR001", Search, "mem", null, Axis(0), null, 10, null);
+    }
+
+    [Fact]
+    public async Task Embeddings_outside_the_range_a_cosine_can_be_computed_in_are_refused_and_the_limits_score_finitely()
+    {
+        var user = User();
+        static float[] Filled(float value) => Enumerable.Repeat(value, Dimensions).ToArray();
+        static float[] Scaled(float[] v, float by) => v.Select(x => x * by).ToArray();
+        var huge = Axis(0);
+        huge[3] = 3.4e38f;
+        var tooLarge = Axis(0);
+        tooLarge[3] = -1.1e15f;
+
+        foreach (var refused in new[] { huge, tooLarge, Filled(3.4e38f), Filled(1e-45f), Filled(1e-16f), Filled(-9e-16f) })
+        {
+            await db.DataSource.FailsWithAsync("AR001", Add, "mem", user, "x", refused, "{}");
+            await db.DataSource.FailsWithAsync("AR001", Search, "mem", user, refused, null, 10, null);
+            await db.DataSource.FailsWithAsync("AR001", Search, "mem", user, refused, "x", 10, null);
+        }
+
+        // At the limits: every value at 1e15, a single value of 1e-15, and values far below it beside a normal one.
+        var large = await db.DataSource.AddAsync("mem", user, "large", Filled(1e15f));
+        var small = await db.DataSource.AddAsync("mem", user, "small", Scaled(Axis(0), 1e-15f));
+        var denormal = Axis(1);
+        denormal[0] = 1e-45f;
+        var tiny = await db.DataSource.AddAsync("mem", user, "tiny values beside a normal one", denormal);
+
+        var found = await db.DataSource.SearchAsync("mem", user, Axis(0));
+        Assert.Equal([small, large, tiny], found.Select(f => f.Id));
+        Assert.Equal(1, found[0].Score, 5);
+        Assert.Equal(1 / Math.Sqrt(Dimensions), found[1].Score, 5);
+        Assert.Equal(0, found[2].Score, 5);
+        var byLarge = await db.DataSource.SearchAsync("mem", user, Filled(-1e15f));
+        Assert.All(byLarge, f => Assert.True(double.IsFinite(f.Score), $"score {f.Score}"));
+        Assert.Equal(-1, byLarge.Single(f => f.Id == large).Score, 5);
     }
 
     [Fact]

@@ -210,6 +210,10 @@ public sealed class PurgeTasksTests(DatabaseFixture db, ITestOutputHelper output
     [Theory]
     [InlineData("select agent_runtime.purge_tasks(null)")]
     [InlineData("select agent_runtime.purge_tasks('-1 day')")]
+    [InlineData("select agent_runtime.purge_tasks('178000000 years')")] // past the first timestamp once subtracted from now()
+    [InlineData("select agent_runtime.purge_tasks('1000 years 1 day')")]
+    [InlineData("select agent_runtime.purge_tasks('1 day', '{{completed,failed},{canceled,rejected}}')")]
+    [InlineData("select agent_runtime.purge_tasks('1 day', '[0:0]={completed}')")]
     [InlineData("select agent_runtime.purge_tasks('1 day', '{}')")]
     [InlineData("select agent_runtime.purge_tasks('1 day', '{completed,working}')")]
     [InlineData("select agent_runtime.purge_tasks('1 day', array['completed', null])")]
@@ -246,6 +250,8 @@ public sealed class PurgeTasksTests(DatabaseFixture db, ITestOutputHelper output
         await _rt.ExecAsync("select agent_runtime.set_setting('retention.finished_after', '86400')");
         Assert.True(await _rt.ScalarAsync<int?>("select agent_runtime.apply_retention()") >= 1); // other tests' old tasks too
         Assert.Equal(0L, await _rt.TracesAsync([failed.TaskId]));
+        await _rt.ExecAsync("""select agent_runtime.set_setting('retention.finished_after', '"P1000Y"')""");
+        Assert.Equal(0, await _rt.ScalarAsync<int?>("select agent_runtime.apply_retention()")); // the longest retention applies
         await _rt.ExecAsync("select agent_runtime.set_setting('retention.finished_after', null)");
         await _rt.NoViolationsAsync();
     }
@@ -258,6 +264,9 @@ public sealed class PurgeTasksTests(DatabaseFixture db, ITestOutputHelper output
     [InlineData("retention.finished_after", "-5")]
     [InlineData("retention.finished_after", "true")]
     [InlineData("retention.finished_after", "\"P99999999999Y\"")]
+    [InlineData("retention.finished_after", "\"P1000000Y\"")] // an interval, but purge_tasks takes at most 1000 years
+    [InlineData("retention.finished_after", "\"P1000Y1D\"")]
+    [InlineData("retention.finished_after", "31600000000")]
     [InlineData("retention.statuses", "[]")]
     [InlineData("retention.statuses", "\"completed\"")]
     [InlineData("retention.statuses", "[\"completed\", \"working\"]")]

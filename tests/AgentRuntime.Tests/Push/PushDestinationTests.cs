@@ -52,6 +52,13 @@ public sealed class PushDestinationTests(DatabaseFixture db) : IClassFixture<Dat
     [InlineData("http://[::ffff:127.0.0.1]/")]
     [InlineData("http://[::ffff:10.0.0.1]/")]
     [InlineData("http://[64:ff9b::a9fe:a9fe]/")]
+    [InlineData("http://[64:ff9b:1::a00:1]/")]   // local-use NAT64 (RFC 8215)
+    [InlineData("http://[2002:a9fe:a9fe::]/")]   // 6to4 of 169.254.169.254
+    [InlineData("http://[::a9fe:a9fe]/")]        // IPv4-compatible 169.254.169.254
+    [InlineData("http://[::ffff:0:a9fe:a9fe]/")] // IPv4-translated
+    [InlineData("http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/")] // Teredo
+    [InlineData("http://[fe80::1%25eth0]/")]     // link-local with a zone
+    [InlineData("http://[2001:db8::1%25eth0]:8080/")]
     public async Task Set_push_config_refuses_internal_destinations_and_user_info(string url)
     {
         var task = await _rt.SubmitAsync(await _rt.NewAgentAsync());
@@ -108,8 +115,27 @@ public sealed class PushDestinationTests(DatabaseFixture db) : IClassFixture<Dat
     [InlineData("AR001", "'push.allowed_destinations'", "'[\"not a host!\"]'")]
     [InlineData("AR001", "'push.allowed_destinations'", "'[\"10.0.0.0/33\"]'")]
     [InlineData("AR001", "'push.allowed_destinations'", "'[\"Hooks.Internal\"]'")]
+    // Forms PostgreSQL and .NET read differently ("10.1": 10.1.0.0/16 or 10.0.0.1), or a resolver reads as an address
+    [InlineData("AR001", "'push.allowed_destinations'", "'[\"10.1\"]'")]
+    [InlineData("AR001", "'push.allowed_destinations'", "'[\"10/8\"]'")]
+    [InlineData("AR001", "'push.allowed_destinations'", "'[\"010.1.1.1/32\"]'")]
+    [InlineData("AR001", "'push.allowed_destinations'", "'[\"0x7f000001\"]'")]
+    [InlineData("AR001", "'push.allowed_destinations'", "'[\"hooks.123\"]'")]
+    [InlineData("AR001", "'push.allowed_destinations'", "'[\"10.1.2.3/8\"]'")]
+    [InlineData("AR001", "'push.allowed_destinations'", "to_jsonb(array[repeat('a', 64) || '.internal'])")]
+    [InlineData("AR001", "'push.allowed_destinations'", "to_jsonb(array[repeat('a.', 125) || 'internal'])")]
     public async Task Bad_settings_are_refused(string code, string key, string value) =>
         await _rt.FailsWithAsync(code, $"select agent_runtime.set_setting({key}, {value}::jsonb)");
+
+    [Fact]
+    public async Task Allowlist_entries_that_both_readers_read_alike_are_accepted()
+    {
+        const string entries = """["hooks.internal", "a-1.b2.example", "localhost", "127.0.0.1", "10.0.0.0/8", "0.0.0.0/0", "::1", "fd00::/8", "::ffff:10.0.0.0/104"]""";
+
+        await _rt.ExecAsync("select agent_runtime.set_setting('push.allowed_destinations', $1::jsonb)", entries);
+
+        Assert.Equal(entries, await _rt.ScalarAsync<string>("select agent_runtime.get_settings() ->> 'push.allowed_destinations'"));
+    }
 
     [Theory]
     [InlineData("127.0.0.1", true)]
@@ -133,14 +159,38 @@ public sealed class PushDestinationTests(DatabaseFixture db) : IClassFixture<Dat
     [InlineData("::ffff:192.168.0.1", true)]
     [InlineData("::ffff:8.8.8.8", false)]
     [InlineData("64:ff9b::808:808", true)]
+    [InlineData("64:ff9b:1::a00:1", true)]
+    [InlineData("64:ff9b:1:ffff::808:808", true)]
+    [InlineData("2002:a9fe:a9fe::", true)]
+    [InlineData("2002:a00:1::1", true)]
+    [InlineData("2002:808:808::1", true)]
+    [InlineData("::a9fe:a9fe", true)]
+    [InlineData("::808:808", true)]
+    [InlineData("::ffff:0:a9fe:a9fe", true)]
+    [InlineData("::ffff:0:808:808", false)]
+    [InlineData("2001:0:4136:e378:8000:63bf:3fff:fdd2", true)]
     [InlineData("2001:db8::1", false)]
+    [InlineData("2606:4700::1111", false)]
     public async Task The_host_and_the_database_classify_addresses_alike(string address, bool @internal)
     {
+        var guard = new PushDestinationGuard(db.DataSource);
+        await guard.RefreshAsync(CancellationToken.None, force: true);
+
         var inSql = await _rt.ScalarAsync<string>("select agent_runtime._internal_address_class($1::inet)", address);
-        var inHost = PushDestinationGuard.InternalAddressClass(IPAddress.Parse(address));
+        var inHost = guard.InternalAddressClass(IPAddress.Parse(address));
 
         Assert.Equal(@internal, inHost is not null);
-        Assert.Equal(@internal, inSql is not null);
+        Assert.Equal(inSql, inHost); // one table, one decision: the same reason
+    }
+
+    [Fact]
+    public async Task The_host_classifies_nothing_before_it_has_loaded_the_databases_ranges()
+    {
+        var guard = new PushDestinationGuard(db.DataSource);
+
+        Assert.Throws<InvalidOperationException>(() => guard.InternalAddressClass(IPAddress.Parse("8.8.8.8")));
+        await Assert.ThrowsAsync<PushDestinationRefusedException>(() => guard.ResolveAsync("10.0.0.1", CancellationToken.None)); // loads them first
+        Assert.Null(guard.InternalAddressClass(IPAddress.Parse("8.8.8.8")));
     }
 
     [Theory]
@@ -150,9 +200,16 @@ public sealed class PushDestinationTests(DatabaseFixture db) : IClassFixture<Dat
     [InlineData("169.254.169.254")]
     [InlineData("[::1]")]
     [InlineData("::ffff:10.0.0.1")]
+    [InlineData("[64:ff9b:1::a00:1]")]
+    [InlineData("[2002:a9fe:a9fe::]")]
+    [InlineData("[::a9fe:a9fe]")]
+    [InlineData("[2001:0:4136:e378:8000:63bf:3fff:fdd2]")]
+    [InlineData("[fe80::1%eth0]")]
+    [InlineData("[fe80::1%25eth0]")]
+    [InlineData("[2001:db8::1%1]")]
     public async Task The_host_refuses_internal_destinations_before_connecting(string host)
     {
-        var guard = new PushDestinationGuard(db.DataSource);
+        var guard = new PushDestinationGuard(db.DataSource); // the ranges load before the first address is looked at
 
         var refused = await Assert.ThrowsAsync<PushDestinationRefusedException>(() => guard.ResolveAsync(host, CancellationToken.None));
 

@@ -104,6 +104,7 @@ public sealed class AttackScenario
                 ("release_lock", $"select agent_runtime.release_lock('{lockName}', token, secret) from attack_lock"),
                 ("delete_session", $"select agent_runtime.delete_session('attack-app', 'u', '{newSession}')"),
                 ("get_settings", "select agent_runtime.get_settings()"),
+                ("internal_address_ranges", "select count(*) from agent_runtime.internal_address_ranges()"),
                 ("set_setting", """select agent_runtime.set_setting('push.allowed_destinations', '["10.0.0.0/8","hooks.internal"]')"""),
                 ("set_setting", "select agent_runtime.set_setting('push.allowed_destinations', null)"),
                 ("bind_tenant", $"select agent_runtime.bind_tenant('{role}', 'attack-app')"),

@@ -107,6 +107,69 @@ public sealed class DefinitionValidationTests(DatabaseFixture db) : IClassFixtur
         Assert.Contains("steps.zz.output", output);
     }
 
+    /// <summary>Steps s1..sN; step i depends on the steps <paramref name="dependsOn"/>(i) and, if given, references step <paramref name="references"/>(i).</summary>
+    private static string Steps(int n, Func<int, IEnumerable<int>> dependsOn, Func<int, int?>? references = null) =>
+        "{\"steps\": [" + string.Join(", ", Enumerable.Range(1, n).Select(i =>
+            $"{{\"key\": \"s{i}\", \"agent\": \"{{agent}}\", \"depends_on\": [{string.Join(", ", dependsOn(i).Select(j => $"\"s{j}\""))}]" +
+            (references?.Invoke(i) is { } r ? $", \"input\": {{\"$ref\": \"steps.s{r}.output\"}}}}" : "}"))) + "]}";
+
+    private async Task<string[]> StoredOrderAsync(string name) =>
+        (string[])(await _flow.Rt.ScalarAsync<object>(
+            "select array(select s ->> 'key' from jsonb_array_elements(definition -> 'steps') s) from agent_runtime.list_workflows() where name = $1", name))!;
+
+    [Fact]
+    public async Task A_chain_of_1000_steps_is_accepted_in_order_and_a_1001st_step_is_refused()
+    {
+        var agent = await _flow.Rt.NewAgentAsync();
+        // Each step references the one before it; in the refused one, the first references the last (downstream of it).
+        var chain = Steps(1000, i => i > 1 ? [i - 1] : [], i => i > 1 ? i - 1 : null);
+
+        var name = await _flow.NewWorkflowAsync(chain, agent);
+
+        Assert.Equal(Enumerable.Range(1, 1000).Select(i => $"s{i}"), await StoredOrderAsync(name));
+        var message = await RefusedAsync("AR080", Steps(1000, i => i > 1 ? [i - 1] : [], i => i == 1 ? 1000 : i - 1), agent);
+        Assert.Contains("step s1: reference 'steps.s1000.output' in its input is not allowed", message);
+        Assert.Contains("1 to 1000 steps", await RefusedAsync("AR080", Steps(1001, i => i > 1 ? [i - 1] : []), agent));
+    }
+
+    [Fact]
+    public async Task Fifty_thousand_depends_on_entries_are_accepted_with_transitive_references_and_one_more_is_refused()
+    {
+        var agent = await _flow.Rt.NewAgentAsync();
+        // 317 steps, each depending on every earlier one (50086 entries), but the last only on s87..s316: 50000 entries.
+        // The last references s1, upstream through s87; s2 references s3, downstream.
+        IEnumerable<int> Earlier(int i, int last) => i < 317 ? Enumerable.Range(1, i - 1) : Enumerable.Range(last, 317 - last);
+        var atLimit = Steps(317, i => Earlier(i, 87), i => i == 317 ? 1 : null);
+
+        var name = await _flow.NewWorkflowAsync(atLimit, agent);
+
+        Assert.Equal(Enumerable.Range(1, 317).Select(i => $"s{i}"), await StoredOrderAsync(name));
+        var overLimit = await RefusedAsync("AR080", Steps(317, i => Earlier(i, 86)), agent);
+        Assert.Contains("50001 depends_on entries in all, over the limit of 50000", overLimit);
+        var downstream = await RefusedAsync("AR080", Steps(317, i => Earlier(i, 87), i => i == 2 ? 3 : null), agent);
+        Assert.Contains("step s2: reference 'steps.s3.output' in its input is not allowed", downstream);
+        // Repeated entries count: one step naming another 50001 times.
+        var repeated = await RefusedAsync("AR080", Steps(2, i => i == 2 ? Enumerable.Repeat(1, 50001) : []), agent);
+        Assert.Contains("over the limit of 50000", repeated);
+    }
+
+    [Fact]
+    public async Task Steps_are_stored_by_depth_then_by_their_place_in_the_definition()
+    {
+        var agent = await _flow.Rt.NewAgentAsync();
+        // e (depth 3) <- d (2) <- b (1) <- a (0); c (1) <- a; f (0)
+        var name = await _flow.NewWorkflowAsync("""
+            {"steps": [{"key": "e", "agent": "{agent}", "depends_on": ["d", "c"]},
+                       {"key": "d", "agent": "{agent}", "depends_on": ["b"]},
+                       {"key": "c", "agent": "{agent}", "depends_on": ["a"]},
+                       {"key": "b", "agent": "{agent}", "depends_on": ["a", "a"]},
+                       {"key": "f", "agent": "{agent}"},
+                       {"key": "a", "agent": "{agent}"}]}
+            """, agent);
+
+        Assert.Equal(["f", "a", "c", "b", "d", "e"], await StoredOrderAsync(name));
+    }
+
     [Fact]
     public async Task A_transitive_upstream_reference_is_allowed()
     {
@@ -180,6 +243,50 @@ public sealed class DefinitionValidationTests(DatabaseFixture db) : IClassFixtur
             var message = await RefusedAsync("AR080", $$"""{"steps": [{"key": "a", "agent": "{agent}", "when": {{condition}} }]}""");
             Assert.Contains("step a: \"when\"", message);
         }
+    }
+
+    /// <summary><paramref name="levels"/> - 1 objects around a reference: its string is <paramref name="levels"/> levels deep.</summary>
+    private static string Nested(string key, int levels, string reference) =>
+        string.Concat(Enumerable.Repeat($"{{\"{key}\": ", levels - 1)) + $"{{\"$ref\": \"{reference}\"}}" + new string('}', levels - 1);
+
+    [Fact]
+    public async Task Templates_and_conditions_nesting_more_than_64_levels_are_refused()
+    {
+        // 5000 levels took _check_condition past the stack (54001); 65 is one level too many.
+        foreach (var (part, value) in new[]
+                 {
+                     ("when", Nested("not", 5000, "input.ok")), ("when", Nested("not", 65, "input.ok")),
+                     ("input", Nested("a", 5000, "input.v")), ("input", Nested("a", 65, "input.v")),
+                     ("when", $$"""{"equals": [{{Nested("a", 64, "input.v")}}, 1]}"""),
+                 })
+        {
+            var message = await RefusedAsync("AR080", $$"""{"steps": [{"key": "a", "agent": "{agent}", "{{part}}": {{value}} }]}""");
+            Assert.Contains($"step a: its \"{part}\" nests more than 64 levels", message);
+        }
+        var output = await RefusedAsync("AR080", $$"""{"steps": [{"key": "a", "agent": "{agent}"}], "output": {{Nested("a", 65, "input.v")}} }""");
+        Assert.Contains("the output template nests more than 64 levels", output);
+    }
+
+    [Fact]
+    public async Task Templates_and_conditions_of_64_levels_are_defined_and_resolved()
+    {
+        var agent = await _flow.Rt.NewAgentAsync();
+        // 63 negations of a reference: the condition holds when input.ok is falsy.
+        var workflow = await _flow.NewWorkflowAsync($$"""
+            {"steps": [{"key": "a", "agent": "{agent}"},
+                       {"key": "b", "agent": "{agent}", "depends_on": ["a"], "when": {{Nested("not", 64, "input.ok")}},
+                        "input": {{Nested("a", 64, "steps.a.output")}} }],
+             "output": {{Nested("o", 64, "steps.b.output")}} }
+            """, agent);
+        var task = await _flow.StartAsync(workflow, """{"ok": false}""");
+
+        await _flow.RunAsync(agent, "a", "\"deep\"");
+        var b = await _flow.ClaimKeyAsync(agent, "b");
+        Flow.AssertJson(Nested("a", 64, "x").Replace("""{"$ref": "x"}""", "\"deep\"", StringComparison.Ordinal), Flow.Parse(b.Input));
+        await _flow.CompleteAsync(b, "7");
+        var (status, output, _) = await _flow.TaskAsync(task);
+        Assert.Equal("completed", status);
+        Flow.AssertJson(Nested("o", 64, "x").Replace("""{"$ref": "x"}""", "7", StringComparison.Ordinal), output);
     }
 
     [Fact]
