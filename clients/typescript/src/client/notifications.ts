@@ -83,13 +83,17 @@ export class TaskWatcher {
       };
       waiter.resolve = (task) => finish(undefined, task);
       waiter.reject = (error) => finish(error);
-      const onAbort = () => waiter.reject(options.signal!.reason);
-      options.signal?.addEventListener('abort', onAbort, { once: true });
       const deadline = options.timeoutMs === undefined ? undefined : setTimeout(() => {
         const error = new Error(`task ${taskId} did not reach the awaited state within ${options.timeoutMs} ms`);
         error.name = 'TimeoutError';
         waiter.reject(error);
       }, options.timeoutMs);
+      const onAbort = () => waiter.reject(options.signal!.reason);
+      if (options.signal?.aborted) {
+        onAbort(); // aborted while the listening connection was being set up
+        return;
+      }
+      options.signal?.addEventListener('abort', onAbort, { once: true });
       let set = this.byTag.get(waiter.tag);
       if (!set) this.byTag.set(waiter.tag, (set = new Set()));
       set.add(waiter);
