@@ -8,6 +8,16 @@
 import { createEventActions, type Event } from '@google/adk';
 import type { JsonObject } from '../client/types.js';
 
+/**
+ * When an event happened, in epoch milliseconds: ADK's events carry their own (they have an
+ * id); others get get_session's, the time of their append in epoch seconds.
+ */
+export function eventTimeMs(stored: Record<string, unknown>): number {
+  const timestamp = stored.timestamp;
+  if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) return 0;
+  return typeof stored.id === 'string' ? timestamp : Math.round(timestamp * 1000);
+}
+
 /** The event as append_event takes it. */
 export function toStoredEvent(event: Event): JsonObject {
   const { invocationId, actions, ...rest } = event as Event & Record<string, unknown>;
@@ -36,7 +46,7 @@ export function fromStoredEvent(stored: JsonObject & { sequence: number }, sessi
     ...rest,
     id: typeof id === 'string' && id !== '' ? id : `${sessionId}:${String(sequence)}`,
     invocationId: typeof invocation_id === 'string' ? invocation_id : '',
-    timestamp: typeof timestamp === 'number' ? (timestamp < 1e11 ? Math.round(timestamp * 1000) : timestamp) : 0,
+    timestamp: eventTimeMs({ id, timestamp }),
     actions: createEventActions({ ...(otherActions as object), stateDelta: (state_delta ?? {}) as Record<string, unknown> }),
   } as unknown as Event;
   return event;

@@ -18,6 +18,7 @@ import { AgentRuntimeClient } from '../client/client.js';
 import { run, type ConnectionOptions } from '../client/database.js';
 import { LocalEmbedder, type Embedder } from '../client/embedding.js';
 import { NotFoundError, SessionConflictError } from '../client/errors.js';
+import { eventTimeMs } from './events.js';
 import type { JsonObject } from '../client/types.js';
 
 type MemoryEntry = SearchMemoryResponse['memories'][number];
@@ -71,9 +72,8 @@ function eventText(content: unknown): string {
     .join('\n');
 }
 
-function isoTime(timestamp: unknown): string | undefined {
-  if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp <= 0) return undefined;
-  return new Date(timestamp < 1e11 ? timestamp * 1000 : timestamp).toISOString();
+function isoTime(ms: number): string | undefined {
+  return ms > 0 ? new Date(ms).toISOString() : undefined;
 }
 
 export class AgentRuntimeMemoryService implements BaseMemoryService {
@@ -118,10 +118,12 @@ export class AgentRuntimeMemoryService implements BaseMemoryService {
     }
     const done = Number(stored.state[MEMORIZED_THROUGH_KEY] ?? 0);
     if (done >= stored.last_sequence) return;
+    // memorize's own bookkeeping events are not news: a session with nothing else new is done
     const events = (await this.client.getSession(session.appName, session.userId, session.id, { afterSequence: done })).events
-      .filter((e) => e.sequence <= stored.last_sequence);
+      .filter((e) => e.sequence <= stored.last_sequence && e.author !== MEMORIZE_AUTHOR);
+    if (events.length === 0) return;
     const found = events.flatMap((e) => passages(eventText(e.content)).map((text) => ({
-      text, sequence: e.sequence, author: typeof e.author === 'string' ? e.author : undefined, timestamp: isoTime(e.timestamp),
+      text, sequence: e.sequence, author: typeof e.author === 'string' ? e.author : undefined, timestamp: isoTime(eventTimeMs(e)),
     })));
     await this.add(session, found, stored.last_sequence);
   }
