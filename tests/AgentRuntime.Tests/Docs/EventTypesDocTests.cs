@@ -20,7 +20,7 @@ public sealed partial class EventTypesDocTests
     /// <summary>Dotted literals that are not event types: settings' keys and pgvector's hnsw.ef_search (schema-qualified names are left out too).</summary>
     private static readonly string[] s_notEventTypes =
     [
-        "push.allowed_destinations", "retention.finished_after", "retention.statuses", "memory.dimensions",
+        "push.allowed_destinations", "retention.finished_after", "retention.statuses", "retention.graph_threads_after", "memory.dimensions",
         "testing.allow_clock_offset", "hnsw.ef_search",
     ];
 
