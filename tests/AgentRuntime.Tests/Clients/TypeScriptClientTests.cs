@@ -146,7 +146,7 @@ public sealed class TypeScriptClientTests(DatabaseFixture db, ITestOutputHelper 
         ];
         var script = """
             import { localEmbedding } from './dist/client/embedding.js';
-            const texts = JSON.parse(process.argv[2]);
+            const texts = JSON.parse(process.argv.at(-1));
             const out = [];
             for (const dims of [256, 7]) for (const t of texts) out.push(Array.from(localEmbedding(t, dims), (x) => Buffer.from(new Float32Array([x]).buffer).toString('hex')));
             console.log(JSON.stringify(out));

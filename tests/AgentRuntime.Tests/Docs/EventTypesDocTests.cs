@@ -21,7 +21,7 @@ public sealed partial class EventTypesDocTests
     private static readonly string[] s_notEventTypes =
     [
         "push.allowed_destinations", "retention.finished_after", "retention.statuses", "retention.graph_threads_after", "memory.dimensions",
-        "testing.allow_clock_offset", "hnsw.ef_search",
+        "testing.allow_clock_offset", "tenancy.unbound_clients", "hnsw.ef_search",
     ];
 
     /// <summary>

@@ -33,7 +33,7 @@ public sealed class GraphCheckpointTests(DatabaseFixture db) : IClassFixture<Dat
     private static byte[] Bytes(string text) => System.Text.Encoding.UTF8.GetBytes(text);
 
     private static string Checkpoint(string id, string versions = "{}", int v = 4) =>
-        $$"""{"v": {{v}}, "id": "{{id}}", "ts": "2026-01-01T00:00:00Z", "channel_versions": {{versions}}, "versions_seen": {}}""";
+        $$$"""{"v": {{{v}}}, "id": "{{{id}}}", "ts": "2026-01-01T00:00:00Z", "channel_versions": {{{versions}}}, "versions_seen": {}}""";
 
     private static Task PutAsync(NpgsqlDataSource on, string app, string thread, string ns, string id, string? parent = null,
         string versions = "{}", string metadata = """{"source":"loop","step":1}""", string[]? channels = null, string[]? channelVersions = null,
