@@ -4,7 +4,7 @@
  * apply unchanged. AR errors reject with the typed errors of ./errors.ts.
  */
 import type pg from 'pg';
-import { Database, type ConnectionOptions, type Queryable, run } from './database.js';
+import { Database, type ConnectionOptions, run } from './database.js';
 import { TaskWatcher, type WaitOptions } from './notifications.js';
 import type {
   AbandonedStep, AppendedEvent, ArtifactContent, ArtifactVersion, Claim, ClaimedPushDelivery, ClaimedStep,
