@@ -37,7 +37,7 @@ function markdown(r) {
   p('This is not a test and CI does not run it. To reproduce (as root, on a quiet machine):', '');
   p('```sh', 'scripts/bench.sh                       # everything, ~15 min (more while it waits for a quiet machine): docs/benchmarks.*',
     'scripts/bench.sh --quick               # small sizes, a few minutes (results in the scratch folder)',
-    'scripts/bench.sh --only host,latency   # some sections: host sql submit latency claim recovery rss fairness purge', '```', '');
+    'scripts/bench.sh --only host,latency   # some sections: host sql submit latency claim recovery rss fairness purge adk', '```', '');
   const busyWindows = collectCpu(r).filter((x) => x.cpu.foreign_percent >= 10);
   if (busyWindows.length > 0) {
     p(`> **Shared machine.** In ${busyWindows.length} of ${collectCpu(r).length} timed windows other processes on the machine ` +
@@ -219,6 +219,10 @@ function markdown(r) {
     p(`Afterwards: ${fmt(x.after.orphaned_events)} events of purged tasks, ${fmt(x.after.invariant_violations)} rows from \`check_invariants()\`.`, '');
   }
 
+  if (s.adk) {
+    p(...adkMarkdown(s.adk, '## 10. '));
+  }
+
   p('## Measurement conditions', '');
   const checks = r.quiet_checks ?? [];
   const busy = checks.filter((x) => x.foreign_percent >= 15);
@@ -247,6 +251,32 @@ function markdown(r) {
     p('');
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The ADK section: the runtime's session service against ADK's DatabaseSessionService. Exported
+ * so that a run of this section alone can be pasted into docs/benchmarks.md as its own section.
+ */
+export function adkMarkdown(x, numbering = '## ') {
+  const lines = [];
+  const p = (...l) => lines.push(...l);
+  p(`${numbering}ADK sessions: AgentRuntimeSessionService against ADK's DatabaseSessionService`, '');
+  p('ADK\'s real `Runner` and `LlmAgent` (@google/adk 2.0.0) over an offline model that answers at once, so the numbers are ' +
+    'the session service\'s (and ADK\'s own work, the same for both). A turn: ' + `${esc(x.turn)}. ` +
+    'Sessions run their turns one after another, concurrently with each other; the history grows with every turn, and ' +
+    '`getSession` reads all of it. `AgentRuntimeSessionService` (clients/typescript) makes one SQL call per operation ' +
+    '(`get_session`, `append_event`); ADK\'s `DatabaseSessionService` is MikroORM 6.6.16 on `@mikro-orm/postgresql`, ' +
+    'tables created by its own `init()`. Both on the same cluster, each in its own database, one after the other, ' +
+    `with a pool of ${x.pool_connections} connections; errors are turns that threw.`, '');
+  const rows = x.series.map((e) => [e.label, fmt(e.sessions), fmt(e.turns), fmt(e.turns_per_s, 1),
+    ms(e.append_ms.p50), ms(e.append_ms.p99), ms(e.get_session_ms.p50), ms(e.get_session_ms.p99), fmt(e.errors)]);
+  p(table(['session service', 'sessions', 'turns', 'turns/s', 'appendEvent p50 ms', 'p99 ms', 'getSession p50 ms', 'p99 ms', 'errors'], rows), '');
+  const ratios = Object.entries(x).filter(([k]) => k.startsWith('ratio_x'))
+    .map(([k, v]) => `${fmt(v, 2)}× at ${k.slice('ratio_x'.length)} session${k === 'ratio_x1' ? '' : 's'}`);
+  if (ratios.length > 0) {
+    p(`AgentRuntime's turns/s over DatabaseSessionService's: ${ratios.join(', ')}.`, '');
+  }
+  return lines;
 }
 
 /** How the claim statement read the steps, and what was flagged anywhere in the claim. */

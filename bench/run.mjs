@@ -60,6 +60,7 @@ const SECTIONS = {
   rss: ['./section-rss.mjs', 'rssSection'],
   fairness: ['./section-fairness.mjs', 'fairnessSection'],
   purge: ['./section-purge.mjs', 'purgeSection'],
+  adk: ['./section-adk.mjs', 'adkSection'],
 };
 
 async function main() {

@@ -4,7 +4,7 @@
 #
 #   scripts/bench.sh                      every section, full sizes; writes docs/benchmarks.{md,json,svg}
 #   scripts/bench.sh --quick              every section, small sizes (a few minutes; for development)
-#   scripts/bench.sh --only host,latency  some sections (host sql submit latency claim recovery rss fairness purge)
+#   scripts/bench.sh --only host,latency  some sections (host sql submit latency claim recovery rss fairness purge adk)
 #
 # Options:
 #   --quick                small sizes everywhere (results go to the scratch folder unless --out)
@@ -68,7 +68,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-all_sections="host,sql,submit,latency,claim,recovery,rss,fairness,purge"
+all_sections="host,sql,submit,latency,claim,recovery,rss,fairness,purge,adk"
 sections="${only:-$all_sections}"
 for s in ${sections//,/ }; do
   case ",$all_sections," in *",$s,"*) ;; *) die "unknown section '$s' (sections: $all_sections)" ;; esac
@@ -109,13 +109,26 @@ done
 nodedir="$work/node"
 mkdir -p "$nodedir"
 if ! cmp -s "$repo/bench/package-lock.json" "$nodedir/package-lock.json" || [ ! -d "$nodedir/node_modules/graphile-worker" ]; then
-  log "npm ci (graphile-worker, pg-boss, pg) into $nodedir"
+  log "npm ci (graphile-worker, pg-boss, pg, @google/adk, @mikro-orm/postgresql) into $nodedir"
   cp "$repo/bench/package.json" "$repo/bench/package-lock.json" "$nodedir/"
   (cd "$nodedir" && npm ci --no-audit --no-fund --silent >&2)
 fi
 # The scripts run from beside their node_modules (ES modules resolve packages from the file's folder).
 rm -f "$nodedir"/*.mjs
 cp "$repo"/bench/*.mjs "$nodedir/"
+
+# --- the TypeScript client (section adk): built from the checkout, beside the bench's packages ----
+# Its dist/ resolves @google/adk and pg from $nodedir/node_modules, the same copies ADK's own
+# DatabaseSessionService uses there.
+rm -rf "$nodedir/agent-runtime-client"
+if [[ ",$sections," == *",adk,"* ]]; then
+  tsclient="$repo/clients/typescript"
+  [ -x "$tsclient/node_modules/.bin/tsc" ] || die "clients/typescript/node_modules is missing: run scripts/setup.sh"
+  log "tsc clients/typescript -> $nodedir/agent-runtime-client"
+  (cd "$tsclient" && node node_modules/typescript/bin/tsc -p tsconfig.json) || die "building clients/typescript failed"
+  mkdir -p "$nodedir/agent-runtime-client"
+  cp -r "$tsclient/dist" "$nodedir/agent-runtime-client/"
+fi
 
 # --- agent-runtime (Release, published into the scratch folder) -----------------------------------
 clidir="$work/cli"

@@ -2,7 +2,8 @@
 # Installs what AgentRuntime needs to build and test, when it is missing:
 #   PostgreSQL 15 (+contrib), pgvector 0.8.0 (built from Debian's source package),
 #   sqitch with its PostgreSQL driver, Node.js with the polyglot check's and the A2A check's
-#   npm packages (pg, @a2a-js/sdk), curl and jq (the curl session of docs/a2a.md),
+#   npm packages (pg, @a2a-js/sdk) and the TypeScript client's (clients/typescript: pg, @google/adk,
+#   LangGraph's checkpoint packages, typescript, vitest), curl and jq (the curl session of docs/a2a.md),
 #   Python's psycopg (the Python client check), grate (a .NET tool, .config/dotnet-tools.json),
 #   docker-compose (to check docker-compose.yml); libfaketime (a chaos trial moves a host's clock);
 #   a Docker engine (Debian's docker.io, started in the background when none answers) and the
@@ -232,6 +233,20 @@ if [ -d "$a2a_client/node_modules/@a2a-js/sdk" ]; then
 else
   log "A2A client (@a2a-js/sdk): npm ci"
   (cd "$a2a_client" && npm ci --no-audit --no-fund --silent --omit-lockfile-registry-resolved >&2)
+fi
+
+# --- the TypeScript client's packages (clients/typescript; its tests run under scripts/test.sh) --
+# Installed again when package-lock.json changed since the last npm ci (a stamp in node_modules).
+ts_client="$repo/clients/typescript"
+node_major_minor="$(node -p 'process.versions.node.split(".").slice(0, 2).join(".")')"
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+  die "Node.js $node_major_minor is too old for the TypeScript client's tests (vitest 4 needs 20.19 or later)"
+fi
+if cmp -s "$ts_client/package-lock.json" "$ts_client/node_modules/.agent-runtime-lock"; then
+  log "TypeScript client (clients/typescript): present"
+else
+  log "TypeScript client (clients/typescript): npm ci"
+  (cd "$ts_client" && npm ci --no-audit --no-fund --silent >&2 && cp package-lock.json node_modules/.agent-runtime-lock)
 fi
 
 # --- curl and jq (the curl session of docs/a2a.md, which a test runs) ----------------------

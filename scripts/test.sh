@@ -2,6 +2,9 @@
 # Runs the whole test suite: scripts/setup.sh (installs what is missing), then
 # `dotnet test AgentRuntime.sln` with TRX results, and prints as its last line
 #   tests: N passed, N failed[, N skipped]
+# counting every TRX file and the JUnit reports of the TypeScript client's vitest suite, which a
+# .NET test (tests/AgentRuntime.Tests/Clients/TypeScriptClientTests.cs) runs against the same
+# PostgreSQL and writes into the results folder.
 # Exit code: non-zero when the build or any test failed, or when no test ran.
 #
 #   scripts/test.sh                                  everything
@@ -49,11 +52,12 @@ if [ -z "$results" ]; then
   results="$(mktemp -d "${TMPDIR:-/tmp}/agent-runtime-tests.XXXXXX")"
 else
   mkdir -p "$results"
-  find "$results" -name '*.trx' -type f -delete
+  find "$results" \( -name '*.trx' -o -name '*.junit.xml' \) -type f -delete
   find "$results" -mindepth 1 -type d -empty -delete
 fi
 log "dotnet test $target (results in $results)"
 export AGENT_RUNTIME_TEST_SERVER_FILE="$results/test-server.txt"
+export AGENT_RUNTIME_TEST_RESULTS_DIR="$results"
 rm -f "$AGENT_RUNTIME_TEST_SERVER_FILE"
 
 rc=0
@@ -83,6 +87,17 @@ for trx in "$results"/**/*.trx; do
   # xunit's skipped tests are results with outcome NotExecuted, counted in total but not in executed
   ne="$(attr notExecuted "$counters")"; te=$(( $(attr total "$counters") - $(attr executed "$counters") ))
   skipped=$((skipped + (ne > te ? ne : te)))
+done
+
+# Add the vitest results: the <testsuite .../> elements of every JUnit report.
+for junit in "$results"/**/*.junit.xml; do
+  suites="$(tr '\n' ' ' <"$junit" | grep -o '<testsuite [^>]*>' || true)"
+  [ -n "$suites" ] || { log "WARNING: no <testsuite> in $junit"; continue; }
+  nfiles=$((nfiles + 1))
+  while IFS= read -r suite; do
+    t=$(attr tests "$suite"); f=$(( $(attr failures "$suite") + $(attr errors "$suite") )); s=$(attr skipped "$suite")
+    total=$((total + t)); failed=$((failed + f)); skipped=$((skipped + s)); passed=$((passed + t - f - s))
+  done <<<"$suites"
 done
 
 if [ -f "$AGENT_RUNTIME_TEST_SERVER_FILE" ]; then

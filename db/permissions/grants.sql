@@ -165,6 +165,18 @@ grant execute on function
   agent_runtime.add_session_to_memory(text, text, text)
 to agent_runtime_client;
 
+-- Framework adapters (clients/typescript): graph checkpoints (LangGraph) and pages of sessions
+-- by last update (ADK's listSessions) are a client's, in its apps, like sessions. A worker-only
+-- role gets none of them: graph threads are not tied to the steps it holds.
+grant execute on function
+  agent_runtime.put_graph_checkpoint(text, text, text, text, jsonb, jsonb, text, text[], text[], text[], bytea[]),
+  agent_runtime.put_graph_writes(text, text, text, text, text, integer[], text[], text[], bytea[], text),
+  agent_runtime.get_graph_checkpoint(text, text, text, text),
+  agent_runtime.list_graph_checkpoints(text, text, text, text, jsonb, text, integer),
+  agent_runtime.delete_graph_thread(text, text),
+  agent_runtime.page_sessions(text, text, integer, integer, text)
+to agent_runtime_client;
+
 grant execute on function
   agent_runtime.reap_expired(),
   agent_runtime.bind_tenant(text, text),
@@ -178,6 +190,7 @@ grant execute on function
   agent_runtime.list_queues(),
   agent_runtime.set_fairness_weight(text, double precision),
   agent_runtime.purge_tasks(interval, text[], integer),
+  agent_runtime.purge_graph_threads(interval, integer),
   agent_runtime.requeue_step(bigint),
   agent_runtime.cancel_tasks(jsonb, text, integer)
 to agent_runtime_admin;

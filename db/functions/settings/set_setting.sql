@@ -17,6 +17,9 @@
 --                              purges older ones on a schedule (apply_retention).
 --   retention.statuses         the finished statuses retention purges, a non-empty array of
 --                              completed, failed, canceled, rejected (default: all four).
+--   retention.graph_threads_after  how long a graph thread (LangGraph checkpoints) is kept after
+--                              its last write, a duration like retention.finished_after; unset
+--                              (the default): forever. Applied by apply_retention.
 --   tenancy.unbound_clients    what a client role bound to no tenant may do once some role is
 --                              bound: "all" (the default: act in every app, as in single-tenant
 --                              use) or "none" (act in no app: a forgotten binding fails closed).
@@ -36,10 +39,11 @@ begin
   perform agent_runtime._check_json(set_setting.value, 'value');
   if set_setting.key is null
      or set_setting.key not in ('push.allowed_destinations', 'retention.finished_after', 'retention.statuses',
-                                'memory.dimensions', 'testing.allow_clock_offset', 'tenancy.unbound_clients') then
+                                'retention.graph_threads_after', 'memory.dimensions', 'testing.allow_clock_offset',
+                                'tenancy.unbound_clients') then
     raise exception using errcode = 'AR003',
       message = format('unknown setting %s', agent_runtime._quote(set_setting.key)),
-      hint = 'Known settings: push.allowed_destinations, retention.finished_after, retention.statuses, memory.dimensions, testing.allow_clock_offset, tenancy.unbound_clients.';
+      hint = 'Known settings: push.allowed_destinations, retention.finished_after, retention.statuses, retention.graph_threads_after, memory.dimensions, testing.allow_clock_offset, tenancy.unbound_clients.';
   end if;
   if set_setting.key = 'memory.dimensions' then
     perform agent_runtime._check_memory_dimensions(set_setting.value);
@@ -82,7 +86,7 @@ begin
           message = format('setting %s must be "all" or "none"', set_setting.key),
           hint = 'Pass ''"none"'' to give client roles bound to no tenant no app once tenants exist, ''"all"'' (the default) for every app.';
       end if;
-    elsif set_setting.key = 'retention.finished_after' then
+    elsif set_setting.key in ('retention.finished_after', 'retention.graph_threads_after') then
       perform agent_runtime._check_retention_age(agent_runtime._duration(set_setting.value, set_setting.key), 'setting ' || set_setting.key);
     elsif jsonb_typeof(set_setting.value) <> 'array' or jsonb_array_length(set_setting.value) = 0
           or exists (select from jsonb_array_elements(set_setting.value) as e(value)

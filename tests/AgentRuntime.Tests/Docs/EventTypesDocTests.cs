@@ -20,8 +20,8 @@ public sealed partial class EventTypesDocTests
     /// <summary>Dotted literals that are not event types: settings' keys and pgvector's hnsw.ef_search (schema-qualified names are left out too).</summary>
     private static readonly string[] s_notEventTypes =
     [
-        "push.allowed_destinations", "retention.finished_after", "retention.statuses", "memory.dimensions",
-        "testing.allow_clock_offset", "hnsw.ef_search",
+        "push.allowed_destinations", "retention.finished_after", "retention.statuses", "retention.graph_threads_after", "memory.dimensions",
+        "testing.allow_clock_offset", "tenancy.unbound_clients", "hnsw.ef_search",
     ];
 
     /// <summary>

@@ -78,6 +78,36 @@ public sealed class HostProcess : IAsyncDisposable
         return host;
     }
 
+    /// <summary>Another program (a worker in another language), with the same output capture, wait and stop.</summary>
+    public static HostProcess StartProgram(string program, IEnumerable<string> args, string workingDirectory, string name,
+        IReadOnlyDictionary<string, string> environment, ITestOutputHelper? output)
+    {
+        var info = new ProcessStartInfo(program)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+        };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var started = new HostProcess(process, name, output);
+        process.OutputDataReceived += (_, e) => started.Record(e.Data);
+        process.ErrorDataReceived += (_, e) => started.Record(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return started;
+    }
+
     private void Record(string? line)
     {
         if (line is null)

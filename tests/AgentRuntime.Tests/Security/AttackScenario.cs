@@ -122,6 +122,16 @@ public sealed class AttackScenario
                 ("list_queues", "select count(*) from agent_runtime.list_queues()"),
                 ("set_fairness_weight", "select agent_runtime.set_fairness_weight('attack-fair', 2)"),
                 ("next_due_at", $"select agent_runtime.next_due_at('{{{agent}}}')"),
+                ("put_graph_checkpoint", "select agent_runtime.put_graph_checkpoint('attack-app', 'attack-thread', '', 'c1', " +
+                                         "'{\"v\":4,\"id\":\"c1\",\"channel_versions\":{\"a\":\"1\"}}', '{\"source\":\"loop\"}', null, " +
+                                         "'{a}', '{1}', '{json}', array['\\x31'::pg_catalog.bytea])"),
+                ("put_graph_writes", "select agent_runtime.put_graph_writes('attack-app', 'attack-thread', '', 'c1', 'task', '{0,-1}', " +
+                                     "'{a,__error__}', '{json,json}', array['\\x32'::pg_catalog.bytea, '\\x33'], 'path')"),
+                ("get_graph_checkpoint", "select count(*) from agent_runtime.get_graph_checkpoint('attack-app', 'attack-thread', '', null)"),
+                ("list_graph_checkpoints", "select count(*) from agent_runtime.list_graph_checkpoints('attack-app', null, '', null, '{\"source\":\"loop\"}', 'c9', 5)"),
+                ("page_sessions", "select count(*) from agent_runtime.page_sessions('attack-app', 'u', 5, 0, 'desc')"),
+                ("delete_graph_thread", "select agent_runtime.delete_graph_thread('attack-app', 'attack-thread')"),
+                ("purge_graph_threads", "select agent_runtime.purge_graph_threads('0', 100)"),
             ],
         };
     }
