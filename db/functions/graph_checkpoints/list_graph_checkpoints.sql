@@ -19,6 +19,7 @@ as $$
 #variable_conflict use_column
 begin
   -- GUARD
+  perform agent_runtime._check_json(list_graph_checkpoints.filter, 'filter');
   perform agent_runtime._check_identifier(list_graph_checkpoints.app_name, 'app_name');
   if list_graph_checkpoints.thread_id is not null then
     perform agent_runtime._check_identifier(list_graph_checkpoints.thread_id, 'thread_id');

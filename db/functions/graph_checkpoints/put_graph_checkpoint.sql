@@ -25,6 +25,12 @@ declare
   v_thread bigint;
 begin
   -- GUARD
+  perform agent_runtime._check_json(put_graph_checkpoint.checkpoint, 'checkpoint');
+  perform agent_runtime._check_json(put_graph_checkpoint.metadata, 'metadata');
+  perform agent_runtime._check_array(put_graph_checkpoint.channels, 'channels');
+  perform agent_runtime._check_array(put_graph_checkpoint.versions, 'versions');
+  perform agent_runtime._check_array(put_graph_checkpoint.types, 'types');
+  perform agent_runtime._check_array(put_graph_checkpoint.blobs, 'blobs');
   perform agent_runtime._check_graph_key(put_graph_checkpoint.app_name, put_graph_checkpoint.thread_id,
                                          put_graph_checkpoint.checkpoint_ns, put_graph_checkpoint.checkpoint_id);
   if put_graph_checkpoint.checkpoint_id is null then

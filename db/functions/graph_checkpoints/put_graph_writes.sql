@@ -23,6 +23,10 @@ declare
   v_thread bigint;
 begin
   -- GUARD
+  perform agent_runtime._check_array(put_graph_writes.idxs, 'idxs');
+  perform agent_runtime._check_array(put_graph_writes.channels, 'channels');
+  perform agent_runtime._check_array(put_graph_writes.types, 'types');
+  perform agent_runtime._check_array(put_graph_writes.blobs, 'blobs');
   perform agent_runtime._check_graph_key(put_graph_writes.app_name, put_graph_writes.thread_id,
                                          put_graph_writes.checkpoint_ns, put_graph_writes.checkpoint_id);
   if put_graph_writes.checkpoint_id is null then
