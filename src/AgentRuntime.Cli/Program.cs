@@ -4,6 +4,7 @@ using AgentRuntime.Cli;
 var root = new RootCommand("AgentRuntime: a durable runtime for AI agents on PostgreSQL.");
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(ConsoleCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(MigrateCommand.Create());
 root.Subcommands.Add(PostgresCommand.Create());
