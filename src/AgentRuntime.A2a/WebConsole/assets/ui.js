@@ -81,4 +81,5 @@ export function problem(error) {
   return notice(error.hint ? `${error.message} (${error.hint})` : error.message, 'error');
 }
 
-export const shortId = (id) => String(id).slice(0, 8);
+// Task ids are time-ordered (UUIDv7): tasks created together share their first digits, so ids show whole.
+export const taskLink = (id) => h('a', { href: `/console/tasks/${id}`, class: 'mono' }, String(id));

@@ -1,6 +1,6 @@
 // /console/failures: what fails, grouped by error, in the last hours (?hours=, default 24).
 import { live } from '../api.js';
-import { h, replace, table, time, link, problem, shortId, status } from '../ui.js';
+import { h, replace, table, time, link, problem, taskLink, status } from '../ui.js';
 
 export default function failures({ main, search }) {
   document.title = 'Failures · AgentRuntime console';
@@ -18,6 +18,6 @@ export default function failures({ main, search }) {
     ['Targets', (f) => (f.targets ?? []).join(', ')],
     ['First', (f) => time(f.first_failed_at)],
     ['Last', (f) => time(f.last_failed_at)],
-    ['Newest task', (f) => link(`/console/tasks/${f.last_task_id}`, shortId(f.last_task_id))],
+    ['Newest task', (f) => taskLink(f.last_task_id)],
   ], list, 'Nothing failed.')), (error) => replace(body, problem(error)));
 }

@@ -1,6 +1,6 @@
 // /console/schedules: cron schedules with their next fire time, last run, and pause or resume.
 import { live, post } from '../api.js';
-import { h, replace, table, time, status, link, problem, notice, shortId } from '../ui.js';
+import { h, replace, table, time, status, link, problem, notice, taskLink } from '../ui.js';
 
 export default function schedules({ main, me }) {
   document.title = 'Schedules · AgentRuntime console';
@@ -23,7 +23,7 @@ export default function schedules({ main, me }) {
     ['Target', (s) => s.target],
     ['Next fire', (s) => s.paused ? status('paused') : time(s.next_fire_at)],
     ['Last fire', (s) => time(s.last_fire_at)],
-    ['Last run', (s) => s.last_task_id ? [link(`/console/tasks/${s.last_task_id}`, shortId(s.last_task_id)), ' ', status(s.last_status ?? 'unknown')] : '–'],
+    ['Last run', (s) => s.last_task_id ? [taskLink(s.last_task_id), ' ', status(s.last_status ?? 'unknown')] : '–'],
     ...(me.pause_schedule ? [['Action', (s) => h('button', { type: 'button', onclick: () => toggle(s) },
       `${s.paused ? 'Resume' : 'Pause'} ${s.name}`)]] : []),
   ], list, 'No schedules: schedule_task in SQL creates one.')), (error) => replace(body, problem(error)));

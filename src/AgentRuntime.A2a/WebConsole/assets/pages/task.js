@@ -2,15 +2,15 @@
 // API names it), actions the caller's role may take, the workflow's DAG with each step's status,
 // steps, input and output, streamed output, artifacts, session, and the event timeline.
 import { live, get, post, download, ApiError } from '../api.js';
-import { h, replace, table, status, time, json, link, problem, notice, shortId } from '../ui.js';
+import { h, replace, table, status, time, json, link, problem, notice, taskLink } from '../ui.js';
 import { dag, taskSteps } from '../dag.js';
 
 const finished = ['completed', 'failed', 'canceled', 'rejected'];
 
 export default function task({ main, params, me }) {
   const [id] = params;
-  document.title = `Task ${shortId(id)} · AgentRuntime console`;
-  const heading = h('h1', {}, `Task ${shortId(id)}`);
+  document.title = `Task ${id} · AgentRuntime console`;
+  const heading = h('h1', {}, 'Task');
   const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
   const messages = h('div', { 'aria-live': 'polite' });
   const session = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
@@ -33,7 +33,7 @@ export default function task({ main, params, me }) {
   };
   return live('task', { id }, (view) => {
     const t = view.task;
-    replace(heading, `Task ${shortId(t.task_id)} `, h('span', { id: 'task-status', class: `status ${t.status}` }, t.status));
+    replace(heading, 'Task ', h('span', { id: 'task-status', class: `status ${t.status}` }, t.status));
     render(body, view, me, act, session);
     if (t.status !== lastStatus) {
       lastStatus = t.status;
@@ -97,7 +97,7 @@ function render(body, view, me, act, session) {
     t.children?.length ? h('section', { 'aria-labelledby': 'children-title' },
       h('h2', { id: 'children-title' }, 'Child tasks'),
       table('Tasks spawned by its steps', [
-        ['Task', (c) => link(`/console/tasks/${c.task_id}`, shortId(c.task_id))],
+        ['Task', (c) => taskLink(c.task_id)],
         ['Target', (c) => c.target],
         ['Status', (c) => status(c.status)],
       ], t.children)) : null,

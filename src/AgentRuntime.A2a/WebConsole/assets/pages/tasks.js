@@ -1,7 +1,7 @@
 // /console/tasks: tasks newest first, filtered by the query string (status, target, app, queue,
 // after, before, id), a page at a time (page: the token of the next page), updated live.
 import { live } from '../api.js';
-import { h, replace, table, status, time, link, problem, shortId } from '../ui.js';
+import { h, replace, table, status, time, link, problem, taskLink } from '../ui.js';
 
 const statuses = ['submitted', 'working', 'input-required', 'auth-required', 'completed', 'failed', 'canceled', 'rejected'];
 const uuid = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
@@ -68,7 +68,7 @@ function render(results, view, params) {
   };
   replace(results,
     table(`Tasks, newest first${params.page ? ' (a later page)' : ''}`, [
-      ['Task', (t) => link(`/console/tasks/${t.task_id}`, shortId(t.task_id))],
+      ['Task', (t) => taskLink(t.task_id)],
       ['Status', (t) => status(t.status)],
       ['Agent or workflow', (t) => [t.target, t.workflow ? ' ' : null, t.workflow ? h('span', { class: 'tag' }, 'workflow') : null]],
       ['App', (t) => t.app_name ?? '–'],
