@@ -10,7 +10,9 @@
 -- by id), and keeps those of the status and queue asked for. When the walk ends before the page
 -- is full, next_page_token continues after the last task walked: a page can then be short, or
 -- empty, and still be followed by more. NULL: nothing more. Pass the token back with the same
--- filters; list_tasks is the form with full pages (the A2A endpoint's).
+-- filters; list_tasks is the form with full pages (the A2A endpoint's). The walk must go down its
+-- index in order, also right after a bulk load (statistics not gathered yet), when the planner
+-- would rather read a whole range through a bitmap and sort it: hence no bitmap or sequential scan.
 create or replace function agent_runtime.browse_tasks(
   filters jsonb default '{}'::jsonb,
   page_size integer default 50,
@@ -18,6 +20,8 @@ create or replace function agent_runtime.browse_tasks(
 returns jsonb
 language plpgsql stable security definer
 set search_path = pg_catalog, pg_temp
+set enable_seqscan = off
+set enable_bitmapscan = off
 as $$
 #variable_conflict use_column
 declare
