@@ -21,7 +21,7 @@ public sealed partial class EventTypesDocTests
     private static readonly string[] s_notEventTypes =
     [
         "push.allowed_destinations", "retention.finished_after", "retention.statuses", "memory.dimensions",
-        "testing.allow_clock_offset", "hnsw.ef_search",
+        "testing.allow_clock_offset", "hnsw.ef_search", "tenancy.unbound_clients",
     ];
 
     /// <summary>
