@@ -49,6 +49,8 @@ public sealed class ConsoleBrowser : IAsyncLifetime
             ["A2a:ApiKeys:1:Name"] = "tenant-b", ["A2a:ApiKeys:1:Key"] = TenantB.Secret, ["A2a:ApiKeys:1:Role"] = TenantB.Role,
         });
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: scripts/setup.sh installs Debian's chromium package");
+        // A busy machine (the whole suite on two cores) can take seconds to answer a first read.
+        Assertions.SetDefaultExpectTimeout(30_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
