@@ -4,7 +4,7 @@
 #   sqitch with its PostgreSQL driver, Node.js with the polyglot check's and the A2A check's
 #   npm packages (pg, @a2a-js/sdk) and the TypeScript client's (clients/typescript: pg, @google/adk,
 #   LangGraph's checkpoint packages, typescript, vitest), curl and jq (the curl session of docs/a2a.md),
-#   Python's psycopg (the Python client check), grate (a .NET tool, .config/dotnet-tools.json),
+#   Python's psycopg (the Python client check), Debian's chromium (the console's browser tests), grate (a .NET tool, .config/dotnet-tools.json),
 #   docker-compose (to check docker-compose.yml); libfaketime (a chaos trial moves a host's clock);
 #   a Docker engine (Debian's docker.io, started in the background when none answers) and the
 #   project's PostgreSQL + pgvector image (docker/postgres), for the tests' Testcontainers;
@@ -268,6 +268,13 @@ if ls /usr/lib/*/faketime/libfaketimeMT.so.1 /usr/lib/faketime/libfaketimeMT.so.
   log "libfaketime: present"
 else
   apt_install faketime
+fi
+
+# --- chromium (Debian's; the console's browser tests drive it with Playwright, which never downloads one)
+if [ -x /usr/bin/chromium ]; then
+  log "chromium: present"
+else
+  apt_install chromium
 fi
 
 # --- Python's psycopg (the Python client check runs Debian's python3) ---------------------

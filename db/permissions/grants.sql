@@ -177,6 +177,19 @@ grant execute on function
   agent_runtime.page_sessions(text, text, integer, integer, text)
 to agent_runtime_client;
 
+-- The console and the CLI commands that show the same (docs/console.md): counts, throughput,
+-- workers, failures and a task list with a bounded cost, each of the caller's apps; pausing a
+-- schedule of one's apps.
+grant execute on function
+  agent_runtime.work_stats(),
+  agent_runtime.task_throughput(integer),
+  agent_runtime.list_workers(),
+  agent_runtime.list_failures(interval),
+  agent_runtime.browse_tasks(jsonb, integer, text),
+  agent_runtime.pause_schedule(text, text),
+  agent_runtime.resume_schedule(text, text)
+to agent_runtime_client;
+
 grant execute on function
   agent_runtime.reap_expired(),
   agent_runtime.bind_tenant(text, text),

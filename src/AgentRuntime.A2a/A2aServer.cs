@@ -1,13 +1,17 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using AgentRuntime.A2a.WebConsole;
 using AgentRuntime.Host;
+using AgentRuntime.Host.Memory;
 using AgentRuntime.Host.Worker;
+using AgentRuntime.Memory;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -24,6 +28,9 @@ namespace AgentRuntime.A2a;
 public static class A2aServer
 {
     public const string AgentCardPath = "/.well-known/agent-card.json";
+
+    /// <summary>Where the console is served, beside the endpoint.</summary>
+    public const string ConsolePath = "/console";
 
     /// <summary>The application, configured like the other services (appsettings.json, AGENT_RUNTIME_*, <paramref name="overrides"/>).</summary>
     public static WebApplication Build(string connectionString, IEnumerable<KeyValuePair<string, string?>>? overrides = null)
@@ -67,6 +74,7 @@ public static class A2aServer
         builder.Services.AddSingleton<TaskFollower>();
         builder.Services.AddSingleton<AgentCards>();
         builder.Services.AddSingleton<JsonRpcEndpoint>();
+        AddConsole(builder);
 
         var app = builder.Build();
         app.Use(Authenticate);
@@ -76,6 +84,7 @@ public static class A2aServer
         app.MapPost("/", context => context.RequestServices.GetRequiredService<JsonRpcEndpoint>().HandleAsync(context, null));
         app.MapPost("/agents/{agent}", context => context.RequestServices.GetRequiredService<JsonRpcEndpoint>()
             .HandleAsync(context, (string)context.Request.RouteValues["agent"]!));
+        ConsoleEndpoints.Map(app);
         app.Lifetime.ApplicationStarted.Register(() => AnnounceAddresses(app));
         return app;
     }
@@ -90,6 +99,10 @@ public static class A2aServer
         if (options.Validate() is { } problem)
         {
             return new StartupProblem(problem, DatabaseNotReady: false);
+        }
+        if (app.Services.GetRequiredService<EmbeddingOptions>().Validate() is { } embedder)
+        {
+            return new StartupProblem(embedder, DatabaseNotReady: false);
         }
         var calls = app.Services.GetRequiredService<RuntimeCalls>();
         try
@@ -111,6 +124,18 @@ public static class A2aServer
             }
         }
         return null;
+    }
+
+    /// <summary>The console (/console) and what it needs besides the endpoint's services: the events channel, and the embedder of memory searches.</summary>
+    private static void AddConsole(WebApplicationBuilder builder)
+    {
+        var embedding = new EmbeddingOptions();
+        builder.Configuration.GetSection(EmbeddingOptions.Section).Bind(embedding);
+        builder.Services.AddSingleton(embedding);
+        builder.Services.AddSingleton(provider => new MemoryService(provider.GetRequiredService<NpgsqlDataSource>(), embedding.CreateGenerator()));
+        builder.Services.AddSingleton<EventsHub>();
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<EventsHub>());
+        builder.Services.AddSingleton<ConsoleCalls>();
     }
 
     /// <summary>
@@ -167,8 +192,8 @@ public static class A2aServer
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AgentRuntime.A2a");
         var addresses = string.Join(", ", app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses);
         var keys = app.Services.GetRequiredService<IOptions<A2aOptions>>().Value.ApiKeys;
-        logger.LogInformation("A2A endpoint listening on {Addresses}: agent cards at {CardPath} and /agents/<name>{CardPath}",
-            addresses, AgentCardPath, AgentCardPath);
+        logger.LogInformation("A2A endpoint listening on {Addresses}: agent cards at {CardPath} and /agents/<name>{CardPath}, the console at {ConsolePath}",
+            addresses, AgentCardPath, AgentCardPath, ConsoleEndpoints.Path);
         if (keys.Count == 0)
         {
             logger.LogWarning("No API key configured: listening on loopback only, and every request runs as the login role");

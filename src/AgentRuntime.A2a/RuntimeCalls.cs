@@ -156,7 +156,8 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
             "select exists (select from pg_catalog.pg_roles r where r.rolname = $1 and pg_catalog.pg_has_role(session_user, r.oid, 'MEMBER'))",
             cancellationToken, Sql.Text(role)), cancellationToken);
 
-    private async Task<T> AsCallerAsync<T>(Caller caller, Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="work"/> in one transaction as the caller's role; AR errors become A2A errors.</summary>
+    internal async Task<T> AsCallerAsync<T>(Caller caller, Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
     {
         try
         {

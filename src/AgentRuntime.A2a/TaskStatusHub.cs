@@ -19,7 +19,7 @@ internal sealed class TaskStatusHub(NotificationListener listener) : BackgroundS
     /// <summary>A signal that fires after every status change of the task until it is disposed.</summary>
     public Signal Follow(Guid taskId)
     {
-        var signal = new Signal(this, Notifications.TaskTag(taskId));
+        var signal = new Signal(Forget, Notifications.TaskTag(taskId));
         lock (_followers)
         {
             if (!_followers.TryGetValue(signal.Tag, out var signals))
@@ -73,7 +73,7 @@ internal sealed class TaskStatusHub(NotificationListener listener) : BackgroundS
     }
 
     /// <summary>Fires collapse: a follower that was busy reading sees one pending wake-up, not many.</summary>
-    public sealed class Signal(TaskStatusHub hub, string tag) : IDisposable
+    public sealed class Signal(Action<Signal> forget, string tag) : IDisposable
     {
         private readonly Channel<bool> _fired = Channel.CreateBounded<bool>(
             new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -97,6 +97,6 @@ internal sealed class TaskStatusHub(NotificationListener listener) : BackgroundS
             }
         }
 
-        public void Dispose() => hub.Forget(this);
+        public void Dispose() => forget(this);
     }
 }

@@ -114,13 +114,18 @@ internal static class DemoCommand
             await output.WriteLineAsync();
             await RunTasksAsync(dataSource, output, cancellationToken);
 
-            (a2a, var url) = await StartA2aAsync(connectionString, overrides, cancellationToken);
+            (a2a, var url) = await LoopbackServer.StartAsync(connectionString, new Dictionary<string, string?>(overrides)
+            {
+                // Its one warning (no API key: loopback only) is what the demo wants.
+                ["Logging:LogLevel:AgentRuntime.A2a"] = "Error",
+            }, cancellationToken);
             await output.WriteLineAsync();
             await output.WriteLineAsync($"A2A agent card:  {url}{A2aServer.AgentCardPath}");
+            await output.WriteLineAsync($"Console: {url}{A2aServer.ConsolePath}");
             await output.WriteLineAsync($"A2A endpoint:    {url} (JSON-RPC; docs/a2a.md)");
             if (!exit)
             {
-                await output.WriteLineAsync("Serving the worker and the A2A endpoint until Ctrl+C.");
+                await output.WriteLineAsync("Serving the worker, the A2A endpoint and the console until Ctrl+C.");
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
@@ -139,31 +144,6 @@ internal static class DemoCommand
             await host.StopAsync(CancellationToken.None);
         }
         return ExitCodes.Ok;
-    }
-
-    /// <summary>The A2A endpoint on its usual address, or on a free loopback port when that one is taken.</summary>
-    private static async Task<(WebApplication App, string Url)> StartA2aAsync(
-        string connectionString, Dictionary<string, string?> overrides, CancellationToken cancellationToken)
-    {
-        foreach (var listen in new[] { A2aOptions.DefaultUrl, "http://127.0.0.1:0" })
-        {
-            var app = A2aServer.Build(connectionString, new Dictionary<string, string?>(overrides)
-            {
-                [$"{A2aOptions.Section}:Urls:0"] = listen,
-                // Its one warning (no API key: loopback only) is what the demo wants.
-                ["Logging:LogLevel:AgentRuntime.A2a"] = "Error",
-            });
-            try
-            {
-                await app.StartAsync(cancellationToken);
-                return (app, app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
-            }
-            catch (IOException) when (listen == A2aOptions.DefaultUrl)
-            {
-                await app.DisposeAsync();
-            }
-        }
-        throw new UnreachableException();
     }
 
     private sealed record DemoTask(string Label, SubmittedTask Submitted);

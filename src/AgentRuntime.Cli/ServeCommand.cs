@@ -18,7 +18,8 @@ internal static class ServeCommand
         var command = new Command("serve",
             "Serve A2A over HTTP (JSON-RPC, A2A 1.0 and 0.3; agent cards; streaming) in front of the SQL API; the agents run in " +
             "agent-runtime run. API keys (each a PostgreSQL role) and limits: the A2a section of appsettings.json or AGENT_RUNTIME_A2a__* " +
-            "variables. Without API keys it listens on loopback only. Stops on SIGTERM, ending open streams. See docs/a2a.md.")
+            "variables. Without API keys it listens on loopback only. The web console is at /console (docs/console.md). Stops on SIGTERM, " +
+            "ending open streams. See docs/a2a.md.")
         {
             connection, urls,
         };

@@ -1,6 +1,6 @@
 -- When something next becomes due for hosts of these agents: the earliest future run_at of their
 -- ready steps (scheduled, or retrying after a backoff), timer or deadline of a waiting step,
--- lease expiry, task deadline, or schedule slot. A host sleeps until then (and no longer than its
+-- lease expiry, task deadline, or slot of a schedule that is not paused. A host sleeps until then (and no longer than its
 -- poll interval), so delayed work starts within milliseconds of its due time; NOTIFY wakes it for
 -- work due now. NULL: nothing is scheduled. "Future" is after now(), the transaction's start: a
 -- host asks in its claim's transaction, so that a step falling due between the claim and the
@@ -24,6 +24,6 @@ begin
     (select min(s.resume_at) from agent_runtime.steps s where s.status = 'waiting' and s.resume_at is not null),
     (select min(s.lease_expires_at) from agent_runtime.steps s where s.status = 'running'),
     (select min(t.deadline) from agent_runtime.tasks t where t.deadline is not null),
-    (select min(c.next_fire_at) - (agent_runtime._now() - now()) from agent_runtime.schedules c)));
+    (select min(c.next_fire_at) - (agent_runtime._now() - now()) from agent_runtime.schedules c where not c.paused)));
 end
 $$;

@@ -3,7 +3,7 @@
 -- the newest "backfill" slots that passed since its last run (default 1: after downtime, only
 -- the latest missed slot runs; 0: none), with the idempotency key "schedule:<name>:<slot>", so a
 -- slot runs exactly once however many callers race; then it moves next_fire_at past now.
--- Returns how many tasks it submitted.
+-- Paused schedules (pause_schedule) are left alone. Returns how many tasks it submitted.
 create or replace function agent_runtime._fire_schedules()
 returns integer
 language plpgsql volatile
@@ -20,7 +20,7 @@ declare
 begin
   for v_schedule in
     select * from agent_runtime.schedules c
-    where c.next_fire_at <= v_now
+    where c.next_fire_at <= v_now and not c.paused
     order by c.next_fire_at
     for update skip locked
   loop

@@ -29,6 +29,8 @@ public sealed class DemoTests(DatabaseFixture db, ITestOutputHelper output) : IC
         Assert.Contains(lines, l => l.StartsWith("Event timeline of", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.Contains("step.ready") && l.Contains("retry"));
         Assert.Contains(lines, l => l.StartsWith("A2A agent card:", StringComparison.Ordinal) && l.TrimEnd().EndsWith("/.well-known/agent-card.json", StringComparison.Ordinal));
+        var card = Array.FindIndex(lines, l => l.StartsWith("A2A agent card:", StringComparison.Ordinal));
+        Assert.Matches(@"^Console: http://127\.0\.0\.1:\d+/console$", lines[card + 1].Trim());
         Assert.Equal(1L, await db.DataSource.ScalarAsync<long>(
             "select count(*) from agent_runtime.artifacts a where a.filename = 'digest.md'"));
     }

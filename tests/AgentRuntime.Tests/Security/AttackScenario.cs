@@ -117,6 +117,13 @@ public sealed class AttackScenario
                 ("schedule_task", $"select agent_runtime.schedule_task('{agentName}-cron', '*/5 * * * *', '{agent}', '{{\"x\":1}}', " +
                                   """'{"timezone":"Europe/Paris","backfill":2,"priority":2,"concurrency_key":"k","concurrency_limit":1}')"""),
                 ("list_schedules", "select count(*) from agent_runtime.list_schedules()"),
+                ("pause_schedule", $"select agent_runtime.pause_schedule('{agentName}-cron')"),
+                ("resume_schedule", $"select agent_runtime.resume_schedule('{agentName}-cron')"),
+                ("work_stats", "select count(*) from agent_runtime.work_stats()"),
+                ("task_throughput", "select count(*) from agent_runtime.task_throughput(15)"),
+                ("list_workers", "select count(*) from agent_runtime.list_workers()"),
+                ("list_failures", "select count(*) from agent_runtime.list_failures('1 day')"),
+                ("browse_tasks", """select agent_runtime.browse_tasks('{"status":["submitted","failed"],"queue":"default","created_after":"2000-01-01T00:00:00Z"}', 10)"""),
                 ("unschedule_task", $"select agent_runtime.unschedule_task('{agentName}-cron')"),
                 ("configure_queue", """select agent_runtime.configure_queue('attack-queue', '{"paused":false,"rate_per_second":5,"burst":10,"concurrency_limit":3}')"""),
                 ("list_queues", "select count(*) from agent_runtime.list_queues()"),
