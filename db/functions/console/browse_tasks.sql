@@ -48,6 +48,7 @@ declare
   v_last_matched text;
 begin
   -- GUARD
+  perform agent_runtime._check_json(browse_tasks.filters, 'filters');
   perform agent_runtime._check_object(v_filters, 'filters');
   perform agent_runtime._check_keys(v_filters, array['status', 'target', 'app_name', 'queue', 'created_after',
     'created_before', 'id'], 'filters');

@@ -48,6 +48,8 @@ public sealed class JsonDepthTests(DatabaseFixture db) : IClassFixture<DatabaseF
             c => $"select sequence from agent_runtime.append_event(app_name => '{c.App}', user_id => 'u', session_id => '{c.SessionId}', event => $1::jsonb)",
             _ => $$"""{"author": "user", "content": {{Deep(Limit - 1)}}}""",
             (c, sequence) => $"select event from agent_runtime.session_events where session_id = '{c.SessionId}' and sequence = {sequence}"),
+        new("browse_tasks", "filters", "filters",
+            _ => "select agent_runtime.browse_tasks(filters => $1::jsonb)"),
         new("cancel_tasks", "filters", "filters",
             _ => "select agent_runtime.cancel_tasks(filters => $1::jsonb)",
             _ => $$"""{"metadata": {{Deep(Limit - 1)}}}"""),
