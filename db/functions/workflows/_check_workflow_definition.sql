@@ -55,11 +55,6 @@ begin
       hint = 'Pass {"steps": [{"key": "summarize", "agent": "summarize"}, ...]}.';
   end if;
   v_n := jsonb_array_length(v_steps);
-  if jsonb_path_exists(definition -> 'output', 'strict $.**{65}') then
-    raise exception using errcode = 'AR080',
-      message = 'the output template nests more than 64 levels',
-      hint = 'Templates nest at most 64 levels of objects and arrays: pass deep data in the task''s input and reference it.';
-  end if;
   if definition ? 'input_schema' then
     perform agent_runtime._check_object(definition -> 'input_schema', 'definition "input_schema"');
   end if;
