@@ -13,11 +13,11 @@ as $$
 declare
   v_first integer;
   v_effect record;
-  v_what text := case kind when 'output' then 'output' else 'error' end;
+  v_limit integer := case kind when 'output' then 4194304 else 65536 end;
 begin
   v_first := agent_runtime._first_too_deep(results);
   if v_first is not null then
-    perform agent_runtime._check_json(results[v_first], format('%s of step %s', v_what, step_ids[v_first]));
+    perform agent_runtime._check_json(results[v_first], format('%s of step %s', kind, step_ids[v_first]));
   end if;
   if kind = 'error' then
     select min(r.ord) into v_first
@@ -31,10 +31,9 @@ begin
   end if;
   select min(r.ord) into v_first
   from unnest(results) with ordinality as r(result, ord)
-  where pg_column_size(r.result) > case kind when 'output' then 4194304 else 65536 end;
+  where pg_column_size(r.result) > v_limit;
   if v_first is not null then
-    perform agent_runtime._check_size(results[v_first], format('%s of step %s', v_what, step_ids[v_first]),
-                                      case kind when 'output' then 4194304 else 65536 end);
+    perform agent_runtime._check_size(results[v_first], format('%s of step %s', kind, step_ids[v_first]), v_limit);
   end if;
   for v_effect in
     select r.step_id, r.effect

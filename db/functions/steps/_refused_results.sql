@@ -1,8 +1,9 @@
 -- The elements of a batch report (complete_steps, fail_steps) that _check_results refuses, each
 -- with the AR error the single callback would raise for it: position in the arrays, code
--- (SQLSTATE), message, and the error its step fails with (_invalid_result). The whole batch is checked in one subtransaction; only when that finds
--- something is each element checked on its own, so that every refused one is found and a valid
--- one never is. Errors other than AR ones propagate.
+-- (SQLSTATE), message, and the error its step fails with (_invalid_result). The whole batch is
+-- checked in one subtransaction; only when that finds something is each element checked on its
+-- own, so that every refused one is found and a valid one never is. Errors other than AR ones
+-- propagate.
 create or replace function agent_runtime._refused_results(
   step_ids bigint[], kind text, results jsonb[], effects jsonb[])
 returns table (ord integer, code text, message text, error jsonb)
