@@ -102,7 +102,7 @@ grant execute on function
   agent_runtime.yield_step(bigint, uuid, text, jsonb, timestamptz),
   agent_runtime.reject_step(bigint, uuid, jsonb),
   agent_runtime.release_steps(bigint[], uuid[]),
-  agent_runtime.heartbeat(text, integer, bigint[]),
+  agent_runtime.heartbeat(text, integer, bigint[], uuid[]),
   agent_runtime.acquire_lock(text, text, integer, uuid),
   agent_runtime.extend_lock(text, bigint, uuid, integer),
   agent_runtime.release_lock(text, bigint, uuid),

@@ -4,7 +4,12 @@ using Npgsql;
 
 namespace AgentRuntime.Client;
 
-public sealed record StepOutcome(long StepId, string Outcome);
+/// <summary>
+/// How the runtime settled one step of a report. <paramref name="Code"/> and <paramref name="Message"/>
+/// are set when the outcome is <c>refused</c>: the AR error the runtime refused the result with (the
+/// step then failed for good).
+/// </summary>
+public sealed record StepOutcome(long StepId, string Outcome, string? Code = null, string? Message = null);
 
 public sealed record StepCompletion(long StepId, Guid LeaseToken, JsonNode? Output, JsonObject? Effects = null);
 
@@ -115,7 +120,7 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<StepOutcome>> CompleteAsync(IReadOnlyList<StepCompletion> completions, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "select step_id, outcome from agent_runtime.complete_steps(step_ids => $1, lease_tokens => $2, outputs => $3, effects => $4)");
+            "select step_id, outcome, code, message from agent_runtime.complete_steps(step_ids => $1, lease_tokens => $2, outputs => $3, effects => $4)");
         command.Parameters.Add(Sql.BigintArray(completions.Select(c => c.StepId)));
         command.Parameters.Add(Sql.UuidArray(completions.Select(c => c.LeaseToken)));
         command.Parameters.Add(Sql.JsonbArray(completions.Select(c => c.Output), "output"));
@@ -123,18 +128,18 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
         command.Parameters.Add(Sql.JsonbArray(completions.Any(c => c.Effects is not null)
             ? completions.Select(c => (JsonNode?)c.Effects)
             : null, "effects"));
-        return await ReadOutcomesAsync(command, "outcome", cancellationToken);
+        return await ReadOutcomesAsync(command, "outcome", cancellationToken, withRefusals: true);
     }
 
     public async Task<IReadOnlyList<StepOutcome>> FailAsync(IReadOnlyList<StepFailure> failures, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "select step_id, outcome from agent_runtime.fail_steps(step_ids => $1, lease_tokens => $2, errors => $3, retryable => $4)");
+            "select step_id, outcome, code, message from agent_runtime.fail_steps(step_ids => $1, lease_tokens => $2, errors => $3, retryable => $4)");
         command.Parameters.Add(Sql.BigintArray(failures.Select(f => f.StepId)));
         command.Parameters.Add(Sql.UuidArray(failures.Select(f => f.LeaseToken)));
         command.Parameters.Add(Sql.JsonbArray(failures.Select(f => (JsonNode?)f.Error), "error"));
         command.Parameters.Add(Sql.BooleanArray(failures.Select(f => f.Retryable)));
-        return await ReadOutcomesAsync(command, "outcome", cancellationToken);
+        return await ReadOutcomesAsync(command, "outcome", cancellationToken, withRefusals: true);
     }
 
     public async Task<StepOutcome> YieldAsync(
@@ -169,26 +174,32 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
         return await ReadOutcomesAsync(command, "outcome", cancellationToken);
     }
 
-    /// <summary>Extends the leases of <paramref name="stepIds"/>; returns those to abandon, with the reason.</summary>
+    /// <summary>
+    /// Extends the leases of <paramref name="steps"/>, each matched by its lease token; returns
+    /// those to abandon, with the reason (canceled, lease_lost).
+    /// </summary>
     public async Task<IReadOnlyList<StepOutcome>> HeartbeatAsync(
-        string workerId, int leaseSeconds, long[] stepIds, CancellationToken cancellationToken)
+        string workerId, int leaseSeconds, IReadOnlyList<ClaimedStep> steps, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "select step_id, reason from agent_runtime.heartbeat(worker_id => $1, lease_seconds => $2, step_ids => $3)");
+            "select step_id, reason from agent_runtime.heartbeat(worker_id => $1, lease_seconds => $2, step_ids => $3, lease_tokens => $4)");
         command.Parameters.Add(Sql.Text(workerId));
         command.Parameters.Add(Sql.Integer(leaseSeconds));
-        command.Parameters.Add(Sql.BigintArray(stepIds));
+        command.Parameters.Add(Sql.BigintArray(steps.Select(s => s.StepId)));
+        command.Parameters.Add(Sql.UuidArray(steps.Select(s => s.LeaseToken)));
         return await ReadOutcomesAsync(command, "reason", cancellationToken);
     }
 
     private static async Task<IReadOnlyList<StepOutcome>> ReadOutcomesAsync(
-        NpgsqlCommand command, string outcomeColumn, CancellationToken cancellationToken)
+        NpgsqlCommand command, string outcomeColumn, CancellationToken cancellationToken, bool withRefusals = false)
     {
         var outcomes = new List<StepOutcome>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            outcomes.Add(new StepOutcome(reader.Get<long>("step_id"), reader.Get<string>(outcomeColumn)));
+            outcomes.Add(new StepOutcome(reader.Get<long>("step_id"), reader.Get<string>(outcomeColumn),
+                withRefusals ? reader.Text("code") : null,
+                withRefusals ? reader.Text("message") : null));
         }
         return outcomes;
     }

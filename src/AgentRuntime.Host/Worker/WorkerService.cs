@@ -201,10 +201,11 @@ public sealed class WorkerService : BackgroundService
         }
         catch (OperationCanceledException) when (run.IsCancellationRequested && !running.Abandon.IsCancellationRequested)
         {
+            // The shape the runtime gives a run that outlived its timeout when no host reported it.
             result = AgentResult.Fail(new JsonObject
             {
-                ["message"] = $"the agent did not finish within its timeout of {context.Timeout!.Value.TotalSeconds:0.###} s",
-                ["type"] = "timeout",
+                ["code"] = "timeout",
+                ["message"] = $"attempt {context.Attempt} ran past its timeout of {context.Timeout!.Value.TotalSeconds:0.###} s",
             });
         }
         catch (OperationCanceledException) when (running.Abandon.IsCancellationRequested)
@@ -254,13 +255,14 @@ public sealed class WorkerService : BackgroundService
             try
             {
                 await Task.Delay(interval, cancellationToken);
-                var abandon = await _client.HeartbeatAsync(_options.WorkerId, _options.LeaseSeconds, [.. _held.Keys], cancellationToken);
-                foreach (var (stepId, reason) in abandon)
+                var abandon = await _client.HeartbeatAsync(_options.WorkerId, _options.LeaseSeconds,
+                    [.. _held.Values.Select(r => r.Step)], cancellationToken);
+                foreach (var step in abandon)
                 {
-                    if (_held.TryRemove(stepId, out var running))
+                    if (_held.TryRemove(step.StepId, out var running))
                     {
-                        _logger.LogInformation("Abandoning step {StepId}: {Reason}", stepId, reason);
-                        running.AbandonAny(reason);
+                        _logger.LogInformation("Abandoning step {StepId}: {Reason}", step.StepId, step.Outcome);
+                        running.AbandonAny(step.Outcome);
                     }
                 }
             }

@@ -30,10 +30,8 @@ public sealed partial class EventTypesDocTests
     /// </summary>
     private static readonly Dictionary<string, string[]> s_dynamicTypes = new()
     {
-        ["_expire_leases.sql"] = ["step.ready", "step.failed", "step.canceled"],
         ["_finish_step.sql"] = ["step.completed", "step.failed", "step.skipped"],
-        ["complete_steps.sql"] = ["step.completed", "step.waiting"],
-        ["fail_steps.sql"] = ["step.ready", "step.failed"],
+        ["_complete_runs.sql"] = ["step.completed", "step.waiting"],
         ["_stop_tasks.sql"] = ["task.canceled", "task.failed", "task.rejected"],
         ["yield_step.sql"] = ["task.input-required", "task.auth-required"],
         ["check_invariants.sql"] = [], // compares with 'task.' || status, writes nothing

@@ -85,7 +85,7 @@ public sealed class ClaimStepTests(DatabaseFixture db) : IClassFixture<DatabaseF
     public async Task Each_claim_gets_a_fresh_lease_token()
     {
         var agent = await _rt.NewAgentAsync();
-        await _rt.SubmitAsync(agent);
+        await _rt.SubmitAsync(agent, options: """{"backoff_seconds": 0}""");
         var first = await _rt.ClaimOneAsync("w1", agent);
 
         await _rt.ExpireLeaseAsync(first.StepId);

@@ -25,7 +25,7 @@ public sealed class AdminFunctionsTests(DatabaseFixture db) : IClassFixture<Data
         Assert.Equal(1, again.Attempt);
         await _rt.FailsWithAsync("AR020", "select agent_runtime.complete_step($1, $2, '{}')", stuck.StepId, stuck.LeaseToken);
         Assert.Equal("lease_lost", await _rt.ScalarAsync<string>(
-            "select reason from agent_runtime.heartbeat('hung-worker', 60, array[$1::bigint])", stuck.StepId));
+            "select reason from agent_runtime.heartbeat('hung-worker', 60, array[$1::bigint], array[$2::uuid])", stuck.StepId, stuck.LeaseToken));
         Assert.Equal("completed", await _rt.CompleteAsync(again.StepId, again.LeaseToken));
         var requeued = Assert.Single(await _rt.RowsAsync(
             "select worker_id, data ->> 'reason', data ->> 'from' from agent_runtime.events where step_id = $1 and type = 'step.ready' and data ? 'from'",
