@@ -39,21 +39,21 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Sends a message to an unfinished task (send_message: it wakes a step waiting for input) and
-    /// returns the task and when the message was appended. A message naming another context than
-    /// its task's is refused, as A2A asks.
+    /// returns the task and when the message was appended. The message carries its contextId, which
+    /// send_message checks against the task's.
     /// </summary>
     public Task<(JsonObject Task, DateTimeOffset SentAt)> SendMessageAsync(Caller caller, Guid taskId, string? contextId,
         JsonObject message, PushConfig? push, int? historyLength, CancellationToken cancellationToken) =>
         AsCallerAsync(caller, async connection =>
         {
-            var current = await GetTaskAsync(connection, taskId, 0, cancellationToken);
-            if (contextId is not null && (string?)current["contextId"] != contextId)
+            var sent = message.DeepClone().AsObject();
+            if (contextId is not null)
             {
-                throw A2aError.InvalidParams($"message.contextId {contextId} is not the context of task {taskId}: leave it out or send the task's own");
+                sent["contextId"] = contextId;
             }
             var sentAt = await ScalarAsync<DateTimeOffset>(connection,
                 "select created_at from agent_runtime.send_message(task_id => $1, message => $2::jsonb)",
-                cancellationToken, Sql.Uuid(taskId), Sql.Text(ClientJson.Write(message, "message")));
+                cancellationToken, Sql.Uuid(taskId), Sql.Text(ClientJson.Write(sent, "message")));
             if (push is not null)
             {
                 await SetPushConfigAsync(connection, taskId, push, cancellationToken);

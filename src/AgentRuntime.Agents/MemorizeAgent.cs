@@ -2,10 +2,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentRuntime.Agents.Text;
-using AgentRuntime.Client;
 using AgentRuntime.Memory;
 using AgentRuntime.Sessions;
-using Npgsql;
 
 namespace AgentRuntime.Agents;
 
@@ -14,15 +12,19 @@ namespace AgentRuntime.Agents;
 /// memories of the session's user. Input <c>{"session_id", "through_sequence"}</c> (the task lives in
 /// that session). Each event's text parts become passages of at most <see cref="MaxPassage"/> characters
 /// (whole sentences where they fit), embedded with the host's embedder and added with metadata
-/// <c>{"source": "session", "session_id", "sequence", "author"}</c>. Output <c>{"added", "memory_ids",
-/// "through_sequence"}</c>.
+/// <c>{"source": "session", "session_id", "sequence", "author"}</c>. Output <c>{"added",
+/// "through_sequence"}</c>: how many memories it added, and the last event they cover.
 /// </summary>
 /// <remarks>
-/// The memories and the session key <see cref="ProgressKey"/> (the last sequence memorized) are written
-/// in one transaction, so a run that is repeated (a lost lease, a retry) or a later task of the same
-/// session adds each event once. Events without text (data parts, state changes) add nothing.
+/// The memories and the session key <see cref="ProgressKey"/> (the last sequence memorized) are the
+/// completion's effects, committed with it in one transaction, so a run that is repeated (a lost lease,
+/// a retry) or a later task of the same session adds each event once. Events without text (data parts,
+/// state changes) add nothing. A run adds at most <see cref="MaxMemories"/> memories (the limit of one
+/// completion): it stops after the last whole event that fits, and add_session_to_memory, asked again,
+/// submits a task for the rest. An event of more passages than that on its own keeps its first
+/// <see cref="MaxMemories"/>.
 /// </remarks>
-public sealed class MemorizeAgent(NpgsqlDataSource dataSource, SessionService sessions, MemoryService memory) : IAgent
+public sealed class MemorizeAgent(SessionService sessions, MemoryService memory) : IAgent
 {
     public const string AgentName = "memorize";
 
@@ -31,6 +33,9 @@ public sealed class MemorizeAgent(NpgsqlDataSource dataSource, SessionService se
 
     /// <summary>The longest passage: longer texts are split between sentences (or, for one long sentence, inside it).</summary>
     public const int MaxPassage = 1000;
+
+    /// <summary>The most memories one completion adds (its effects' limit).</summary>
+    public const int MaxMemories = 1000;
 
     public string Name => AgentName;
 
@@ -66,60 +71,44 @@ public sealed class MemorizeAgent(NpgsqlDataSource dataSource, SessionService se
         var done = state[ProgressKey] is JsonValue value && value.TryGetValue<long>(out var progress) ? progress : 0;
         if (done >= through)
         {
-            return AgentResult.Complete(Output(0, [], done));
+            return AgentResult.Complete(Output(0, done));
         }
 
         var events = (await sessions.GetAsync(context.AppName, context.UserId, context.SessionId, afterSequence: done,
             cancellationToken: cancellationToken)).Events.Where(e => e.Sequence <= through);
-        var passages = events
-            .SelectMany(e => Passages(Text(e.Content)).Select(text => (Text: text, Event: e)))
-            .ToList();
+        var passages = new List<(string Text, SessionEvent Event)>();
+        var reached = through;
+        var taken = done;
+        foreach (var evt in events)
+        {
+            var texts = Passages(Text(evt.Content)).ToList();
+            if (passages.Count > 0 && passages.Count + texts.Count > MaxMemories)
+            {
+                reached = taken;
+                break;
+            }
+            passages.AddRange(texts.Take(MaxMemories).Select(text => (text, evt)));
+            taken = evt.Sequence;
+        }
         var embeddings = await memory.EmbedAsync([.. passages.Select(p => p.Text)], cancellationToken);
 
-        var ids = new List<long>();
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var effects = new AgentEffects().Set(ProgressKey, reached);
         for (var i = 0; i < passages.Count; i++)
         {
-            await using var add = new NpgsqlCommand(
-                "select agent_runtime.add_memory(app_name => $1, user_id => $2, content => $3, embedding => $4, metadata => $5::jsonb)",
-                connection, transaction);
-            add.Parameters.Add(Sql.Text(context.AppName));
-            add.Parameters.Add(Sql.Text(context.UserId));
-            add.Parameters.Add(Sql.Text(passages[i].Text));
-            add.Parameters.Add(Sql.RealArray(embeddings[i].ToArray()));
-            add.Parameters.Add(Sql.Text(new JsonObject
+            effects.Memory(passages[i].Text, embeddings[i].Memory, new JsonObject
             {
                 ["source"] = "session",
                 ["session_id"] = context.SessionId,
                 ["sequence"] = passages[i].Event.Sequence,
                 ["author"] = passages[i].Event.Author,
-            }.ToJsonString()));
-            ids.Add((long)(await add.ExecuteScalarAsync(cancellationToken))!);
+            });
         }
-
-        await using (var mark = new NpgsqlCommand(
-            "select agent_runtime.append_event(app_name => $1, user_id => $2, session_id => $3, event => $4::jsonb)",
-            connection, transaction))
-        {
-            mark.Parameters.Add(Sql.Text(context.AppName));
-            mark.Parameters.Add(Sql.Text(context.UserId));
-            mark.Parameters.Add(Sql.Text(context.SessionId));
-            mark.Parameters.Add(Sql.Text(new JsonObject
-            {
-                ["author"] = AgentName,
-                ["actions"] = new JsonObject { ["state_delta"] = new JsonObject { [ProgressKey] = through } },
-            }.ToJsonString()));
-            await mark.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await transaction.CommitAsync(cancellationToken);
-        return AgentResult.Complete(Output(ids.Count, ids, through));
+        return AgentResult.Complete(Output(passages.Count, reached), effects);
     }
 
-    private static JsonObject Output(int added, List<long> ids, long through) => new()
+    private static JsonObject Output(int added, long through) => new()
     {
         ["added"] = added,
-        ["memory_ids"] = new JsonArray([.. ids.Select(id => (JsonNode?)id)]),
         ["through_sequence"] = through,
     };
 

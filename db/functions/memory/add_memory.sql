@@ -12,9 +12,6 @@ language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
 as $$
 #variable_conflict use_column
-declare
-  v_metadata jsonb := coalesce(add_memory.metadata, '{}'::jsonb);
-  v_id bigint;
 begin
   -- GUARD
   perform agent_runtime._check_json(add_memory.metadata, 'metadata');
@@ -27,28 +24,11 @@ begin
                        agent_runtime._quote(add_memory.app_name)),
       hint = 'A worker adds memories of the user whose step it holds; clients add memories in their apps.';
   end if;
-  if add_memory.content is null or btrim(add_memory.content) = '' then
-    raise exception using errcode = 'AR001',
-      message = 'content is required',
-      hint = 'Pass the text to remember.';
-  end if;
-  if octet_length(add_memory.content) > 65536 then
-    raise exception using errcode = 'AR002',
-      message = format('content is %s bytes, over the limit of 65536 bytes', octet_length(add_memory.content)),
-      hint = 'Remember facts, not documents: split the text into passages and add each (save documents as artifacts).';
-  end if;
-  perform agent_runtime._check_embedding(add_memory.embedding, 'embedding');
-  perform agent_runtime._check_object(v_metadata, 'metadata');
-  perform agent_runtime._check_size(v_metadata, 'metadata', 65536);
+  perform agent_runtime._check_memory(add_memory.content, add_memory.embedding, add_memory.metadata,
+                                      'content', 'embedding', 'metadata');
 
-  -- MUTATE (real[] becomes a vector by pgvector's assignment cast)
-  insert into agent_runtime.memories as m (app_name, user_id, content, embedding, metadata)
-  values (add_memory.app_name, add_memory.user_id, add_memory.content, add_memory.embedding, v_metadata)
-  returning m.id into v_id;
-
-  insert into agent_runtime.events (type, data)
-  values ('memory.added', jsonb_build_object('scope', add_memory.app_name, 'app_name', add_memory.app_name,
-                                             'user_id', add_memory.user_id, 'memory_id', v_id));
-  return v_id;
+  -- MUTATE
+  return agent_runtime._store_memory(add_memory.app_name, add_memory.user_id, add_memory.content,
+                                     add_memory.embedding, add_memory.metadata, null, null);
 end
 $$;

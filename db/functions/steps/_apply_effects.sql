@@ -4,7 +4,9 @@
 -- the messages appended to the task's session, linked to the task (author: the agent unless
 -- given); and the children in "spawn", submitted with the parent's app and user (the step then
 -- waits for them, see complete_steps); the "artifacts", saved to the task's session (or its
--- user's, for "user:" filenames) as save_artifact does, each version linked to the task. Locks
+-- user's, for "user:" filenames) as save_artifact does, each version linked to the task; the
+-- "memories", added to the memory of the task's user in the task's app as add_memory does, each
+-- event memory.added linked to the task and step. Locks
 -- the task's session, after the steps and the task, then the artifacts' filenames (in name
 -- order) and content (in hash order), the order of save_artifact and delete_artifact.
 create or replace function agent_runtime._apply_effects(step_id bigint, effects jsonb)
@@ -29,6 +31,7 @@ declare
   v_contents bytea[];
   v_mime_types text[];
   v_metadata jsonb[];
+  v_memory record;
 begin
   select * into v_step from agent_runtime.steps s where s.id = _apply_effects.step_id;
   select coalesce(jsonb_agg(agent_runtime._message_event(m.message, 'message', v_step.agent, 'agent') order by m.ord),
@@ -85,6 +88,17 @@ begin
                                                    v_mime_types[i], v_metadata[i], v_step.task_id);
     end loop;
   end if;
+
+  for v_memory in
+    select t.app_name, t.user_id, f.*
+    from jsonb_array_elements(coalesce(nullif(effects -> 'memories', 'null'::jsonb), '[]'::jsonb)) with ordinality as m(value, ord)
+    cross join agent_runtime._effect_memory(m.value, 'memory') as f
+    join agent_runtime.tasks t on t.id = v_step.task_id
+    order by m.ord
+  loop
+    perform agent_runtime._store_memory(v_memory.app_name, v_memory.user_id, v_memory.content, v_memory.embedding,
+                                        v_memory.metadata, v_step.task_id, v_step.id);
+  end loop;
 
   if v_spawn is not null then
     select array_agg(c.task_id) into v_children

@@ -2,9 +2,11 @@
 -- "state_delta" (see _check_state_delta), optional "messages" (an array of messages, see
 -- _message_event), optional "spawn" (child tasks: an array of {"target", "input",
 -- "options"}, 1 to 1000, targets registered) with "allow_failures" (a boolean), and optional
--- "artifacts" (1 to 100 files saved to the task's session, see _effect_artifact). Checked in full
--- before complete_steps writes anything. Artifacts have a size limit of their own (10 MiB each),
--- so the 4 MiB limit of effects applies to the rest.
+-- "artifacts" (1 to 100 files saved to the task's session, see _effect_artifact), and optional
+-- "memories" (at most 1000 memories of the task's user, see _effect_memory). Checked in full
+-- before complete_steps writes anything. Artifacts and memories have size limits of their own
+-- (10 MiB a file; 64 KiB of text and of metadata a memory), so the 4 MiB limit of effects applies
+-- to the rest: a thousand memories with their embeddings would not fit in it.
 create or replace function agent_runtime._check_effects(effects jsonb, what text)
 returns void
 language plpgsql stable
@@ -17,11 +19,13 @@ declare
   v_child record;
   v_artifacts jsonb;
   v_artifact record;
+  v_memories jsonb;
+  v_memory record;
 begin
   perform agent_runtime._check_json(effects, what);
   perform agent_runtime._check_object(effects, what);
-  perform agent_runtime._check_keys(effects, array['state_delta', 'messages', 'spawn', 'allow_failures', 'artifacts'], format('keys of %s', what));
-  perform agent_runtime._check_size(effects - 'artifacts', what, 4194304);
+  perform agent_runtime._check_keys(effects, array['state_delta', 'messages', 'spawn', 'allow_failures', 'artifacts', 'memories'], format('keys of %s', what));
+  perform agent_runtime._check_size(effects - 'artifacts' - 'memories', what, 4194304);
   if nullif(effects -> 'state_delta', 'null'::jsonb) is not null then
     perform agent_runtime._check_state_delta(effects -> 'state_delta', format('%s "state_delta"', what));
     perform agent_runtime._check_size(effects -> 'state_delta', format('%s "state_delta"', what), 1048576);
@@ -75,6 +79,22 @@ begin
     end if;
     for v_artifact in select a.value, a.ord from jsonb_array_elements(v_artifacts) with ordinality as a(value, ord) loop
       perform agent_runtime._effect_artifact(v_artifact.value, format('%s artifact %s', what, v_artifact.ord));
+    end loop;
+  end if;
+  v_memories := nullif(effects -> 'memories', 'null'::jsonb);
+  if v_memories is not null then
+    if jsonb_typeof(v_memories) <> 'array' then
+      raise exception using errcode = 'AR001',
+        message = format('%s "memories" must be a JSON array, got %s', what, jsonb_typeof(v_memories)),
+        hint = 'Pass e.g. [{"text": "prefers window seats", "embedding": [...], "metadata": {}}].';
+    end if;
+    if jsonb_array_length(v_memories) > 1000 then
+      raise exception using errcode = 'AR002',
+        message = format('%s "memories" has %s memories, over the limit of 1000', what, jsonb_array_length(v_memories)),
+        hint = 'One completion adds at most 1000 memories: add the rest with later completions.';
+    end if;
+    for v_memory in select m.value, m.ord from jsonb_array_elements(v_memories) with ordinality as m(value, ord) loop
+      perform agent_runtime._effect_memory(v_memory.value, format('%s memory %s', what, v_memory.ord));
     end loop;
   end if;
   if effects ? 'allow_failures' and jsonb_typeof(effects -> 'allow_failures') <> 'boolean' then

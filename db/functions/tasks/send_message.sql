@@ -2,7 +2,9 @@
 -- session as the user's event, linked to the task. A step waiting for input or authorization
 -- (input-required, auth-required) becomes claimable at once, and its next run receives the
 -- messages sent since it yielded (claim_step's resumed_from.messages). A message to a finished
--- task is refused (AR032). Returns the appended event, like append_event.
+-- task is refused (AR032). A message may name its context ("contextId", as A2A messages do): it
+-- must be the task's own, its session (AR001 otherwise: a task lives in one conversation).
+-- Returns the appended event, like append_event.
 create or replace function agent_runtime.send_message(
   task_id uuid,
   message jsonb)
@@ -25,6 +27,11 @@ begin
       hint = 'Pass the task_id returned by submit_task.';
   end if;
   v_event := agent_runtime._message_event(send_message.message, 'message', 'user', 'user');
+  if jsonb_typeof(send_message.message -> 'contextId') not in ('string', 'null') then
+    raise exception using errcode = 'AR001',
+      message = format('message "contextId" must be a string, got %s', jsonb_typeof(send_message.message -> 'contextId')),
+      hint = 'Name the task''s context (its session_id), or leave contextId out.';
+  end if;
 
   -- LOCK: steps, then the task, then its session (the order of complete_steps). Another
   -- tenant's task is not found, and nothing of it is locked.
@@ -41,6 +48,13 @@ begin
     raise exception using errcode = 'AR032',
       message = format('task %s is already %s and takes no more messages', send_message.task_id, v_task.status),
       hint = 'Submit a new task in the same session (submit_task with its session_id) to continue the conversation.';
+  end if;
+  if send_message.message ->> 'contextId' <> v_task.session_id then
+    raise exception using errcode = 'AR001',
+      message = format('message contextId %s is not the context of task %s', agent_runtime._quote(send_message.message ->> 'contextId'),
+                       send_message.task_id),
+      hint = format('Leave contextId out or send the task''s own, %s (its session_id). To talk in another context, submit a task there.',
+                    agent_runtime._quote(v_task.session_id));
   end if;
   select * into v_session from agent_runtime.sessions s where s.id = v_task.session_id for update;
 

@@ -5,15 +5,16 @@ namespace AgentRuntime.Agents;
 /// <summary>
 /// What a completion changes besides its output, committed in the completion's transaction (effects of
 /// complete_steps): state keys (<c>state_delta</c>, scoped by prefix like session state), messages
-/// appended to the task's history, and artifacts saved to the task's session (<c>user:</c> filenames:
-/// to its user), listed by get_a2a_task.
+/// appended to the task's history, artifacts saved to the task's session (<c>user:</c> filenames:
+/// to its user), listed by get_a2a_task, and memories of the task's user (at most 1000).
 /// </summary>
 /// <example>
 /// <code>
 /// return AgentResult.Complete(output, new AgentEffects()
 ///     .Set("user:tone", "brief")
 ///     .Message("Here is your report.")
-///     .Artifact("report.md", markdown, "text/markdown"));
+///     .Artifact("report.md", markdown, "text/markdown")
+///     .Memory("prefers brief reports", (await memory.EmbedAsync(["prefers brief reports"]))[0].Memory));
 /// </code>
 /// </example>
 public sealed class AgentEffects
@@ -21,6 +22,7 @@ public sealed class AgentEffects
     private readonly JsonObject _stateDelta = [];
     private readonly JsonArray _messages = [];
     private readonly JsonArray _artifacts = [];
+    private readonly JsonArray _memories = [];
 
     /// <summary>Sets a state key (<c>app:</c>, <c>user:</c>, session, <c>temp:</c>); null deletes it.</summary>
     public AgentEffects Set(string key, JsonNode? value)
@@ -67,6 +69,32 @@ public sealed class AgentEffects
         return this;
     }
 
+    /// <summary>
+    /// Adds a memory of the task's user in the task's app, as add_memory does: <paramref name="embedding"/>
+    /// has memory_dimensions() values (MemoryService.EmbedAsync embeds at that size).
+    /// </summary>
+    /// <exception cref="ArgumentException">A value is NaN or infinite, which JSON cannot carry.</exception>
+    public AgentEffects Memory(string text, ReadOnlyMemory<float> embedding, JsonObject? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var values = new JsonArray();
+        foreach (var value in embedding.Span)
+        {
+            if (!float.IsFinite(value))
+            {
+                throw new ArgumentException($"the embedding has a value of {value}, which JSON cannot carry", nameof(embedding));
+            }
+            values.Add(value);
+        }
+        var memory = new JsonObject { ["text"] = text, ["embedding"] = values };
+        if (metadata is not null)
+        {
+            memory["metadata"] = metadata.DeepClone();
+        }
+        _memories.Add(memory);
+        return this;
+    }
+
     /// <summary>The effects object complete_steps takes; only the kinds that were used.</summary>
     public JsonObject ToJson()
     {
@@ -82,6 +110,10 @@ public sealed class AgentEffects
         if (_artifacts.Count > 0)
         {
             effects["artifacts"] = _artifacts.DeepClone();
+        }
+        if (_memories.Count > 0)
+        {
+            effects["memories"] = _memories.DeepClone();
         }
         return effects;
     }

@@ -10,8 +10,9 @@ public abstract record AgentResult
     }
 
     /// <summary>
-    /// The step is done. Its effects commit in the same transaction: <c>state_delta</c>, <c>messages</c>
-    /// and <c>spawn</c> (with <c>allow_failures</c>), as complete_step takes them (docs/sql-api.md).
+    /// The step is done. Its effects commit in the same transaction: <c>state_delta</c>, <c>messages</c>,
+    /// <c>spawn</c> (with <c>allow_failures</c>), <c>artifacts</c> and <c>memories</c>, as complete_step
+    /// takes them (docs/sql-api.md).
     /// </summary>
     public sealed record Completed(JsonNode? Output, JsonObject? Effects = null) : AgentResult;
 
@@ -29,7 +30,7 @@ public abstract record AgentResult
 
     public static AgentResult Complete(JsonNode? output, JsonObject? effects = null) => new Completed(output, effects);
 
-    /// <summary>Completes with effects built by <see cref="AgentEffects"/> (state, messages, artifacts).</summary>
+    /// <summary>Completes with effects built by <see cref="AgentEffects"/> (state, messages, artifacts, memories).</summary>
     public static AgentResult Complete(JsonNode? output, AgentEffects effects)
     {
         ArgumentNullException.ThrowIfNull(effects);

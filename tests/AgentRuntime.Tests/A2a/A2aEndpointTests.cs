@@ -113,6 +113,28 @@ public sealed class A2aEndpointTests(DatabaseFixture db) : IClassFixture<Databas
     }
 
     [Fact]
+    public async Task A_message_to_a_task_may_name_only_its_tasks_context()
+    {
+        var agent = await _rt.NewAgentAsync("idle");
+        await using var server = await InProcessA2a.StartAsync(db.ConnectionString);
+        using var rpc = new A2aRpc($"{server.Url}/agents/{agent}");
+        var task = (await rpc.CallAsync("SendMessage", A2aRpc.Send(A2aRpc.Text("hi"), returnImmediately: true))).Result!["task"]!;
+        var (id, contextId) = ((string)task["id"]!, (string)task["contextId"]!);
+
+        var elsewhere = await rpc.CallAsync("SendMessage", A2aRpc.Send(A2aRpc.Text("wrong room"), taskId: id, contextId: "another-context",
+            returnImmediately: true));
+        var same = await rpc.CallAsync("SendMessage", A2aRpc.Send(A2aRpc.Text("right room"), taskId: id, contextId: contextId,
+            returnImmediately: true));
+
+        Assert.Equal(-32602, elsewhere.ErrorCode);
+        Assert.Equal("AR001", (string?)elsewhere.Body["error"]!["data"]![0]!["metadata"]!["sqlstate"]);
+        Assert.Null(same.ErrorCode);
+        var history = (await rpc.CallAsync("GetTask", new JsonObject { ["id"] = id })).Result!["history"]!.AsArray();
+        Assert.Equal(2, history.Count);
+        Assert.Equal("right room", (string?)history[^1]!["parts"]![0]!["text"]);
+    }
+
+    [Fact]
     public async Task A_stream_follows_the_task_as_the_worker_moves_it_and_an_answer_streams_on_to_completion()
     {
         var agent = await _rt.NewAgentAsync("asker");

@@ -33,6 +33,26 @@ public sealed class AgentEffectsTests
     }
 
     [Fact]
+    public void Builds_memories_with_their_embeddings_as_numbers_and_refuses_values_JSON_cannot_carry()
+    {
+        var effects = new AgentEffects()
+            .Memory("prefers tea", new[] { 0.6f, 0.8f }, new JsonObject { ["kind"] = "preference" })
+            .Memory("lives in Porto", new[] { 1f, 0f })
+            .ToJson();
+
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""
+            {
+              "memories": [
+                {"text": "prefers tea", "embedding": [0.6, 0.8], "metadata": {"kind": "preference"}},
+                {"text": "lives in Porto", "embedding": [1, 0]}
+              ]
+            }
+            """), JsonNode.Parse(effects.ToJsonString())), effects.ToJsonString());
+        Assert.Throws<ArgumentException>(() => new AgentEffects().Memory("x", new[] { float.NaN }));
+        Assert.Throws<ArgumentException>(() => new AgentEffects().Memory("x", new[] { float.PositiveInfinity }));
+    }
+
+    [Fact]
     public async Task Echo_completes_with_the_artifacts_of_its_input_as_effects()
     {
         var input = new JsonObject

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using AgentRuntime.Agents;
 using AgentRuntime.Memory;
 using AgentRuntime.Tests.Infrastructure;
 using AgentRuntime.Tests.Memory;
@@ -77,6 +78,35 @@ public sealed class MemoryEndToEndTests(DatabaseFixture db, ITestOutputHelper ou
         Assert.NotEqual(first, second);
         Assert.Equal(added + 1, await MemoriesOfAsync(session));
         Assert.Contains("Miso", (await memory.SearchAsync("assistant", "ada", "what is the cat called", k: 1))[0].Content);
+    }
+
+    [Fact]
+    public async Task A_session_of_more_passages_than_one_completion_adds_is_memorized_by_a_task_for_the_rest()
+    {
+        await using var host = await StartHostAsync(HostEnvironment(db.ConnectionString, "memory-many-host"), output);
+        var session = $"chat-{Guid.NewGuid():N}";
+        await db.DataSource.ExecAsync("select agent_runtime.create_session(app_name => 'assistant', user_id => 'cy', session_id => $1)", session);
+        await db.DataSource.ExecAsync(
+            "select agent_runtime.append_event(app_name => 'assistant', user_id => 'cy', session_id => $1, event => " +
+            "jsonb_build_object('author', 'user', 'content', jsonb_build_object('parts', jsonb_build_array(" +
+            "jsonb_build_object('text', format('Fact number %s is worth remembering.', i)))))) from generate_series(1, $2) as i",
+            session, MemorizeAgent.MaxMemories + 1);
+        const string Output = "select output::text from agent_runtime.tasks where id = $1";
+
+        var first = await MemorizeAsync("cy", session);
+        Assert.Equal(MemorizeAgent.MaxMemories, await MemoriesOfAsync(session));
+        Assert.Equal(new JsonObject { ["added"] = MemorizeAgent.MaxMemories, ["through_sequence"] = MemorizeAgent.MaxMemories }.ToJsonString(),
+            JsonNode.Parse((await db.DataSource.ScalarAsync<string>(Output, first))!)!.ToJsonString());
+
+        var rest = await MemorizeAsync("cy", session);
+        Assert.NotEqual(first, rest);
+        Assert.Equal(MemorizeAgent.MaxMemories + 1, await MemoriesOfAsync(session));
+        Assert.Equal(new JsonObject { ["added"] = 1, ["through_sequence"] = MemorizeAgent.MaxMemories + 1 }.ToJsonString(),
+            JsonNode.Parse((await db.DataSource.ScalarAsync<string>(Output, rest))!)!.ToJsonString());
+        Assert.Equal("Fact number 1001 is worth remembering.", await db.DataSource.ScalarAsync<string>(
+            "select content from agent_runtime.memories where metadata @> jsonb_build_object('session_id', $1::text, 'sequence', 1001)",
+            session));
+        Assert.False((bool)Assert.Single(await db.DataSource.RowsAsync(AddSession, "cy", session))[1]!);
     }
 
     [Fact]

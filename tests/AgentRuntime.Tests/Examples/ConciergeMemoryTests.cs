@@ -32,10 +32,11 @@ public sealed class ConciergeAgent(MemoryService memory) : IAgent
         if (text.StartsWith("Remember:", StringComparison.OrdinalIgnoreCase))
         {
             var preference = text["Remember:".Length..].Trim();
-            await memory.AddAsync(context.AppName, context.UserId, preference,
-                new JsonObject { ["kind"] = "preference", ["session_id"] = context.SessionId }, cancellationToken);
+            var embedding = (await memory.EmbedAsync([preference], cancellationToken))[0];
             return AgentResult.Complete(new JsonObject { ["remembered"] = preference },
-                new AgentEffects().Message($"Noted: {preference}"));
+                new AgentEffects()
+                    .Memory(preference, embedding.Memory, new JsonObject { ["kind"] = "preference", ["session_id"] = context.SessionId })
+                    .Message($"Noted: {preference}"));
         }
 
         // Anything else is a request: recall the user's preferences that bear on it, write the brief.

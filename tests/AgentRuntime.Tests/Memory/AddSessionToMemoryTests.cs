@@ -62,6 +62,53 @@ public sealed class AddSessionToMemoryTests(DatabaseFixture db) : IClassFixture<
     public const string AddSessionSql = AddSession;
 }
 
+/// <summary>
+/// A memorize task that finished short of its events (a completion adds at most 1000 memories): asked
+/// again, add_session_to_memory submits a task for the rest (a database of its own: the test claims
+/// every memorize step).
+/// </summary>
+public sealed class AddSessionToMemoryContinuationTests(DatabaseFixture db) : IClassFixture<DatabaseFixture>
+{
+    private const string AddSession = AddSessionToMemoryTests.AddSessionSql;
+
+    private readonly Runtime _rt = new(db.DataSource);
+
+    [Fact]
+    public async Task Asked_again_after_a_task_that_stopped_short_it_submits_a_task_for_the_rest()
+    {
+        await _rt.RegisterAgentAsync("memorize");
+        var session = $"chat-{Guid.NewGuid():N}";
+        await _rt.ExecAsync("select agent_runtime.create_session(app_name => 'chat', user_id => 'ann', session_id => $1)", session);
+        for (var i = 0; i < 2; i++)
+        {
+            await _rt.ExecAsync("select agent_runtime.append_event(app_name => 'chat', user_id => 'ann', session_id => $1, " +
+                                "event => '{\"author\":\"user\",\"content\":{\"parts\":[{\"text\":\"hello\"}]}}')", session);
+        }
+        // The memorize agent's part, played here: it records how far it got in its completion's effects.
+        async Task MemorizeThroughAsync(long sequence)
+        {
+            var step = await _rt.ClaimOneAsync("w", "memorize");
+            Assert.Equal("completed", await _rt.ScalarAsync<string>(
+                "select agent_runtime.complete_step(step_id => $1, lease_token => $2, effects => $3::jsonb)",
+                step.StepId, step.LeaseToken, $"{{\"state_delta\": {{\"memorized_through_sequence\": {sequence}}}}}"));
+        }
+
+        var first = Assert.Single(await _rt.RowsAsync(AddSession, "chat", "ann", session));
+        await MemorizeThroughAsync(1);
+        var rest = Assert.Single(await _rt.RowsAsync(AddSession, "chat", "ann", session));
+        var restAgain = Assert.Single(await _rt.RowsAsync(AddSession, "chat", "ann", session));
+        await MemorizeThroughAsync(2);
+        var done = Assert.Single(await _rt.RowsAsync(AddSession, "chat", "ann", session));
+
+        Assert.NotEqual(first[0], rest[0]);
+        Assert.Equal((true, true, false), ((bool)first[3]!, (bool)rest[3]!, (bool)restAgain[3]!));
+        Assert.Equal(rest[0], restAgain[0]);
+        Assert.Equal(2, JsonNode.Parse((await _rt.ScalarAsync<string>(
+            "select input::text from agent_runtime.tasks where id = $1", rest[0]))!)!["through_sequence"]!.GetValue<int>());
+        Assert.Equal((first[0], false), (done[0], (bool)done[3]!));
+    }
+}
+
 /// <summary>Before any host registered the memorize agent (a database of its own).</summary>
 public sealed class AddSessionToMemoryWithoutHostTests(DatabaseFixture db) : IClassFixture<DatabaseFixture>
 {

@@ -353,8 +353,16 @@ export interface StepEffects {
   state_delta?: JsonObject;
   messages?: JsonObject[];
   artifacts?: ArtifactEffect[];
+  memories?: MemoryEffect[];
   spawn?: JsonObject[];
   allow_failures?: boolean;
+}
+
+/** A memory of the task's user (add_memory's checks): embedding has memory_dimensions() values. */
+export interface MemoryEffect {
+  text: string;
+  embedding: number[];
+  metadata?: JsonObject;
 }
 
 export interface ArtifactEffect {
