@@ -88,6 +88,10 @@ grant execute on function
   agent_runtime.emit_event(text, jsonb, text)
 to agent_runtime_client, agent_runtime_worker;
 
+-- The options of tasks, workflow steps and queues, with their types, ranges and defaults: for
+-- clients and workers (and the tools built on them) to read rather than repeat.
+grant execute on function agent_runtime.option_catalog() to agent_runtime_client, agent_runtime_worker;
+
 -- The targets tasks can be submitted to, for clients (the A2A endpoint's agent cards).
 grant execute on function agent_runtime.list_targets(text) to agent_runtime_client;
 

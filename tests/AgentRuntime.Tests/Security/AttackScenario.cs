@@ -52,6 +52,7 @@ public sealed class AttackScenario
                                     "\"input\":{\"t\":{\"$ref\":\"input.t\"}},\"when\":{\"equals\":[{\"$ref\":\"input.t\"},1]}}]}')"),
                 ("list_workflows", "select count(*) from agent_runtime.list_workflows(true)"),
                 ("list_targets", $"select count(*) from agent_runtime.list_targets('{agent}')"),
+                ("option_catalog", "select count(*) from agent_runtime.option_catalog()"),
                 ("emit_event", $"select agent_runtime.emit_event('attack-event-{Guid.NewGuid():N}', '{{\"paid\":true}}')"),
                 ("get_task", $"select * from agent_runtime.get_task('{task}', 10)"),
                 ("get_a2a_task", $"select agent_runtime.get_a2a_task('{task}', 10)"),
