@@ -32,7 +32,7 @@ internal sealed class AgentCards(RuntimeCalls calls, IOptions<A2aOptions> option
         return version == "1.0" ? V1(card) : V03(card);
     }
 
-    private sealed record Card(string Name, string Description, string Url, List<Target> Skills);
+    private sealed record Card(string Name, string Description, string Url, IReadOnlyList<Target> Skills);
 
     private JsonObject V1(Card card)
     {

@@ -27,9 +27,8 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
         PushConfig? push, int? historyLength, CancellationToken cancellationToken) =>
         AsCallerAsync(caller, async connection =>
         {
-            var taskId = await ScalarAsync<Guid>(connection,
-                "select task_id from agent_runtime.submit_task(target => $1, input => $2::jsonb, session_id => $3, options => $4::jsonb)",
-                cancellationToken, Sql.Text(target), Sql.Text(ClientJson.Write(input, "input")), Sql.Text(contextId), Sql.Text(ClientJson.Write(options, "options")));
+            var taskId = await connection.ValueAsync<Guid>(SubmitTask, cancellationToken,
+                Sql.Text(target), Sql.Jsonb(input, "input"), Sql.Text(contextId), Sql.Jsonb(options, "options"));
             if (push is not null)
             {
                 await SetPushConfigAsync(connection, taskId, push, cancellationToken);
@@ -51,9 +50,7 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
             {
                 throw A2aError.InvalidParams($"message.contextId {contextId} is not the context of task {taskId}: leave it out or send the task's own");
             }
-            var sentAt = await ScalarAsync<DateTimeOffset>(connection,
-                "select created_at from agent_runtime.send_message(task_id => $1, message => $2::jsonb)",
-                cancellationToken, Sql.Uuid(taskId), Sql.Text(ClientJson.Write(message, "message")));
+            var sentAt = await connection.ValueAsync<DateTimeOffset>(SendMessage, cancellationToken, Sql.Uuid(taskId), Sql.Jsonb(message, "message"));
             if (push is not null)
             {
                 await SetPushConfigAsync(connection, taskId, push, cancellationToken);
@@ -73,41 +70,17 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
         string? pageToken, int? historyLength, CancellationToken cancellationToken) =>
         AsCallerAsync(caller, async connection =>
         {
-            await using var command = new NpgsqlCommand(
-                "select agent_runtime.get_a2a_task(t.task_id, $4)::text as task, t.task_id, t.session_id, t.status, t.updated_at, " +
-                "t.page_token " +
-                "from agent_runtime.list_tasks(filters => $1::jsonb, page_size => $2, page_token => $3) t", connection);
-            command.Parameters.Add(Sql.Text(ClientJson.Write(filters, "filters")));
-            command.Parameters.Add(Sql.Integer(pageSize));
-            command.Parameters.Add(Sql.Text(pageToken));
-            command.Parameters.Add(Sql.Integer(historyLength));
-            var tasks = new List<JsonObject>();
-            string? last = null;
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var taskId = reader.Get<Guid>("task_id");
-                try
-                {
-                    tasks.Add(ClientJson.Parse(reader.Get<string>("task"), $"task {taskId}")!.AsObject());
-                }
-                catch (JsonTooDeepException tooDeep)
-                {
-                    tasks.Add(UnreadableTask(taskId, reader.Get<string>("session_id"), reader.Get<string>("status"),
-                        reader.Get<DateTimeOffset>("updated_at"), tooDeep.Message));
-                }
-                last = reader.Get<string>("page_token");
-            }
+            var rows = await connection.ListAsync(ListTasks, cancellationToken,
+                Sql.Jsonb(filters, "filters"), Sql.Integer(pageSize), Sql.Text(pageToken), Sql.Integer(historyLength));
             // list_tasks ends with a short page: a full one may have more after it.
-            return (tasks, tasks.Count == pageSize ? last : null);
+            return (rows.Select(r => r.Task).ToList(), rows.Count == pageSize ? rows[^1].PageToken : null);
         }, cancellationToken);
 
     /// <summary>Cancels the task and returns it canceled.</summary>
     public Task<JsonObject> CancelTaskAsync(Caller caller, Guid taskId, string? reason, CancellationToken cancellationToken) =>
         AsCallerAsync(caller, async connection =>
         {
-            await ExecuteAsync(connection, "select agent_runtime.cancel_task(task_id => $1, reason => $2)", cancellationToken,
-                Sql.Uuid(taskId), Sql.Text(reason));
+            await connection.ExecuteAsync(CancelTask, cancellationToken, Sql.Uuid(taskId), Sql.Text(reason));
             return await GetTaskAsync(connection, taskId, null, cancellationToken);
         }, cancellationToken);
 
@@ -115,49 +88,38 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
         AsCallerAsync(caller, async connection =>
         {
             var id = await SetPushConfigAsync(connection, taskId, push, cancellationToken);
-            return (await PushConfigsAsync(connection, "get_push_config(task_id => $1, config_id => $2)", cancellationToken,
-                Sql.Uuid(taskId), Sql.Uuid(id))).Single();
+            return await connection.SingleAsync(GetPushConfig, cancellationToken, Sql.Uuid(taskId), Sql.Uuid(id));
         }, cancellationToken);
 
     public Task<StoredPushConfig> GetPushConfigAsync(Caller caller, Guid taskId, Guid configId, CancellationToken cancellationToken) =>
-        AsCallerAsync(caller, async connection => (await PushConfigsAsync(connection,
-            "get_push_config(task_id => $1, config_id => $2)", cancellationToken, Sql.Uuid(taskId), Sql.Uuid(configId))).Single(),
+        AsCallerAsync(caller, connection => connection.SingleAsync(GetPushConfig, cancellationToken, Sql.Uuid(taskId), Sql.Uuid(configId)),
             cancellationToken);
 
-    public Task<List<StoredPushConfig>> ListPushConfigsAsync(Caller caller, Guid taskId, CancellationToken cancellationToken) =>
-        AsCallerAsync(caller, connection => PushConfigsAsync(connection, "list_push_configs(task_id => $1)", cancellationToken,
-            Sql.Uuid(taskId)), cancellationToken);
+    public Task<IReadOnlyList<StoredPushConfig>> ListPushConfigsAsync(Caller caller, Guid taskId, CancellationToken cancellationToken) =>
+        AsCallerAsync(caller, connection => connection.ListAsync(ListPushConfigs, cancellationToken, Sql.Uuid(taskId)), cancellationToken);
 
     public Task DeletePushConfigAsync(Caller caller, Guid taskId, Guid configId, CancellationToken cancellationToken) =>
-        AsCallerAsync(caller, connection => ExecuteAsync(connection,
-            "select agent_runtime.delete_push_config(task_id => $1, config_id => $2)", cancellationToken,
-            Sql.Uuid(taskId), Sql.Uuid(configId)), cancellationToken);
+        AsCallerAsync(caller, connection => connection.ExecuteAsync(DeletePushConfig, cancellationToken, Sql.Uuid(taskId), Sql.Uuid(configId)),
+            cancellationToken);
 
     /// <summary>The registered agents and workflows (only <paramref name="target"/> when given), as the login role: cards are public.</summary>
-    public Task<List<Target>> ListTargetsAsync(string? target, CancellationToken cancellationToken) =>
-        AsCallerAsync(Caller.Anonymous, async connection =>
-        {
-            await using var command = new NpgsqlCommand(
-                "select name, kind, description, updated_at from agent_runtime.list_targets(target => $1)", connection);
-            command.Parameters.Add(Sql.Text(target));
-            var targets = new List<Target>();
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                targets.Add(new Target(reader.Get<string>("name"), reader.Get<string>("kind"), reader.Get<string>("description"),
-                    reader.Get<DateTimeOffset>("updated_at")));
-            }
-            return targets;
-        }, cancellationToken);
+    public Task<IReadOnlyList<Target>> ListTargetsAsync(string? target, CancellationToken cancellationToken) =>
+        AsCallerAsync(Caller.Anonymous, connection => connection.ListAsync(ListTargets, cancellationToken, Sql.Text(target)), cancellationToken);
 
     /// <summary>Whether the server's login role may act as <paramref name="role"/> (SET ROLE needs membership).</summary>
     public Task<bool> CanActAsAsync(string role, CancellationToken cancellationToken) =>
-        AsCallerAsync(Caller.Anonymous, connection => ScalarAsync<bool>(connection,
-            "select exists (select from pg_catalog.pg_roles r where r.rolname = $1 and pg_catalog.pg_has_role(session_user, r.oid, 'MEMBER'))",
-            cancellationToken, Sql.Text(role)), cancellationToken);
+        AsCallerAsync(Caller.Anonymous, connection => connection.ValueAsync<bool>(CanActAs, cancellationToken, Sql.Text(role)), cancellationToken);
 
     /// <summary>Runs <paramref name="work"/> in one transaction as the caller's role; AR errors become A2A errors.</summary>
-    internal async Task<T> AsCallerAsync<T>(Caller caller, Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
+    internal Task AsCallerAsync(Caller caller, Func<RuntimeConnection, Task> work, CancellationToken cancellationToken) =>
+        AsCallerAsync(caller, async connection =>
+        {
+            await work(connection);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Runs <paramref name="work"/> in one transaction as the caller's role; AR errors become A2A errors.</summary>
+    internal async Task<T> AsCallerAsync<T>(Caller caller, Func<RuntimeConnection, Task<T>> work, CancellationToken cancellationToken)
     {
         try
         {
@@ -165,15 +127,15 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             if (caller.Role is { } role)
             {
-                await ExecuteAsync(connection, "select pg_catalog.set_config('role', $1, true)", cancellationToken, Sql.Text(role));
+                await new RuntimeConnection(transaction).ExecuteAsync(SetRole, cancellationToken, Sql.Text(role));
             }
-            var result = await work(connection);
+            var result = await work(transaction);
             await transaction.CommitAsync(cancellationToken);
             return result;
         }
-        catch (PostgresException error) when (AgentRuntimeException.From(error) is { } typed)
+        catch (AgentRuntimeException error)
         {
-            throw A2aError.From(typed);
+            throw A2aError.From(error);
         }
         catch (PostgresException error) when (error.SqlState == PostgresErrorCodes.InsufficientPrivilege)
         {
@@ -186,16 +148,65 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
         }
     }
 
-    private static Task<Guid> SetPushConfigAsync(NpgsqlConnection connection, Guid taskId, PushConfig push, CancellationToken cancellationToken) =>
-        ScalarAsync<Guid>(connection,
-            "select agent_runtime.set_push_config(task_id => $1, url => $2, token => $3, auth => $4::jsonb, config_id => $5)",
-            cancellationToken, Sql.Uuid(taskId), Sql.Text(push.Url), Sql.Text(push.Token), Sql.Text(push.Authentication is null ? null : ClientJson.Write(push.Authentication, "authentication")), Sql.Uuid(push.Id));
+    private static readonly SqlCall SetRole = SqlCall.Statement("select pg_catalog.set_config('role', $1, true)");
 
-    private static async Task<JsonObject> GetTaskAsync(NpgsqlConnection connection, Guid taskId, int? historyLength,
+    private static readonly SqlCall SubmitTask = SqlCall.Rows("submit_task(target, input, session_id, options)", "task_id");
+
+    private static readonly SqlCall SendMessage = SqlCall.Rows("send_message(task_id, message)", "created_at");
+
+    private static readonly SqlCall GetA2aTask = SqlCall.Function("get_a2a_task(task_id, history_length)");
+
+    private static readonly SqlCall<(JsonObject Task, string PageToken)> ListTasks = SqlCall.Statement(
+        "select agent_runtime.get_a2a_task(t.task_id, $4) as task, t.task_id, t.session_id, t.status, t.updated_at, t.page_token " +
+        "from agent_runtime.list_tasks(filters => $1, page_size => $2, page_token => $3) t",
+        row =>
+        {
+            var taskId = row.Get<Guid>("task_id");
+            try
+            {
+                return (ClientJson.Parse(row.Get<string>("task"), $"task {taskId}")!.AsObject(), row.Get<string>("page_token"));
+            }
+            catch (JsonTooDeepException tooDeep)
+            {
+                return (UnreadableTask(taskId, row.Get<string>("session_id"), row.Get<string>("status"),
+                    row.Get<DateTimeOffset>("updated_at"), tooDeep.Message), row.Get<string>("page_token"));
+            }
+        });
+
+    private static readonly SqlCall CancelTask = SqlCall.Function("cancel_task(task_id, reason)");
+
+    private static readonly SqlCall SetPushConfig = SqlCall.Function("set_push_config(task_id, url, token, auth, config_id)");
+
+    private const string PushConfigColumns = "config_id, task_id, url, token, authentication";
+
+    private static readonly SqlCall<StoredPushConfig> GetPushConfig =
+        SqlCall.Rows("get_push_config(task_id, config_id)", PushConfigColumns, ReadPushConfig);
+
+    private static readonly SqlCall<StoredPushConfig> ListPushConfigs =
+        SqlCall.Rows("list_push_configs(task_id)", PushConfigColumns, ReadPushConfig);
+
+    private static readonly SqlCall DeletePushConfig = SqlCall.Function("delete_push_config(task_id, config_id)");
+
+    private static readonly SqlCall<Target> ListTargets = SqlCall.Rows(
+        "list_targets(target)", "name, kind, description, updated_at",
+        row => new Target(row.Get<string>("name"), row.Get<string>("kind"), row.Get<string>("description"),
+            row.Get<DateTimeOffset>("updated_at")));
+
+    private static readonly SqlCall CanActAs = SqlCall.Statement(
+        "select exists (select from pg_catalog.pg_roles r where r.rolname = $1 and pg_catalog.pg_has_role(session_user, r.oid, 'MEMBER'))");
+
+    private static Task<Guid> SetPushConfigAsync(RuntimeConnection connection, Guid taskId, PushConfig push, CancellationToken cancellationToken) =>
+        connection.ValueAsync<Guid>(SetPushConfig, cancellationToken, Sql.Uuid(taskId), Sql.Text(push.Url), Sql.Text(push.Token),
+            Sql.Jsonb(push.Authentication, "authentication"), Sql.Uuid(push.Id));
+
+    private static async Task<JsonObject> GetTaskAsync(RuntimeConnection connection, Guid taskId, int? historyLength,
         CancellationToken cancellationToken) =>
-        ClientJson.Parse(await ScalarAsync<string>(connection,
-            "select agent_runtime.get_a2a_task(task_id => $1, history_length => $2)::text",
-            cancellationToken, Sql.Uuid(taskId), Sql.Integer(historyLength)), $"task {taskId}")!.AsObject();
+        ClientJson.Parse(await connection.ValueAsync<string>(GetA2aTask, cancellationToken, Sql.Uuid(taskId), Sql.Integer(historyLength)),
+            $"task {taskId}")!.AsObject();
+
+    private static StoredPushConfig ReadPushConfig(NpgsqlDataReader row) =>
+        new(row.Get<Guid>("config_id"), row.Get<Guid>("task_id"), row.Get<string>("url"), row.Text("token"),
+            row.Json("authentication") as JsonObject);
 
     /// <summary>A task as get_a2a_task shapes it, with only what needs no JSON read: why it cannot be shown is its status message.</summary>
     private static JsonObject UnreadableTask(Guid taskId, string contextId, string state, DateTimeOffset updatedAt, string reason) => new()
@@ -221,39 +232,4 @@ internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
         ["artifacts"] = new JsonArray(),
         ["metadata"] = new JsonObject(),
     };
-
-    private static async Task<List<StoredPushConfig>> PushConfigsAsync(NpgsqlConnection connection, string call,
-        CancellationToken cancellationToken, params NpgsqlParameter[] parameters)
-    {
-        await using var command = new NpgsqlCommand(
-            $"select config_id, task_id, url, token, authentication::text from agent_runtime.{call}", connection);
-        command.Parameters.AddRange(parameters);
-        var configs = new List<StoredPushConfig>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            configs.Add(new StoredPushConfig(reader.Get<Guid>("config_id"), reader.Get<Guid>("task_id"), reader.Get<string>("url"),
-                reader.Text("token"), reader.Json("authentication") as JsonObject));
-        }
-        return configs;
-    }
-
-    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql, CancellationToken cancellationToken,
-        params NpgsqlParameter[] parameters)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddRange(parameters);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return reader.GetFieldValue<T>(0);
-    }
-
-    private static async Task<int> ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken,
-        params NpgsqlParameter[] parameters)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddRange(parameters);
-        return await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
 }

@@ -1,4 +1,3 @@
-using System.Data;
 using System.Text.Json.Nodes;
 using AgentRuntime.Client;
 using AgentRuntime.Errors;
@@ -17,6 +16,8 @@ namespace AgentRuntime.Artifacts;
 /// </summary>
 public sealed class ArtifactService(NpgsqlDataSource dataSource)
 {
+    private readonly RuntimeConnection _db = dataSource;
+
     /// <summary>The largest content of one version (10 MiB); save_artifact refuses more (AR002).</summary>
     public const int MaxContentBytes = 10 * 1024 * 1024;
 
@@ -71,20 +72,8 @@ public sealed class ArtifactService(NpgsqlDataSource dataSource)
 
     private Task<int> SaveAsync(string appName, string userId, string sessionId, string filename, NpgsqlParameter content,
         string mimeType, JsonObject? metadata, CancellationToken cancellationToken) =>
-        AgentRuntimeException.Translate(async () =>
-        {
-            await using var command = dataSource.CreateCommand(
-                "select agent_runtime.save_artifact(app_name => $1, user_id => $2, session_id => $3, filename => $4, " +
-                "content => $5, mime_type => $6, metadata => $7::jsonb)");
-            command.Parameters.Add(Sql.Text(appName));
-            command.Parameters.Add(Sql.Text(userId));
-            command.Parameters.Add(Sql.Text(sessionId));
-            command.Parameters.Add(Sql.Text(filename));
-            command.Parameters.Add(content);
-            command.Parameters.Add(Sql.Text(mimeType));
-            command.Parameters.Add(Sql.Text(metadata is null ? "{}" : ClientJson.Write(metadata, "metadata")));
-            return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
-        });
+        _db.ValueAsync<int>(SaveArtifact, cancellationToken, Sql.Text(appName), Sql.Text(userId), Sql.Text(sessionId), Sql.Text(filename),
+            content, Sql.Text(mimeType), Sql.Jsonb(metadata ?? new JsonObject(), "metadata"));
 
     /// <summary>A version (the latest when <paramref name="version"/> is null) with its content in memory.</summary>
     public async Task<LoadedArtifact> LoadAsync(
@@ -105,105 +94,61 @@ public sealed class ArtifactService(NpgsqlDataSource dataSource)
     /// A version (the latest when <paramref name="version"/> is null) whose content streams from the
     /// connection as it is read. Dispose the reader to give the connection back.
     /// </summary>
-    public Task<ArtifactReader> OpenReadAsync(
+    public async Task<ArtifactReader> OpenReadAsync(
         string appName,
         string userId,
         string sessionId,
         string filename,
         int? version = null,
-        CancellationToken cancellationToken = default) =>
-        AgentRuntimeException.Translate(async () =>
+        CancellationToken cancellationToken = default)
+    {
+        var row = await _db.OpenRowAsync(LoadArtifact, cancellationToken,
+            Sql.Text(appName), Sql.Text(userId), Sql.Text(sessionId), Sql.Text(filename), Sql.Integer(version));
+        try
         {
-            var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            NpgsqlCommand? command = null;
-            NpgsqlDataReader? reader = null;
-            try
-            {
-                command = new NpgsqlCommand(
-                    "select version, mime_type, size_bytes, sha256, metadata::text, created_at, content " +
-                    "from agent_runtime.load_artifact(app_name => $1, user_id => $2, session_id => $3, filename => $4, version => $5)",
-                    connection);
-                command.Parameters.Add(Sql.Text(appName));
-                command.Parameters.Add(Sql.Text(userId));
-                command.Parameters.Add(Sql.Text(sessionId));
-                command.Parameters.Add(Sql.Text(filename));
-                command.Parameters.Add(Sql.Integer(version));
-                // Sequential access: the content column (last) streams from the socket instead of being buffered whole.
-                reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess | CommandBehavior.SingleRow, cancellationToken);
-                await reader.ReadAsync(cancellationToken);
-                // In column order, as sequential access reads them.
-                var result = new ArtifactReader(
-                    reader.Get<int>("version"), reader.Get<string>("mime_type"), reader.Get<long>("size_bytes"), reader.Get<string>("sha256"),
-                    reader.Json("metadata")!.AsObject(), reader.Get<DateTimeOffset>("created_at"),
-                    await reader.GetStreamAsync(reader.GetOrdinal("content"), cancellationToken), reader, command, connection);
-                return result;
-            }
-            catch
-            {
-                if (reader is not null)
-                {
-                    await reader.DisposeAsync();
-                }
-                if (command is not null)
-                {
-                    await command.DisposeAsync();
-                }
-                await connection.DisposeAsync();
-                throw;
-            }
-        });
+            // In column order, as sequential access reads them.
+            var reader = row.Reader;
+            return new ArtifactReader(
+                reader.Get<int>("version"), reader.Get<string>("mime_type"), reader.Get<long>("size_bytes"), reader.Get<string>("sha256"),
+                reader.Json("metadata")!.AsObject(), reader.Get<DateTimeOffset>("created_at"),
+                await reader.GetStreamAsync(reader.GetOrdinal("content"), cancellationToken), row);
+        }
+        catch
+        {
+            await row.DisposeAsync();
+            throw;
+        }
+    }
 
     /// <summary>The filenames the session sees, sorted: its own and its user's <c>user:</c> files.</summary>
     public Task<IReadOnlyList<string>> ListKeysAsync(string appName, string userId, string sessionId, CancellationToken cancellationToken = default) =>
-        AgentRuntimeException.Translate<IReadOnlyList<string>>(async () =>
-        {
-            await using var command = dataSource.CreateCommand(
-                "select agent_runtime.list_artifact_keys(app_name => $1, user_id => $2, session_id => $3)");
-            command.Parameters.Add(Sql.Text(appName));
-            command.Parameters.Add(Sql.Text(userId));
-            command.Parameters.Add(Sql.Text(sessionId));
-            var keys = new List<string>();
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                keys.Add(reader.GetString(0));
-            }
-            return keys;
-        });
+        _db.ListAsync(ListArtifactKeys, cancellationToken, Sql.Text(appName), Sql.Text(userId), Sql.Text(sessionId));
 
     /// <summary>The versions of an artifact, oldest first, without content (none for an unknown filename).</summary>
     public Task<IReadOnlyList<ArtifactVersion>> ListVersionsAsync(
         string appName, string userId, string sessionId, string filename, CancellationToken cancellationToken = default) =>
-        AgentRuntimeException.Translate<IReadOnlyList<ArtifactVersion>>(async () =>
-        {
-            await using var command = dataSource.CreateCommand(
-                "select version, mime_type, size_bytes, sha256, metadata::text, task_id, created_at " +
-                "from agent_runtime.list_artifact_versions(app_name => $1, user_id => $2, session_id => $3, filename => $4)");
-            command.Parameters.Add(Sql.Text(appName));
-            command.Parameters.Add(Sql.Text(userId));
-            command.Parameters.Add(Sql.Text(sessionId));
-            command.Parameters.Add(Sql.Text(filename));
-            var versions = new List<ArtifactVersion>();
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                versions.Add(new ArtifactVersion(
-                    reader.Get<int>("version"), reader.Get<string>("mime_type"), reader.Get<long>("size_bytes"), reader.Get<string>("sha256"),
-                    reader.Json("metadata")!.AsObject(), reader.Nullable<Guid>("task_id"), reader.Get<DateTimeOffset>("created_at")));
-            }
-            return versions;
-        });
+        _db.ListAsync(ListArtifactVersions, cancellationToken, Sql.Text(appName), Sql.Text(userId), Sql.Text(sessionId), Sql.Text(filename));
 
     /// <summary>Deletes the artifact with all its versions; content no other version refers to is freed.</summary>
     public Task DeleteAsync(string appName, string userId, string sessionId, string filename, CancellationToken cancellationToken = default) =>
-        AgentRuntimeException.Translate(async () =>
-        {
-            await using var command = dataSource.CreateCommand(
-                "select agent_runtime.delete_artifact(app_name => $1, user_id => $2, session_id => $3, filename => $4)");
-            command.Parameters.Add(Sql.Text(appName));
-            command.Parameters.Add(Sql.Text(userId));
-            command.Parameters.Add(Sql.Text(sessionId));
-            command.Parameters.Add(Sql.Text(filename));
-            return await command.ExecuteNonQueryAsync(cancellationToken);
-        });
+        _db.ExecuteAsync(DeleteArtifact, cancellationToken, Sql.Text(appName), Sql.Text(userId), Sql.Text(sessionId), Sql.Text(filename));
+
+    private static readonly SqlCall SaveArtifact =
+        SqlCall.Function("save_artifact(app_name, user_id, session_id, filename, content, mime_type, metadata)");
+
+    // Content last: sequential access streams it from the socket instead of buffering it whole.
+    private static readonly SqlCall LoadArtifact = SqlCall.Rows(
+        "load_artifact(app_name, user_id, session_id, filename, version)", "version, mime_type, size_bytes, sha256, metadata, created_at, content");
+
+    private static readonly SqlCall<string> ListArtifactKeys =
+        SqlCall.Function("list_artifact_keys(app_name, user_id, session_id)", row => row.GetString(0));
+
+    private static readonly SqlCall<ArtifactVersion> ListArtifactVersions = SqlCall.Rows(
+        "list_artifact_versions(app_name, user_id, session_id, filename)",
+        "version, mime_type, size_bytes, sha256, metadata, task_id, created_at",
+        row => new ArtifactVersion(
+            row.Get<int>("version"), row.Get<string>("mime_type"), row.Get<long>("size_bytes"), row.Get<string>("sha256"),
+            row.Json("metadata")!.AsObject(), row.Nullable<Guid>("task_id"), row.Get<DateTimeOffset>("created_at")));
+
+    private static readonly SqlCall DeleteArtifact = SqlCall.Function("delete_artifact(app_name, user_id, session_id, filename)");
 }

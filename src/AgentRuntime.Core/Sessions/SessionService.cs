@@ -14,6 +14,8 @@ namespace AgentRuntime.Sessions;
 /// </summary>
 public sealed class SessionService(NpgsqlDataSource dataSource)
 {
+    private readonly RuntimeConnection _db = dataSource;
+
     /// <summary>
     /// Starts a session. <paramref name="state"/> is split by prefix like a state delta; a null
     /// <paramref name="sessionId"/> gets a generated id.
@@ -24,98 +26,54 @@ public sealed class SessionService(NpgsqlDataSource dataSource)
         JsonObject? state = null,
         string? sessionId = null,
         CancellationToken cancellationToken = default) =>
-        AgentRuntimeException.Translate(async () =>
-        {
-            await using var command = dataSource.CreateCommand(
-                "select session_id, app_name, user_id, state::text, last_sequence, created_at, updated_at " +
-                "from agent_runtime.create_session(app_name => $1, user_id => $2, state => $3::jsonb, session_id => $4)");
-            command.Parameters.Add(Sql.Text(appName));
-            command.Parameters.Add(Sql.Text(userId));
-            command.Parameters.Add(Sql.Text(state is null ? "{}" : ClientJson.Write(state, "state")));
-            command.Parameters.Add(Sql.Text(sessionId));
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            return new SessionInfo(
-                reader.Get<string>("session_id"), reader.Get<string>("app_name"), reader.Get<string>("user_id"),
-                reader.Json("state")!.AsObject(), reader.Get<long>("last_sequence"), reader.Get<DateTimeOffset>("created_at"),
-                reader.Get<DateTimeOffset>("updated_at"));
-        });
+        _db.SingleAsync(CreateSession, cancellationToken,
+            Sql.Text(appName), Sql.Text(userId), Sql.Jsonb(state ?? new JsonObject(), "state"), Sql.Text(sessionId));
 
     /// <summary>
     /// The session with its merged state and its events, oldest first: only those after
     /// <paramref name="afterSequence"/> when given, and of those only the newest
     /// <paramref name="numRecentEvents"/> when given.
     /// </summary>
-    public Task<Session> GetAsync(
+    public async Task<Session> GetAsync(
         string appName,
         string userId,
         string sessionId,
         int? numRecentEvents = null,
         long? afterSequence = null,
-        CancellationToken cancellationToken = default) =>
-        AgentRuntimeException.Translate(async () =>
-        {
-            await using var command = dataSource.CreateCommand(
-                "select agent_runtime.get_session(app_name => $1, user_id => $2, session_id => $3, " +
-                "num_recent_events => $4, after_sequence => $5)::text");
-            command.Parameters.Add(Sql.Text(appName));
-            command.Parameters.Add(Sql.Text(userId));
-            command.Parameters.Add(Sql.Text(sessionId));
-            command.Parameters.Add(Sql.Integer(numRecentEvents));
-            command.Parameters.Add(Sql.Bigint(afterSequence));
-            var json = ClientJson.Parse((string)(await command.ExecuteScalarAsync(cancellationToken))!, $"session {sessionId}")!.AsObject();
-            return new Session(
-                json["id"]!.GetValue<string>(),
-                json["app_name"]!.GetValue<string>(),
-                json["user_id"]!.GetValue<string>(),
-                json["state"]!.AsObject(),
-                json["last_sequence"]!.GetValue<long>(),
-                FromEpoch(json["last_update_time"]!.GetValue<double>()),
-                json["events"]!.AsArray().Select(e => ToEvent(e!.AsObject())).ToList());
-        });
+        CancellationToken cancellationToken = default)
+    {
+        var json = ClientJson.Parse(await _db.ValueAsync<string>(GetSession, cancellationToken,
+            Sql.Text(appName), Sql.Text(userId), Sql.Text(sessionId), Sql.Integer(numRecentEvents), Sql.Bigint(afterSequence)),
+            $"session {sessionId}")!.AsObject();
+        return new Session(
+            json["id"]!.GetValue<string>(),
+            json["app_name"]!.GetValue<string>(),
+            json["user_id"]!.GetValue<string>(),
+            json["state"]!.AsObject(),
+            json["last_sequence"]!.GetValue<long>(),
+            FromEpoch(json["last_update_time"]!.GetValue<double>()),
+            json["events"]!.AsArray().Select(e => ToEvent(e!.AsObject())).ToList());
+    }
 
     /// <summary>
     /// One page of an app's sessions (of one user when <paramref name="userId"/> is given), newest
     /// first. Pass <see cref="SessionPage.NextPageToken"/> with the same app and user for the next one.
     /// </summary>
-    public Task<SessionPage> ListAsync(
+    public async Task<SessionPage> ListAsync(
         string appName,
         string? userId = null,
         int pageSize = 50,
         string? pageToken = null,
-        CancellationToken cancellationToken = default) =>
-        AgentRuntimeException.Translate(async () =>
-        {
-            await using var command = dataSource.CreateCommand(
-                "select session_id, app_name, user_id, state::text, last_sequence, created_at, updated_at, page_token " +
-                "from agent_runtime.list_sessions(app_name => $1, user_id => $2, page_size => $3, page_token => $4)");
-            command.Parameters.Add(Sql.Text(appName));
-            command.Parameters.Add(Sql.Text(userId));
-            command.Parameters.Add(Sql.Integer(pageSize));
-            command.Parameters.Add(Sql.Text(pageToken));
-            var items = new List<SessionSummary>();
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                items.Add(new SessionSummary(
-                    reader.Get<string>("session_id"), reader.Get<string>("app_name"), reader.Get<string>("user_id"),
-                    reader.Json("state")!.AsObject(), reader.Get<long>("last_sequence"), reader.Get<DateTimeOffset>("created_at"),
-                    reader.Get<DateTimeOffset>("updated_at"), reader.Get<string>("page_token")));
-            }
-            return new SessionPage(items, items.Count == pageSize ? items[^1].PageToken : null);
-        });
+        CancellationToken cancellationToken = default)
+    {
+        var items = await _db.ListAsync(ListSessions, cancellationToken,
+            Sql.Text(appName), Sql.Text(userId), Sql.Integer(pageSize), Sql.Text(pageToken));
+        return new SessionPage(items, items.Count == pageSize ? items[^1].PageToken : null);
+    }
 
     /// <summary>Deletes the session and its events; the app and user state stay.</summary>
     public Task DeleteAsync(string appName, string userId, string sessionId, CancellationToken cancellationToken = default) =>
-        AgentRuntimeException.Translate(async () =>
-        {
-            await using var command = dataSource.CreateCommand(
-                "select agent_runtime.delete_session(app_name => $1, user_id => $2, session_id => $3)");
-            command.Parameters.Add(Sql.Text(appName));
-            command.Parameters.Add(Sql.Text(userId));
-            command.Parameters.Add(Sql.Text(sessionId));
-            return await command.ExecuteNonQueryAsync(cancellationToken);
-        });
+        _db.ExecuteAsync(DeleteSession, cancellationToken, Sql.Text(appName), Sql.Text(userId), Sql.Text(sessionId));
 
     /// <summary>
     /// Appends <paramref name="evt"/> and commits its <c>actions.state_delta</c> in one transaction.
@@ -131,23 +89,32 @@ public sealed class SessionService(NpgsqlDataSource dataSource)
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(evt);
-        return AgentRuntimeException.Translate(async () =>
-        {
-            await using var command = dataSource.CreateCommand(
-                "select session_id, sequence, event_id, state::text, created_at " +
-                "from agent_runtime.append_event(app_name => $1, user_id => $2, session_id => $3, event => $4::jsonb, " +
-                "expected_sequence => $5)");
-            command.Parameters.Add(Sql.Text(appName));
-            command.Parameters.Add(Sql.Text(userId));
-            command.Parameters.Add(Sql.Text(sessionId));
-            command.Parameters.Add(Sql.Text(ClientJson.Write(evt, "event")));
-            command.Parameters.Add(Sql.Bigint(expectedSequence));
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            return new AppendedEvent(reader.Get<string>("session_id"), reader.Get<long>("sequence"), reader.Get<long>("event_id"),
-                reader.Json("state")!.AsObject(), reader.Get<DateTimeOffset>("created_at"));
-        });
+        return _db.SingleAsync(AppendEvent, cancellationToken, Sql.Text(appName), Sql.Text(userId), Sql.Text(sessionId),
+            Sql.Jsonb(evt, "event"), Sql.Bigint(expectedSequence));
     }
+
+    private static readonly SqlCall<SessionInfo> CreateSession = SqlCall.Rows(
+        "create_session(app_name, user_id, state, session_id)",
+        "session_id, app_name, user_id, state, last_sequence, created_at, updated_at",
+        row => new SessionInfo(
+            row.Get<string>("session_id"), row.Get<string>("app_name"), row.Get<string>("user_id"),
+            row.Json("state")!.AsObject(), row.Get<long>("last_sequence"), row.Get<DateTimeOffset>("created_at"),
+            row.Get<DateTimeOffset>("updated_at")));
+
+    private static readonly SqlCall GetSession = SqlCall.Function("get_session(app_name, user_id, session_id, num_recent_events, after_sequence)");
+
+    private static readonly SqlCall<SessionSummary> ListSessions = SqlCall.Rows(
+        "list_sessions(app_name, user_id, page_size, page_token)",
+        "session_id, app_name, user_id, state, last_sequence, created_at, updated_at, page_token",
+        row => new SessionSummary(
+            row.Get<string>("session_id"), row.Get<string>("app_name"), row.Get<string>("user_id"),
+            row.Json("state")!.AsObject(), row.Get<long>("last_sequence"), row.Get<DateTimeOffset>("created_at"),
+            row.Get<DateTimeOffset>("updated_at"), row.Get<string>("page_token")));
+
+    private static readonly SqlCall DeleteSession = SqlCall.Function("delete_session(app_name, user_id, session_id)");
+
+    private static readonly SqlCall<AppendedEvent> AppendEvent = SqlCall.Rows(
+        "append_event(app_name, user_id, session_id, event, expected_sequence)", AppendedEvent.Columns, AppendedEvent.Read);
 
     private static SessionEvent ToEvent(JsonObject e) => new(
         e["sequence"]!.GetValue<long>(),

@@ -4,7 +4,6 @@ using AgentRuntime.Agents;
 using AgentRuntime.Client;
 using AgentRuntime.Errors;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 
 namespace AgentRuntime.Host.Worker;
 
@@ -116,9 +115,9 @@ public sealed class ResultReporter(
             using var span = WorkerTracing.StartReport(Function(reports[0].Result), reports.Select(r => r.Running));
             outcomes = await Retry.TransientAsync(ct => SendAsync(reports, ct), logger, "report results", cancellationToken);
         }
-        catch (PostgresException refused) when (refused.SqlState.StartsWith("AR", StringComparison.Ordinal))
+        catch (AgentRuntimeException refused)
         {
-            await SettleRefusedAsync(reports, new Refusal(refused.SqlState, refused.MessageText, refused.Hint), cancellationToken);
+            await SettleRefusedAsync(reports, new Refusal(refused.Code, refused.Message, refused.Hint), cancellationToken);
             return;
         }
         catch (JsonTooDeepException unwritable)

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
+using AgentRuntime.Client;
 using AgentRuntime.Errors;
 using AgentRuntime.Tests.Infrastructure;
-using AgentRuntime.Tests.Support;
 using Npgsql;
 
 namespace AgentRuntime.Tests.Errors;
@@ -50,7 +50,7 @@ public sealed partial class ErrorCodeTests(DatabaseFixture db) : IClassFixture<D
     public async Task Ar_errors_surface_as_typed_exceptions_with_code_and_hint(string sql, Type expected)
     {
         var error = await Assert.ThrowsAnyAsync<AgentRuntimeException>(() =>
-            AgentRuntimeException.Translate(() => db.DataSource.ScalarAsync<object>(sql)));
+            new RuntimeConnection(db.DataSource).ExecuteAsync(SqlCall.Statement(sql), CancellationToken.None));
 
         Assert.IsType(expected, error);
         Assert.StartsWith("AR", error.Code);
@@ -62,6 +62,6 @@ public sealed partial class ErrorCodeTests(DatabaseFixture db) : IClassFixture<D
     public async Task Other_database_errors_pass_through_untranslated()
     {
         await Assert.ThrowsAsync<PostgresException>(() =>
-            AgentRuntimeException.Translate(() => db.DataSource.ScalarAsync<object>("select 1/0")));
+            new RuntimeConnection(db.DataSource).ExecuteAsync(SqlCall.Statement("select 1/0"), CancellationToken.None));
     }
 }
