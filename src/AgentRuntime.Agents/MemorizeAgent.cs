@@ -22,7 +22,7 @@ namespace AgentRuntime.Agents;
 /// in one transaction, so a run that is repeated (a lost lease, a retry) or a later task of the same
 /// session adds each event once. Events without text (data parts, state changes) add nothing.
 /// </remarks>
-public sealed class MemorizeAgent(NpgsqlDataSource dataSource, SessionService sessions, MemoryService memory) : IAgent
+public sealed class MemorizeAgent(NpgsqlDataSource dataSource, SessionClient sessions, MemoryClient memory) : IAgent
 {
     public const string AgentName = "memorize";
 

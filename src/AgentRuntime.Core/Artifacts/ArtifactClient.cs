@@ -14,7 +14,7 @@ namespace AgentRuntime.Artifacts;
 /// content as it arrives. AR errors are typed exceptions: <see cref="NotFoundException"/> for an
 /// unknown artifact (AR090) or session (AR050), <see cref="PayloadTooLargeException"/> over the limit.
 /// </summary>
-public sealed class ArtifactService(NpgsqlDataSource dataSource)
+public sealed class ArtifactClient(NpgsqlDataSource dataSource)
 {
     private readonly RuntimeConnection _db = dataSource;
 

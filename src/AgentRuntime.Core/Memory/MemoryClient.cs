@@ -15,7 +15,7 @@ namespace AgentRuntime.Memory;
 /// exceptions: <see cref="InvalidArgumentException"/> for an embedding of the wrong size (AR092),
 /// <see cref="NotFoundException"/> for an unknown memory (AR091).
 /// </summary>
-public sealed class MemoryService(NpgsqlDataSource dataSource, IEmbeddingGenerator<string, Embedding<float>> embedder)
+public sealed class MemoryClient(NpgsqlDataSource dataSource, IEmbeddingGenerator<string, Embedding<float>> embedder)
 {
     private readonly RuntimeConnection _db = dataSource;
 

@@ -12,7 +12,7 @@ namespace AgentRuntime.Sessions;
 /// <see cref="NotFoundException"/> for an unknown session, <see cref="AlreadyExistsException"/>
 /// for a taken id, <see cref="SessionConflictException"/> for a stale expected sequence.
 /// </summary>
-public sealed class SessionService(NpgsqlDataSource dataSource)
+public sealed class SessionClient(NpgsqlDataSource dataSource)
 {
     private readonly RuntimeConnection _db = dataSource;
 

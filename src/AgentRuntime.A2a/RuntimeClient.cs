@@ -20,7 +20,7 @@ internal sealed record Target(string Name, string Kind, string Description, Date
 /// transaction, so a pooled connection never carries one caller's role into the next request.
 /// Tasks come back as get_a2a_task returns them (A2A 0.3's JSON shape).
 /// </summary>
-internal sealed class RuntimeCalls(NpgsqlDataSource dataSource)
+internal sealed class RuntimeClient(NpgsqlDataSource dataSource)
 {
     /// <summary>Submits a task (and its push config) and returns it as it is then.</summary>
     public Task<JsonObject> SubmitAsync(Caller caller, string target, JsonObject input, string? contextId, JsonObject options,

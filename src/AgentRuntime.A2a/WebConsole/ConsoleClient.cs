@@ -6,11 +6,11 @@ namespace AgentRuntime.A2a.WebConsole;
 
 /// <summary>
 /// What the console reads and does, each a call of the SQL API as the request's caller (through
-/// <see cref="RuntimeCalls.AsCallerAsync{T}"/>: SET LOCAL ROLE, so tenant rules and grants apply).
+/// <see cref="RuntimeClient.AsCallerAsync{T}"/>: SET LOCAL ROLE, so tenant rules and grants apply).
 /// Reads answer JSON text as the functions build it, so that a live page can tell a change from
 /// the same answer again by comparing text.
 /// </summary>
-internal sealed class ConsoleCalls(RuntimeCalls calls, MemoryService memory)
+internal sealed class ConsoleClient(RuntimeClient calls, MemoryClient memory)
 {
     /// <summary>The caller's role and which actions it may take (EXECUTE on the functions behind them).</summary>
     public Task<string> MeAsync(Caller caller, CancellationToken cancellationToken) => JsonAsync(caller, Me, cancellationToken);
