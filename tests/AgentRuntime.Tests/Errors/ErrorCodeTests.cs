@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using AgentRuntime.Client;
 using AgentRuntime.Errors;
 using AgentRuntime.Tests.Infrastructure;
+using AgentRuntime.Tests.Support;
 using Npgsql;
 
 namespace AgentRuntime.Tests.Errors;
@@ -14,22 +15,10 @@ public sealed partial class ErrorCodeTests(DatabaseFixture db) : IClassFixture<D
     [GeneratedRegex(@"^\| `(AR\d{3})` \| (\w+) \|", RegexOptions.Multiline)]
     private static partial Regex DocumentedCode();
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AgentRuntime.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("AgentRuntime.sln not found above the test output folder");
-    }
-
     [Fact]
     public void Every_code_the_sql_raises_is_documented_and_known_to_the_client_library()
     {
-        var root = RepositoryRoot();
+        var root = Repository.Root;
         var raised = Directory.EnumerateFiles(Path.Combine(root, "db"), "*.sql", SearchOption.AllDirectories)
             .SelectMany(file => RaisedCode().Matches(File.ReadAllText(file)).Select(m => m.Groups[1].Value))
             .ToHashSet();
