@@ -1,4 +1,4 @@
--- The step state machine written once (db/functions/steps/_retry_at, _cancel_runs, _fail_runs,
+-- The step state machine written once (_retry_at, _cancel_runs, _fail_runs,
 -- _check_results): heartbeats match a run by its lease token, so the signature gains
 -- lease_tokens; complete_steps and fail_steps return a code and message per element (outcome
 -- refused) instead of raising for one bad element, so their return types change; a step that

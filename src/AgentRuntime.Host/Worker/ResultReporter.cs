@@ -4,7 +4,6 @@ using AgentRuntime.Agents;
 using AgentRuntime.Client;
 using AgentRuntime.Errors;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 
 namespace AgentRuntime.Host.Worker;
 

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using AgentRuntime.Agents;
 using AgentRuntime.Client;
+using AgentRuntime.Errors;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -85,12 +86,12 @@ public sealed class WorkerService : BackgroundService
             _registered.TrySetCanceled(stoppingToken);
             return;
         }
-        catch (PostgresException ex)
+        catch (Exception ex) when (ex is PostgresException or AgentRuntimeException)
         {
             // Not an outage that passes (those are retried): the database refuses us, most often
             // because it was never migrated. Waiting would not help, so stop with a clear reason.
             _logger.LogCritical("Cannot register worker {WorkerId}: {Error}. Is the database migrated? Run agent-runtime migrate.",
-                _options.WorkerId, ex.MessageText);
+                _options.WorkerId, ex is PostgresException postgres ? postgres.MessageText : ex.Message);
             _registered.TrySetException(ex);
             Environment.ExitCode = UnusableDatabaseExitCode;
             _lifetime.StopApplication();

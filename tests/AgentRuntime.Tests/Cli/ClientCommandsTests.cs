@@ -1,3 +1,4 @@
+using AgentRuntime.Client;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.InteropServices;

@@ -177,7 +177,7 @@ public sealed class ConsoleCommandsTests(DatabaseFixture db) : IClassFixture<Dat
     [Fact]
     public async Task Memory_search_finds_a_users_memories_with_the_local_embedder()
     {
-        var memory = new MemoryService(db.DataSource, new LocalEmbeddingGenerator());
+        var memory = new MemoryClient(db.DataSource, new LocalEmbeddingGenerator());
         var user = $"u-{Guid.NewGuid():N}"[..10];
         await memory.AddAsync("cli-mem", user, "Ada's favourite database is PostgreSQL.");
         await memory.AddAsync("cli-mem", user, "The meeting is on Tuesday.");

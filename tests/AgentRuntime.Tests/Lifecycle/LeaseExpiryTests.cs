@@ -26,7 +26,7 @@ public sealed class LeaseExpiryTests(DatabaseFixture db) : IClassFixture<Databas
         var reclaimed = await _rt.ClaimOneAsync("healthy-worker", agent);
 
         Assert.Equal(lost.StepId, reclaimed.StepId);
-        Assert.Equal(2, reclaimed.Attempt);
+        Assert.Equal(2, reclaimed.Context.Attempt);
         Assert.NotEqual(lost.LeaseToken, reclaimed.LeaseToken);
         Assert.Equal(2, await _rt.CountEventsAsync("step.ready", stepId: lost.StepId)); // at submit, at expiry
         Assert.Equal("completed", await _rt.CompleteAsync(reclaimed.StepId, reclaimed.LeaseToken));

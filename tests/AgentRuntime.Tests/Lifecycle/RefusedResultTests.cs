@@ -1,3 +1,4 @@
+using AgentRuntime.Client;
 using System.Text.Json.Nodes;
 using AgentRuntime.Tests.Infrastructure;
 using AgentRuntime.Tests.Support;
@@ -48,7 +49,7 @@ public sealed class RefusedResultTests(DatabaseFixture db) : IClassFixture<Datab
         Assert.Equal(message, (string?)error["message"]);
         Assert.False(string.IsNullOrEmpty((string?)error["hint"]));
         Assert.Equal(1L, await _rt.CountEventsAsync("step.failed", stepId: step.StepId));
-        Assert.Equal(1L, await _rt.CountEventsAsync("task.failed", taskId: step.TaskId));
+        Assert.Equal(1L, await _rt.CountEventsAsync("task.failed", taskId: step.Context.TaskId));
     }
 
     [Fact]
@@ -63,8 +64,8 @@ public sealed class RefusedResultTests(DatabaseFixture db) : IClassFixture<Datab
         Assert.Equal(new object?[] { steps[0].StepId, "completed", null, null }, outcomes[0]);
         Assert.Equal(new object?[] { steps[1].StepId, "refused", "AR001", message }, outcomes[1]);
         Assert.Equal(new object?[] { steps[2].StepId, "completed", null, null }, outcomes[2]);
-        Assert.Equal("completed", await _rt.TaskStatusAsync(steps[0].TaskId));
-        Assert.Equal("completed", await _rt.TaskStatusAsync(steps[2].TaskId));
+        Assert.Equal("completed", await _rt.TaskStatusAsync(steps[0].Context.TaskId));
+        Assert.Equal("completed", await _rt.TaskStatusAsync(steps[2].Context.TaskId));
         await AssertFailedForGoodAsync(steps[1], "AR001", message);
         // The report again: the run already ended in a failure.
         Assert.Equal("already_failed", (await CompleteAsync([steps[1]], ["{}"]))[0][1]);
@@ -99,7 +100,7 @@ public sealed class RefusedResultTests(DatabaseFixture db) : IClassFixture<Datab
         Assert.Equal(["completed", "completed"], outcomes.Skip(1).Select(o => (string)o[1]!));
         await AssertFailedForGoodAsync(steps[0], "AR003", message);
         Assert.Equal("2", await _rt.ScalarAsync<string>(
-            "select state ->> 'k' from agent_runtime.sessions where id = $1", steps[1].SessionId));
+            "select state ->> 'k' from agent_runtime.sessions where id = $1", steps[1].Context.SessionId));
     }
 
     [Fact]
@@ -123,9 +124,9 @@ public sealed class RefusedResultTests(DatabaseFixture db) : IClassFixture<Datab
         Assert.Equal(["waiting", "failed", "waiting"], await StatusesAsync(steps));
         Assert.Equal(new object?[] { 1L, 0L, 1L }, await ChildrenAsync(steps));
         Assert.Null(await _rt.ScalarAsync<string>(
-            "select state ->> 'k' from agent_runtime.sessions where id = $1", steps[1].SessionId));
+            "select state ->> 'k' from agent_runtime.sessions where id = $1", steps[1].Context.SessionId));
         Assert.Equal("1", await _rt.ScalarAsync<string>(
-            "select state ->> 'k' from agent_runtime.sessions where id = $1", steps[0].SessionId));
+            "select state ->> 'k' from agent_runtime.sessions where id = $1", steps[0].Context.SessionId));
         Assert.Equal(1L, await _rt.CountEventsAsync("step.waiting", stepId: steps[0].StepId));
         Assert.Equal(0L, await _rt.CountEventsAsync("step.waiting", stepId: steps[1].StepId));
     }
@@ -172,8 +173,8 @@ public sealed class RefusedResultTests(DatabaseFixture db) : IClassFixture<Datab
             await AssertFailedForGoodAsync(steps[i], "AR001", (string)outcomes[i][3]!);
         }
         Assert.Equal("ready", await _rt.StepStatusAsync(steps[0].StepId));
-        Assert.Equal("failed", await _rt.TaskStatusAsync(steps[4].TaskId));
-        Assert.Equal("stop", await _rt.ScalarAsync<string>("select error ->> 'message' from agent_runtime.tasks where id = $1", steps[4].TaskId));
+        Assert.Equal("failed", await _rt.TaskStatusAsync(steps[4].Context.TaskId));
+        Assert.Equal("stop", await _rt.ScalarAsync<string>("select error ->> 'message' from agent_runtime.tasks where id = $1", steps[4].Context.TaskId));
     }
 
     [Fact]
@@ -200,7 +201,7 @@ public sealed class RefusedResultTests(DatabaseFixture db) : IClassFixture<Datab
 
         var completed = await CompleteAsync([stale], [DeepJson.Object(65)]);
         var failed = await FailAsync([stale], ["[]"], [true]);
-        var unknown = await FailAsync([stale with { StepId = -1 }], ["[]"], [true]);
+        var unknown = await FailAsync([stale with { Context = stale.Context with { StepId = -1 } }], ["[]"], [true]);
 
         Assert.Equal(new object?[] { stale.StepId, "stale_lease", null, null }, Assert.Single(completed));
         Assert.Equal(new object?[] { stale.StepId, "stale_lease", null, null }, Assert.Single(failed));

@@ -1,3 +1,4 @@
+using AgentRuntime.Client;
 using AgentRuntime.Tests.Infrastructure;
 using AgentRuntime.Tests.Support;
 using AgentRuntime.Tests.Workflows;
@@ -28,8 +29,8 @@ public sealed class DeadlockTests(DatabaseFixture db) : IClassFixture<DatabaseFi
             """, agent);
         var task = await _flow.StartAsync(workflow);
         var claimed = await _flow.ClaimAsync(agent, worker: "host-1");
-        var fan = Assert.Single(claimed, s => s.StepKey == "fan");
-        var side = Assert.Single(claimed, s => s.StepKey == "side");
+        var fan = Assert.Single(claimed, s => s.Context.StepKey == "fan");
+        var side = Assert.Single(claimed, s => s.Context.StepKey == "side");
         await _flow.CompleteAsync(fan, "null",
             $$$"""{"spawn": [{"target": "{{{child}}}"}, {"target": "{{{child}}}"}]}""");
         var children = await _flow.ClaimAsync(child);

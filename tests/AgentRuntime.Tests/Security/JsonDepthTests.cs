@@ -268,8 +268,8 @@ public sealed class JsonDepthTests(DatabaseFixture db) : IClassFixture<DatabaseF
         Assert.Equal(new object?[] { steps[0].StepId, "completed", null, null }, outcomes[0]);
         Assert.Equal(new object?[] { steps[1].StepId, "refused", "AR001",
                                      $"output of step {steps[1].StepId} is nested deeper than the limit of 64 levels" }, outcomes[1]);
-        Assert.Equal("completed", await _rt.TaskStatusAsync(steps[0].TaskId));
-        Assert.Equal("failed", await _rt.TaskStatusAsync(steps[1].TaskId));
-        Assert.Equal(new[] { first.TaskId, second.TaskId }.Order(), steps.Select(s => s.TaskId).Order());
+        Assert.Equal("completed", await _rt.TaskStatusAsync(steps[0].Context.TaskId));
+        Assert.Equal("failed", await _rt.TaskStatusAsync(steps[1].Context.TaskId));
+        Assert.Equal(new[] { first.TaskId, second.TaskId }.Order(), steps.Select(s => s.Context.TaskId).Order());
     }
 }

@@ -22,8 +22,8 @@ public sealed class LockOrderTests(DatabaseFixture db) : IClassFixture<DatabaseF
             {"steps": [{"key": "fan", "agent": "{agent}"}, {"key": "side", "agent": "{agent}"}]}
             """, agent));
         var claimed = await _flow.ClaimAsync(agent, worker: "host-1");
-        var fan = Assert.Single(claimed, s => s.StepKey == "fan");
-        var side = Assert.Single(claimed, s => s.StepKey == "side");
+        var fan = Assert.Single(claimed, s => s.Context.StepKey == "fan");
+        var side = Assert.Single(claimed, s => s.Context.StepKey == "side");
         await _flow.CompleteAsync(fan, "null", $$$"""{"spawn": [{"target": "{{{child}}}", "options": {"max_attempts": 1}}]}""");
         var childRun = Assert.Single(await _flow.ClaimAsync(child));
 
