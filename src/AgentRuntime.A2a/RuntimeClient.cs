@@ -45,9 +45,11 @@ internal sealed class RuntimeClient(NpgsqlDataSource dataSource)
         JsonObject message, PushConfig? push, int? historyLength, CancellationToken cancellationToken) =>
         AsCallerAsync(caller, async connection =>
         {
-            var sent = message.DeepClone().AsObject();
+            // The caller's message stays as it was: the contextId goes into a copy.
+            var sent = message;
             if (contextId is not null)
             {
+                sent = message.DeepClone().AsObject();
                 sent["contextId"] = contextId;
             }
             var sentAt = await connection.ValueAsync<DateTimeOffset>(SendMessage, cancellationToken, Sql.Uuid(taskId), Sql.Jsonb(sent, "message"));

@@ -21,7 +21,8 @@
 -- lengths, with a NULL id or token, over 5000 steps.
 -- effects (optional, one element per step, JSON null or SQL NULL for none) commit with a
 -- completed step, in the same transaction (_apply_effects): {"state_delta": {..}, "messages":
--- [..], "spawn": [{"target", "input", "options"}, ..], "allow_failures": bool}. A step that
+-- [..], "artifacts": [..], "memories": [..], "spawn": [{"target", "input", "options"}, ..],
+-- "allow_failures": bool} (_check_effects says what each holds). A step that
 -- spawns children waits for them instead of completing (outcome completed all the same): its
 -- output becomes the array of their outputs once all have finished (_settle_children). Effects
 -- of steps with any other outcome are dropped.

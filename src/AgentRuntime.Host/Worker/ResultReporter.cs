@@ -112,16 +112,17 @@ public sealed class ResultReporter(
     private async Task SettleAsync(IReadOnlyList<PendingReport> reports, CancellationToken cancellationToken)
     {
         IReadOnlyList<StepOutcome> outcomes;
+        List<(PendingReport Report, JsonObject? Error)> failures = [];
         try
         {
             using var span = WorkerTracing.StartReport(Function(reports[0].Result), reports.Select(r => r.Running));
             outcomes = await Retry.TransientAsync(ct => SendAsync(reports, ct), logger, "report results", cancellationToken);
         }
-        catch (JsonTooDeepException) when (reports.Any(r => Unwritable(r.Result) is not null))
+        catch (JsonTooDeepException) when ((failures = reports.Select(r => (Report: r, Error: Unwritable(r.Result))).ToList())
+                                               .Any(f => f.Error is not null))
         {
             // A result nested too deep for this host to write at all: it alone fails for good, as
             // the runtime fails a result it refuses; the rest of the batch is sent again.
-            var failures = reports.Select(r => (Report: r, Error: Unwritable(r.Result))).ToList();
             var writable = failures.Where(f => f.Error is null).Select(f => f.Report).ToList();
             if (writable.Count > 0)
             {
