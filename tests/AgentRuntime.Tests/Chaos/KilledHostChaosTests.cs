@@ -33,7 +33,10 @@ public sealed class KilledHostChaosTests(DatabaseFixture db, ITestOutputHelper o
             for (var trial = 1; trial <= TrialCount; trial++)
             {
                 var doomed = Worker(trial - 1);
-                var tasks = await SubmitEchoAsync(db.DataSource, TasksPerTrial, 300, 900, $"kill-{trial}");
+                // The first slots' worth runs for seconds, so that the steps the trial locks are still
+                // running when the locks are held, even on a loaded machine; the rest are short.
+                var tasks = (await SubmitEchoAsync(db.DataSource, Concurrency, 3000, 4000, $"kill-held-{trial}"))
+                    .Concat(await SubmitEchoAsync(db.DataSource, TasksPerTrial - Concurrency, 300, 900, $"kill-{trial}")).ToArray();
                 all.AddRange(tasks);
                 List<object?[]> busy = [];
                 await UntilAsync(async () =>

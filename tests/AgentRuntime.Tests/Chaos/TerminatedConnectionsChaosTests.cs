@@ -38,7 +38,10 @@ public sealed class TerminatedConnectionsChaosTests(DatabaseFixture db, ITestOut
 
         for (var trial = 1; trial <= TrialCount; trial++)
         {
-            var tasks = await SubmitEchoAsync(db.DataSource, TasksPerTrial, 300, 900, $"terminate-{trial}");
+            // The first slots' worth runs for seconds, so that the steps the trial locks are still
+            // running when the locks are held, even on a loaded machine; the rest are short.
+            var tasks = (await SubmitEchoAsync(db.DataSource, Concurrency, 3000, 4000, $"terminate-held-{trial}"))
+                .Concat(await SubmitEchoAsync(db.DataSource, TasksPerTrial - Concurrency, 300, 900, $"terminate-{trial}")).ToArray();
             all.AddRange(tasks);
             List<object?[]> busy = [];
             await UntilAsync(async () =>
