@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Memory search benchmark (issue 10): recall@10 of search_memory against exact search, and its
+# Memory search benchmark: recall@10 of search_memory against exact search, and its
 # latency, on N vectors (default 100,000) of the configured size (memory_dimensions()). It starts
 # nothing: it takes the connection of a migrated database and runs everything through psql.
 #

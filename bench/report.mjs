@@ -68,7 +68,7 @@ function markdown(r) {
       (m.agent_runtime_db_src_dirty ? ' (with uncommitted changes in db/ or src/)' : '')],
   ]), '');
 
-  p('## Against the targets of issue 8', '');
+  p('## Against the targets', '');
   p(table(['target', 'measured', 'met'], targets(r)), '');
   p('For every target missed, [hot-path-profile.md](hot-path-profile.md) shows which statement costs how much, what each ' +
     'task writes, and why the cost does not go lower without giving up a guarantee.', '');

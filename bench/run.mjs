@@ -70,7 +70,7 @@ async function main() {
   const jsonFile = path.join(out, 'benchmarks.json');
   const started = now();
   const results = {
-    title: 'AgentRuntime benchmarks (issue 8)',
+    title: 'AgentRuntime benchmarks',
     generated_by: 'scripts/bench.sh',
     mode: quick ? 'quick' : 'full',
     started_at: new Date().toISOString(),

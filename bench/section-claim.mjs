@@ -39,7 +39,7 @@ export async function claimSection(ctx) {
     sizes[size] = { ready_steps: size, fill, analyze_ms: analyzeMs, phases };
     await dropDb(db);
   }
-  // the growth from the smallest to the largest backlog, per phase and batch (issue 8: <= 1.2x)
+  // the growth from the smallest to the largest backlog, per phase and batch (the target: at most 1.2x)
   const ordered = [...ctx.claimSizes].sort((a, b) => a - b);
   const small = sizes[ordered[0]];
   const large = sizes[ordered[ordered.length - 1]];

@@ -1,5 +1,5 @@
-// Section "purge": retention on a database holding ~1M events (issue 11: "in batches that never
-// block claims, measured on 1M events while claims run").
+// Section "purge": retention on a database holding ~1M events, in batches that never block
+// claims, measured while claims run.
 //
 // Finished tasks are made by the real path (a backlog drained with claim_step + complete_steps)
 // until the event log holds the target; a ready backlog is added before each window. Then one

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark harness of issue 8: AgentRuntime side by side with graphile-worker and pg-boss,
+# The benchmark harness: AgentRuntime side by side with graphile-worker and pg-boss,
 # on one PostgreSQL cluster that this script starts for the run and removes afterwards.
 #
 #   scripts/bench.sh                      every section, full sizes; writes docs/benchmarks.{md,json,svg}

@@ -72,8 +72,13 @@ describe('tasks', () => {
     const { task_id } = await client.submitTask(agent);
     const appended = await client.sendMessage(task_id, { role: 'user', parts: [{ kind: 'text', text: 'more' }] });
     expect(appended.sequence).toBe(2);
-    const events = await client.readEvents({ afterPosition: position, taskId: task_id });
-    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['task.submitted', 'step.ready', 'session.event_appended']));
+    // read_events holds back events while an older transaction of the cluster is still open
+    // (other test files run beside this one): read until they are all there.
+    const events = await vi.waitFor(async () => {
+      const read = await client.readEvents({ afterPosition: position, taskId: task_id });
+      expect(read.map((e) => e.type)).toEqual(expect.arrayContaining(['task.submitted', 'step.ready', 'session.event_appended']));
+      return read;
+    }, { timeout: 30_000, interval: 20 });
     expect(typeof events[0]!.id).toBe('number');
   });
 

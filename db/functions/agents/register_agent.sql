@@ -18,11 +18,7 @@ begin
   -- GUARD
   perform agent_runtime._check_json(register_agent.input_schema, 'input_schema');
   perform agent_runtime._check_name(register_agent.name, 'agent name');
-  if length(register_agent.description) > 4000 then
-    raise exception using errcode = 'AR001',
-      message = format('description has %s characters, over the limit of 4000', length(register_agent.description)),
-      hint = 'Shorten the description.';
-  end if;
+  perform agent_runtime._check_description(register_agent.description);
   perform agent_runtime._check_object(coalesce(register_agent.input_schema, '{}'::jsonb), 'input_schema');
   perform agent_runtime._check_size(register_agent.input_schema, 'input_schema', 262144);
 

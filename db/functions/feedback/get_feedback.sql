@@ -7,15 +7,7 @@ as $$
 #variable_conflict use_column
 begin
   -- GUARD
-  if get_feedback.task_id is null then
-    raise exception using errcode = 'AR001',
-      message = 'task_id is required',
-      hint = 'Pass the task_id returned by submit_task.';
-  end if;
-  if not exists (select from agent_runtime.tasks t where t.id = get_feedback.task_id
-                 and agent_runtime._app_visible(agent_runtime._caller_apps(), t.app_name)) then
-    perform agent_runtime._raise_task_not_found(get_feedback.task_id);
-  end if;
+  perform agent_runtime._check_task_visible(get_feedback.task_id);
 
   return query
   select f.id, f.task_id, f.rating::integer, f.text, f.metadata, f.created_at

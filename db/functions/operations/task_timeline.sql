@@ -10,15 +10,7 @@ as $$
 #variable_conflict use_column
 begin
   -- GUARD
-  if task_timeline.task_id is null then
-    raise exception using errcode = 'AR001',
-      message = 'task_id is required',
-      hint = 'Pass the task_id returned by submit_task.';
-  end if;
-  if not exists (select from agent_runtime.tasks t
-                 where t.id = task_timeline.task_id and agent_runtime._app_visible(agent_runtime._caller_apps(), t.app_name)) then
-    perform agent_runtime._raise_task_not_found(task_timeline.task_id);
-  end if;
+  perform agent_runtime._check_task_visible(task_timeline.task_id);
 
   return query
   select e.created_at, e.type,

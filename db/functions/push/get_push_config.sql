@@ -14,10 +14,7 @@ begin
       message = 'task_id and config_id are required',
       hint = 'Pass the task id and the config id set_push_config returned.';
   end if;
-  if not exists (select from agent_runtime.tasks t where t.id = get_push_config.task_id
-                 and agent_runtime._app_visible(agent_runtime._caller_apps(), t.app_name)) then
-    perform agent_runtime._raise_task_not_found(get_push_config.task_id);
-  end if;
+  perform agent_runtime._check_task_visible(get_push_config.task_id);
 
   select p.id, p.task_id, p.url, p.token, p.authentication, p.created_at, p.updated_at
   into v_config

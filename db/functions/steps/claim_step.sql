@@ -17,11 +17,10 @@
 -- steps): for each agent and tenant, one range of steps_ready (agent, fair_key, priority desc,
 -- run_at, id) is walked in claim order with FOR UPDATE SKIP LOCKED and stops after its share;
 -- steps and tasks are then reached by primary key. The planner settings below keep it from choosing a sequential or bitmap scan, a hash or a
--- merge join from whatever statistics it has (a claim of 250 after a bulk submit of 20k took
--- 157-645 ms with such plans; the plan test and docs/benchmarks.md show this one at 10k and at
--- 1M ready steps). The disabled nodes cost so much that a statement which must still scan a
--- small table (queues, tenant_bindings) would be JIT-compiled on every call, which took 0.4 s
--- here: jit is off. Skipping locked rows keeps concurrent claimers apart;
+-- merge join from whatever statistics it has (such plans sort every ready step; the plan test
+-- and docs/benchmarks.md show this one at 10k and at 1M ready steps). The disabled nodes cost
+-- so much that a statement which must still scan a small table (queues, tenant_bindings) would
+-- be JIT-compiled on every call: jit is off. Skipping locked rows keeps concurrent claimers apart;
 -- with several agents, steps locked for one agent's range and not chosen stay locked only until
 -- this claim commits.
 create or replace function agent_runtime.claim_step(

@@ -33,21 +33,7 @@ begin
   perform agent_runtime._check_object(v_filters, 'filters');
   perform agent_runtime._check_keys(v_filters, array['status', 'target', 'queue', 'session_id',
     'created_after', 'created_before', 'updated_after', 'updated_before', 'metadata'], 'filters');
-  if jsonb_typeof(v_filters -> 'status') = 'array' then
-    select array_agg(e) into v_statuses from jsonb_array_elements_text(v_filters -> 'status') as e;
-    if v_statuses is null then
-      raise exception using errcode = 'AR001',
-        message = 'filter "status" must list at least one status',
-        hint = 'Omit "status" to list tasks of every status.';
-    end if;
-  elsif agent_runtime._option_text(v_filters, 'status') is not null then
-    v_statuses := array[agent_runtime._option_text(v_filters, 'status')];
-  end if;
-  if v_statuses is not null and not v_statuses <@ agent_runtime._task_statuses() then
-    raise exception using errcode = 'AR001',
-      message = format('filter "status" has an unknown status: %s', agent_runtime._quote((v_filters -> 'status')::text)),
-      hint = format('Statuses: %s.', array_to_string(agent_runtime._task_statuses(), ', '));
-  end if;
+  v_statuses := agent_runtime._status_filter(v_filters);
   v_target := agent_runtime._option_text(v_filters, 'target');
   v_queue := agent_runtime._option_text(v_filters, 'queue');
   v_session_id := agent_runtime._option_text(v_filters, 'session_id');

@@ -14,15 +14,7 @@ declare
   v_task agent_runtime.tasks;
 begin
   -- GUARD
-  if retry_task.task_id is null then
-    raise exception using errcode = 'AR001',
-      message = 'task_id is required',
-      hint = 'Pass the task_id returned by submit_task.';
-  end if;
-  if not exists (select from agent_runtime.tasks t
-                 where t.id = retry_task.task_id and agent_runtime._app_visible(agent_runtime._caller_apps(), t.app_name)) then
-    perform agent_runtime._raise_task_not_found(retry_task.task_id);
-  end if;
+  perform agent_runtime._check_task_visible(retry_task.task_id);
 
   -- LOCK: the task's steps, then the task
   perform from agent_runtime.steps s where s.task_id = retry_task.task_id order by s.id for update;

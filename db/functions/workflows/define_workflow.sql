@@ -22,11 +22,7 @@ begin
   -- GUARD
   perform agent_runtime._check_json(define_workflow.definition, 'definition');
   perform agent_runtime._check_name(define_workflow.name, 'workflow name');
-  if length(define_workflow.description) > 4000 then
-    raise exception using errcode = 'AR001',
-      message = format('description has %s characters, over the limit of 4000', length(define_workflow.description)),
-      hint = 'Shorten the description.';
-  end if;
+  perform agent_runtime._check_description(define_workflow.description);
   if exists (select from agent_runtime.agents g where g.name = define_workflow.name) then
     raise exception using errcode = 'AR081',
       message = format('%s is the name of an agent', agent_runtime._quote(define_workflow.name)),

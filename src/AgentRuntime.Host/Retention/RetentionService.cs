@@ -13,6 +13,10 @@ namespace AgentRuntime.Host.Retention;
 /// at a time: a run holds a session-level advisory lock (<see cref="LockKey"/>) on one connection
 /// and is skipped when another host holds it. The policy itself (how old, which statuses) is
 /// the database's (set_setting); with none set a run does nothing.
+/// Why a timer here and not a cron schedule in SQL (schedule_task): a schedule fires a task, so
+/// every run would leave a task, its step and their events for retention itself to purge, and
+/// still need a worker to run it; and a purge commits batch by batch, which one SQL call cannot
+/// do. The timer holds no rule of its own: apply_retention decides what goes.
 /// </summary>
 public sealed class RetentionService(NpgsqlDataSource dataSource, RetentionOptions options, ILogger<RetentionService> logger)
     : BackgroundService

@@ -35,13 +35,18 @@ public sealed partial class ConsolePlanTests(DatabaseFixture db, ITestOutputHelp
         await rt.RegisterAgentAsync("plan-agent");
         await rt.ExecAsync("insert into agent_runtime.sessions (id, app_name, user_id) values ('plan', 'app0', 'u')");
         // 20 apps, a workflow for every tenth task, one failed task in a thousand, a working one in 50,000.
-        await rt.ExecAsync($$"""
-            insert into agent_runtime.tasks (target, session_id, input, max_attempts, app_name, user_id, status, created_at)
-            select case when g % 10 = 0 then 'plan-flow' else 'plan-agent' end, 'plan', '{}', 3, 'app' || (g % 20), 'u',
-                   case when g % 1000 = 0 then 'failed' when g % 50000 = 1 then 'working' else 'completed' end,
-                   now() - ({{Tasks}} - g) * interval '10 ms'
-            from generate_series(1, {{Tasks}}) g
-            """);
+        // In short transactions: one open for minutes would hold back read_events in every other
+        // test database of the cluster (its horizon is the oldest transaction still running).
+        for (var from = 1; from <= Tasks; from += 50_000)
+        {
+            await rt.ExecAsync($$"""
+                insert into agent_runtime.tasks (target, session_id, input, max_attempts, app_name, user_id, status, created_at)
+                select case when g % 10 = 0 then 'plan-flow' else 'plan-agent' end, 'plan', '{}', 3, 'app' || (g % 20), 'u',
+                       case when g % 1000 = 0 then 'failed' when g % 50000 = 1 then 'working' else 'completed' end,
+                       now() - ({{Tasks}} - g) * interval '10 ms'
+                from generate_series({{from}}, {{from + 49_999}}) g
+                """);
+        }
         await using var roles = new LoginRoles(db);
         var (tenant, _) = await roles.CreateAsync("agent_runtime_client");
         await rt.ExecAsync("select agent_runtime.bind_tenant($1, 'app3'), agent_runtime.bind_tenant($1, 'app4')", tenant);

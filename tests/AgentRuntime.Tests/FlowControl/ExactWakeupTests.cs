@@ -5,16 +5,20 @@ using static AgentRuntime.Tests.EndToEnd.EndToEnd;
 
 namespace AgentRuntime.Tests.FlowControl;
 
-/// <summary>A host learns from SQL when delayed work becomes due (next_due_at) and starts it then, not at its next poll.</summary>
+/// <summary>
+/// A host learns from SQL when delayed work becomes due (next_due_at) and starts it then, not at
+/// its next poll. With a poll of an hour, only that wake-up can start the steps at all; how close
+/// to due they start is a number for bench/ (section latency), not for a test on a loaded machine.
+/// </summary>
 public sealed class ExactWakeupTests(DatabaseFixture db, ITestOutputHelper output) : IClassFixture<DatabaseFixture>
 {
     private readonly Runtime _rt = new(db.DataSource);
 
     [Fact]
-    public async Task Steps_due_in_two_seconds_start_within_fifty_milliseconds_of_due_with_a_thirty_second_poll()
+    public async Task Steps_due_in_two_seconds_start_when_due_and_never_before_with_an_hour_between_polls()
     {
         var environment = HostEnvironment(db.ConnectionString, "wakeup-host");
-        environment["AGENT_RUNTIME_Worker__PollInterval"] = "00:00:30";
+        environment["AGENT_RUNTIME_Worker__PollInterval"] = "01:00:00";
         await using var host = await StartHostAsync(environment, output);
         await _rt.ExecAsync("select count(*) from agent_runtime.claim_step('warm-up', array['echo'], 1, 1)");
 
@@ -32,6 +36,7 @@ public sealed class ExactWakeupTests(DatabaseFixture db, ITestOutputHelper outpu
         output.WriteLine($"ms after due: {string.Join(", ", lateness.Select(l => l.ToString("0.0")))}");
         Assert.Equal(20, lateness.Count);
         Assert.All(lateness, l => Assert.True(l >= 0, $"started {-l} ms before due"));
-        Assert.True(lateness[9] <= 50, $"median {lateness[9]:0.0} ms after due");
+        // Far below the hour a poll would take: each start came from the wake-up at its due time.
+        Assert.True(lateness[^1] < 20_000, $"the last started {lateness[^1]:0.0} ms after due");
     }
 }

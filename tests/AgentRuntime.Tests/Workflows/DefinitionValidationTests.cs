@@ -250,43 +250,44 @@ public sealed class DefinitionValidationTests(DatabaseFixture db) : IClassFixtur
         string.Concat(Enumerable.Repeat($"{{\"{key}\": ", levels - 1)) + $"{{\"$ref\": \"{reference}\"}}" + new string('}', levels - 1);
 
     [Fact]
-    public async Task Templates_and_conditions_nesting_more_than_64_levels_are_refused()
+    public async Task Templates_and_conditions_that_take_the_definition_past_64_levels_are_refused_as_every_deep_json_is()
     {
-        // 5000 levels took _check_condition past the stack (54001); 65 is one level too many.
+        // A step's templates and conditions start 3 levels down, the output template 1 level
+        // down: one level more than these is one too many for the definition (AR001).
         foreach (var (part, value) in new[]
                  {
-                     ("when", Nested("not", 5000, "input.ok")), ("when", Nested("not", 65, "input.ok")),
-                     ("input", Nested("a", 5000, "input.v")), ("input", Nested("a", 65, "input.v")),
-                     ("when", $$"""{"equals": [{{Nested("a", 64, "input.v")}}, 1]}"""),
+                     ("when", Nested("not", 5000, "input.ok")), ("when", Nested("not", 62, "input.ok")),
+                     ("input", Nested("a", 5000, "input.v")), ("input", Nested("a", 62, "input.v")),
+                     ("when", $$"""{"equals": [{{Nested("a", 60, "input.v")}}, 1]}"""),
                  })
         {
-            var message = await RefusedAsync("AR080", $$"""{"steps": [{"key": "a", "agent": "{agent}", "{{part}}": {{value}} }]}""");
-            Assert.Contains($"step a: its \"{part}\" nests more than 64 levels", message);
+            var message = await RefusedAsync("AR001", $$"""{"steps": [{"key": "a", "agent": "{agent}", "{{part}}": {{value}} }]}""");
+            Assert.Contains("definition is nested deeper than the limit of 64 levels", message);
         }
-        var output = await RefusedAsync("AR080", $$"""{"steps": [{"key": "a", "agent": "{agent}"}], "output": {{Nested("a", 65, "input.v")}} }""");
-        Assert.Contains("the output template nests more than 64 levels", output);
+        var output = await RefusedAsync("AR001", $$"""{"steps": [{"key": "a", "agent": "{agent}"}], "output": {{Nested("a", 64, "input.v")}} }""");
+        Assert.Contains("definition is nested deeper than the limit of 64 levels", output);
     }
 
     [Fact]
-    public async Task Templates_and_conditions_of_64_levels_are_defined_and_resolved()
+    public async Task Templates_and_conditions_as_deep_as_the_definition_allows_are_defined_and_resolved()
     {
         var agent = await _flow.Rt.NewAgentAsync();
-        // 63 negations of a reference: the condition holds when input.ok is falsy.
+        // 59 negations of a reference (60 levels): the condition holds when input.ok is falsy.
         var workflow = await _flow.NewWorkflowAsync($$"""
             {"steps": [{"key": "a", "agent": "{agent}"},
-                       {"key": "b", "agent": "{agent}", "depends_on": ["a"], "when": {{Nested("not", 64, "input.ok")}},
-                        "input": {{Nested("a", 64, "steps.a.output")}} }],
-             "output": {{Nested("o", 64, "steps.b.output")}} }
+                       {"key": "b", "agent": "{agent}", "depends_on": ["a"], "when": {{Nested("not", 60, "input.ok")}},
+                        "input": {{Nested("a", 61, "steps.a.output")}} }],
+             "output": {{Nested("o", 63, "steps.b.output")}} }
             """, agent);
         var task = await _flow.StartAsync(workflow, """{"ok": false}""");
 
         await _flow.RunAsync(agent, "a", "\"deep\"");
         var b = await _flow.ClaimKeyAsync(agent, "b");
-        Flow.AssertJson(Nested("a", 64, "x").Replace("""{"$ref": "x"}""", "\"deep\"", StringComparison.Ordinal), Flow.Parse(b.Input));
+        Flow.AssertJson(Nested("a", 61, "x").Replace("""{"$ref": "x"}""", "\"deep\"", StringComparison.Ordinal), Flow.Parse(b.Input));
         await _flow.CompleteAsync(b, "7");
         var (status, output, _) = await _flow.TaskAsync(task);
         Assert.Equal("completed", status);
-        Flow.AssertJson(Nested("o", 64, "x").Replace("""{"$ref": "x"}""", "7", StringComparison.Ordinal), output);
+        Flow.AssertJson(Nested("o", 63, "x").Replace("""{"$ref": "x"}""", "7", StringComparison.Ordinal), output);
     }
 
     [Fact]

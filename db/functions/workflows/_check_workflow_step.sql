@@ -12,7 +12,6 @@ declare
   v_key text := step ->> 'key';
   v_unknown text;
   v_limit record;
-  v_part text;
 begin
   select k into v_unknown
   from jsonb_object_keys(step) as k
@@ -23,16 +22,6 @@ begin
     raise exception using errcode = 'AR080',
       message = format('step %s has an unknown option %s', v_key, agent_runtime._quote(v_unknown)),
       hint = 'Step options: key, agent, depends_on, input, when, map, wait_for, max_attempts, backoff_seconds, max_backoff_seconds, timeout.';
-  end if;
-
-  select p.part into v_part
-  from (values ('input'), ('when'), ('map'), ('wait_for')) as p(part)
-  where jsonb_path_exists(step -> p.part, 'strict $.**{65}') -- descends no deeper than that level
-  limit 1;
-  if found then
-    raise exception using errcode = 'AR080',
-      message = format('step %s: its "%s" nests more than 64 levels', v_key, v_part),
-      hint = 'Templates and conditions nest at most 64 levels of objects and arrays: pass deep data in the task''s input and reference it.';
   end if;
 
   if step ? 'wait_for' then
