@@ -88,6 +88,10 @@ grant execute on function
   agent_runtime.emit_event(text, jsonb, text)
 to agent_runtime_client, agent_runtime_worker;
 
+-- The options of tasks, workflow steps and queues, with their types, ranges and defaults: for
+-- clients and workers (and the tools built on them) to read rather than repeat.
+grant execute on function agent_runtime.option_catalog() to agent_runtime_client, agent_runtime_worker;
+
 -- The targets tasks can be submitted to, for clients (the A2A endpoint's agent cards).
 grant execute on function agent_runtime.list_targets(text) to agent_runtime_client;
 
@@ -102,7 +106,7 @@ grant execute on function
   agent_runtime.yield_step(bigint, uuid, text, jsonb, timestamptz),
   agent_runtime.reject_step(bigint, uuid, jsonb),
   agent_runtime.release_steps(bigint[], uuid[]),
-  agent_runtime.heartbeat(text, integer, bigint[]),
+  agent_runtime.heartbeat(text, integer, bigint[], uuid[]),
   agent_runtime.acquire_lock(text, text, integer, uuid),
   agent_runtime.extend_lock(text, bigint, uuid, integer),
   agent_runtime.release_lock(text, bigint, uuid),

@@ -1,7 +1,8 @@
 -- Operators' view of runs whose lease expired and that nobody settled yet: their worker is gone
 -- or stuck. claim_step settles those of the agents it claims, reap_expired all of them;
--- settles_as says what becomes of each (ready again, failed for good, or canceled). Many rows
--- of one agent: no host claims that agent any more.
+-- settles_as says what becomes of each (ready again after its backoff, failed for good, or
+-- canceled), as _retry_at decides for a lost run. Many rows of one agent: no host claims that
+-- agent any more.
 create or replace view agent_runtime.expired_leases as
 select s.id as step_id,
        s.task_id,

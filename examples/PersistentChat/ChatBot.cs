@@ -11,7 +11,7 @@ namespace AgentRuntime.Examples.PersistentChat;
 /// ("user:name": every session of that user knows it), the turn count is session-scoped, and the
 /// raw input is "temp:" (seen while answering, never stored).
 /// </summary>
-public sealed partial class ChatBot(SessionService sessions, string appName = "persistent-chat")
+public sealed partial class ChatBot(SessionClient sessions, string appName = "persistent-chat")
 {
     [GeneratedRegex(@"\bmy name is (?<name>[\p{L}][\p{L}' -]{0,40})", RegexOptions.IgnoreCase)]
     private static partial Regex Introduction();

@@ -32,6 +32,6 @@ if (words.Count == 0)
 var connectionString = Environment.GetEnvironmentVariable("AGENT_RUNTIME_CONNECTION")
                        ?? await EmbeddedPostgres.EnsureStartedAsync();
 await using var dataSource = NpgsqlDataSource.Create(connectionString);
-var bot = new ChatBot(new SessionService(dataSource));
+var bot = new ChatBot(new SessionClient(dataSource));
 Console.WriteLine(await bot.ReplyAsync(user, session, string.Join(' ', words)));
 return 0;

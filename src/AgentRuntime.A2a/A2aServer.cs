@@ -67,7 +67,7 @@ public static class A2aServer
 
         builder.Services.AddSingleton(_ => AgentRuntimeHost.CreateDataSource(connectionString, "agent-runtime-a2a"));
         builder.Services.AddSingleton<ApiKeys>();
-        builder.Services.AddSingleton<RuntimeCalls>();
+        builder.Services.AddSingleton<RuntimeClient>();
         builder.Services.AddSingleton<NotificationListener>();
         builder.Services.AddSingleton<TaskStatusHub>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<TaskStatusHub>());
@@ -104,7 +104,7 @@ public static class A2aServer
         {
             return new StartupProblem(embedder, DatabaseNotReady: false);
         }
-        var calls = app.Services.GetRequiredService<RuntimeCalls>();
+        var calls = app.Services.GetRequiredService<RuntimeClient>();
         try
         {
             await calls.ListTargetsAsync(null, cancellationToken);
@@ -132,10 +132,10 @@ public static class A2aServer
         var embedding = new EmbeddingOptions();
         builder.Configuration.GetSection(EmbeddingOptions.Section).Bind(embedding);
         builder.Services.AddSingleton(embedding);
-        builder.Services.AddSingleton(provider => new MemoryService(provider.GetRequiredService<NpgsqlDataSource>(), embedding.CreateGenerator()));
+        builder.Services.AddSingleton(provider => new MemoryClient(provider.GetRequiredService<NpgsqlDataSource>(), embedding.CreateGenerator()));
         builder.Services.AddSingleton<EventsHub>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<EventsHub>());
-        builder.Services.AddSingleton<ConsoleCalls>();
+        builder.Services.AddSingleton<ConsoleClient>();
     }
 
     /// <summary>

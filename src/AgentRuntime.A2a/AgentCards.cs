@@ -8,7 +8,7 @@ namespace AgentRuntime.A2a;
 /// skill and takes messages for any of them; each target also has a card of its own under
 /// /agents/&lt;name&gt;/. A 1.0 client (A2A-Version: 1.0) gets a 1.0 card, anyone else the 0.3 one.
 /// </summary>
-internal sealed class AgentCards(RuntimeCalls calls, IOptions<A2aOptions> options, ApiKeys keys)
+internal sealed class AgentCards(RuntimeClient calls, IOptions<A2aOptions> options, ApiKeys keys)
 {
     private static readonly string s_version = typeof(AgentCards).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
     private static readonly string[] s_inputModes = ["text/plain", "application/json"];
@@ -32,7 +32,7 @@ internal sealed class AgentCards(RuntimeCalls calls, IOptions<A2aOptions> option
         return version == "1.0" ? V1(card) : V03(card);
     }
 
-    private sealed record Card(string Name, string Description, string Url, List<Target> Skills);
+    private sealed record Card(string Name, string Description, string Url, IReadOnlyList<Target> Skills);
 
     private JsonObject V1(Card card)
     {

@@ -16,7 +16,7 @@ namespace AgentRuntime.A2a;
 /// an error before their first event is an ordinary JSON-RPC error response.
 /// </summary>
 internal sealed class JsonRpcEndpoint(
-    RuntimeCalls calls, TaskFollower follower, AgentCards cards, IOptions<A2aOptions> options, ILogger<JsonRpcEndpoint> logger)
+    RuntimeClient calls, TaskFollower follower, AgentCards cards, IOptions<A2aOptions> options, ILogger<JsonRpcEndpoint> logger)
 {
     private const string VersionHeader = "A2A-Version";
     private static readonly TimeSpan s_keepAliveInterval = TimeSpan.FromSeconds(15);

@@ -22,7 +22,7 @@ internal abstract record TaskEvent(JsonObject Task)
 /// waits for its client (input-required, auth-required), or the server shuts down. Each change is
 /// read as the caller, so a follower sees exactly what GetTask would show it.
 /// </summary>
-internal sealed class TaskFollower(RuntimeCalls calls, TaskStatusHub hub, IHostApplicationLifetime lifetime)
+internal sealed class TaskFollower(RuntimeClient calls, TaskStatusHub hub, IHostApplicationLifetime lifetime)
 {
     /// <summary>How often a follower reads the task without a notification (one may be lost when the listener reconnects).</summary>
     private static readonly TimeSpan s_fallbackPollInterval = TimeSpan.FromSeconds(5);

@@ -38,7 +38,7 @@ public static class AgentsServiceCollectionExtensions
             foreach (var options in llm)
             {
                 // Another provider than an OpenAI-compatible endpoint: an IChatClient keyed by the agent's name.
-                services.AddSingleton<IAgent>(provider => new LlmAgent(options, provider.GetService<SessionService>(),
+                services.AddSingleton<IAgent>(provider => new LlmAgent(options, provider.GetService<SessionClient>(),
                     provider.GetKeyedService<IChatClient>(options.Name)));
             }
 

@@ -30,14 +30,14 @@ public sealed class LlmAgent : IAgent
     private readonly PromptTemplate? _systemPrompt;
     private readonly PromptTemplate _prompt;
     private readonly string _endpoint;
-    private readonly SessionService? _sessions;
+    private readonly SessionClient? _sessions;
 
     /// <param name="options">The agent's configuration.</param>
     /// <param name="sessions">When given, templates see the session's merged state as <c>{{state.x}}</c>
     /// (<c>{{state.[user:name]}}</c> for prefixed keys).</param>
     /// <param name="chatClient">The model's client; null: the OpenAI-compatible endpoint of <paramref name="options"/>.</param>
     /// <exception cref="ArgumentException">The options are incomplete or a template does not compile.</exception>
-    public LlmAgent(LlmAgentOptions options, SessionService? sessions = null, IChatClient? chatClient = null)
+    public LlmAgent(LlmAgentOptions options, SessionClient? sessions = null, IChatClient? chatClient = null)
     {
         _sessions = sessions;
         ArgumentNullException.ThrowIfNull(options);

@@ -24,7 +24,7 @@ namespace AgentRuntime.Agents;
 /// submits a task for the rest. An event of more passages than that on its own keeps its first
 /// <see cref="MaxMemories"/>.
 /// </remarks>
-public sealed class MemorizeAgent(SessionService sessions, MemoryService memory) : IAgent
+public sealed class MemorizeAgent(SessionClient sessions, MemoryClient memory) : IAgent
 {
     public const string AgentName = "memorize";
 

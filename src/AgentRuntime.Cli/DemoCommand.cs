@@ -269,13 +269,13 @@ internal static class DemoCommand
         List<string> summaries, List<string> names, TextWriter output, CancellationToken cancellationToken)
     {
         var markdown = "# Digest\n\n" + string.Concat(summaries.Select(s => $"- {s}\n")) + $"\nNames: {string.Join(", ", names)}\n";
-        var artifacts = new ArtifactService(dataSource);
+        var artifacts = new ArtifactClient(dataSource);
         var version = await artifacts.SaveAsync(App, User, digest.SessionId, "digest.md", Encoding.UTF8.GetBytes(markdown), "text/markdown",
             cancellationToken: cancellationToken);
         await output.WriteLineAsync();
         await output.WriteLineAsync($"Saved artifact digest.md, version {version} ({Encoding.UTF8.GetByteCount(markdown)} bytes), in session {digest.SessionId}.");
 
-        var sessions = new SessionService(dataSource);
+        var sessions = new SessionClient(dataSource);
         const string Said = "For the record: Ada prefers one-sentence summaries, and her favourite database is PostgreSQL.";
         await sessions.AppendEventAsync(App, User, digest.SessionId, new JsonObject
         {
@@ -292,7 +292,7 @@ internal static class DemoCommand
         }
         await client.WaitAsync(memorize, TimeSpan.FromMinutes(1), cancellationToken);
         const string Question = "Which database does Ada like?";
-        var memory = new MemoryService(dataSource, new LocalEmbeddingGenerator());
+        var memory = new MemoryClient(dataSource, new LocalEmbeddingGenerator());
         var recalled = await memory.SearchAsync(App, User, Question, k: 1, cancellationToken: cancellationToken);
         await output.WriteLineAsync($"Memory: asked \"{Question}\", recalled: {(recalled.Count > 0 ? $"\"{recalled[0].Content}\"" : "nothing")}");
     }

@@ -48,7 +48,7 @@ internal static class MemoryCommand
             }
             return ClientCommand.RunAsync("memory search", parseResult.GetValue(connection), error, async (Npgsql.NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
             {
-                var memory = new MemoryService(dataSource, embedding.CreateGenerator());
+                var memory = new MemoryClient(dataSource, embedding.CreateGenerator());
                 var matches = await memory.SearchAsync(parseResult.GetValue(app)!, parseResult.GetValue(user)!, parseResult.GetValue(text)!,
                     parseResult.GetValue(k), cancellationToken: cancellationToken);
                 if (parseResult.GetValue(json))

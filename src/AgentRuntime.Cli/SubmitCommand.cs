@@ -210,7 +210,9 @@ internal static class SubmitCommand
         {
             return value;
         }
-        result.AddError($"--run-at must be an ISO 8601 time such as 2026-01-31T12:00:00Z, got '{text}'.");
+        // The option this value belongs to (--run-at, --deadline): the message names it.
+        var option = (result.Parent as OptionResult)?.Option.Name ?? "the time";
+        result.AddError($"{option} must be an ISO 8601 time such as 2026-01-31T12:00:00Z, got '{text}'.");
         return null;
     }
 

@@ -165,6 +165,6 @@ internal static partial class WorkflowsCommand
         return $"$.steps[{index}]{member}";
     }
 
-    [GeneratedRegex(@"^step \S+: ""(\w+)"" must be")]
+    [GeneratedRegex(@"^step \S+: option ""(\w+)""")]
     private static partial Regex LimitOf();
 }

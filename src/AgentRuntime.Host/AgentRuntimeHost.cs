@@ -103,7 +103,7 @@ public static class AgentRuntimeHost
         });
         services.AddSingleton<StepClient>();
         // Agents read and change their session's state through the client library.
-        services.AddSingleton<SessionService>();
+        services.AddSingleton<SessionClient>();
         services.AddSingleton<NotificationListener>();
         services.AddSingleton<ResultReporter>();
         services.AddSingleton<WorkerMetrics>();

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using AgentRuntime.Tests.Infrastructure;
+using AgentRuntime.Tests.Support;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -16,7 +17,7 @@ public sealed class QuickStartTests(DatabaseFixture db, ITestOutputHelper output
     [Fact]
     public async Task The_readme_quick_start_runs_in_psql_on_a_fresh_database()
     {
-        var script = Path.Combine(RepositoryRoot(), "examples", "quickstart.sql");
+        var script = Path.Combine(Repository.Root, "examples", "quickstart.sql");
 
         var result = await Psql.RunFileAsync(db.ConnectionString, script);
         output.WriteLine(result.StdOut);
@@ -31,7 +32,7 @@ public sealed class QuickStartTests(DatabaseFixture db, ITestOutputHelper output
     [Fact]
     public async Task The_readme_snippet_runs_in_psql_on_a_fresh_database()
     {
-        var snippet = ReadmeQuickStart(File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md")));
+        var snippet = ReadmeQuickStart(File.ReadAllText(Path.Combine(Repository.Root, "README.md")));
         Assert.Contains("agent_runtime.submit_task", snippet);
 
         var server = PostgresServer.Instance;
@@ -128,17 +129,5 @@ public sealed class QuickStartTests(DatabaseFixture db, ITestOutputHelper output
         Assert.False(string.IsNullOrEmpty(reader.GetString(1)));
         Assert.True(reader.GetBoolean(3));
         Assert.False(await reader.ReadAsync(), "more than one task in agent_runtime.tasks");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AgentRuntime.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("Repository root (AgentRuntime.sln) not found above " + AppContext.BaseDirectory);
     }
 }

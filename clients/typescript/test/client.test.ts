@@ -121,16 +121,43 @@ describe('steps', () => {
     expect(a.lease_expires_at).toBeInstanceOf(Date);
     expect(typeof a.step_id).toBe('number');
 
-    expect(await client.heartbeat('ts-w1', 30, [a.step_id, 987654321])).toEqual([{ step_id: 987654321, task_id: null, reason: 'lease_lost' }]);
+    // a lease is matched by its token: a's is extended, a stranger's token is not
+    expect(await client.heartbeat('ts-w1', 30, [
+      { stepId: a.step_id, leaseToken: a.lease_token },
+      { stepId: b.step_id, leaseToken: randomUUID() },
+      { stepId: 987654321, leaseToken: randomUUID() },
+    ])).toEqual([{ step_id: b.step_id, task_id: b.task_id, reason: 'lease_lost' }, { step_id: 987654321, task_id: null, reason: 'lease_lost' }]);
     const completed = await client.completeSteps([
       { stepId: a.step_id, leaseToken: a.lease_token, output: 'text output' },
       { stepId: b.step_id, leaseToken: b.lease_token, output: { n: 2 }, effects: { state_delta: { seen: true } } },
     ]);
-    expect(completed).toEqual([{ step_id: a.step_id, outcome: 'completed' }, { step_id: b.step_id, outcome: 'completed' }]);
+    expect(completed).toEqual([
+      { step_id: a.step_id, outcome: 'completed', code: null, message: null },
+      { step_id: b.step_id, outcome: 'completed', code: null, message: null },
+    ]);
     expect((await client.getTask(a.task_id)).output).toBe('text output');
     const failed = await client.failSteps([{ stepId: c.step_id, leaseToken: c.lease_token, error: { message: 'boom' }, retryable: false }]);
-    expect(failed).toEqual([{ step_id: c.step_id, outcome: 'failed' }]);
+    expect(failed).toEqual([{ step_id: c.step_id, outcome: 'failed', code: null, message: null }]);
     expect(await client.nextDueAt([agent])).toBeInstanceOf(Date);
+  });
+
+  it('refuses one invalid result of a batch and settles the others', async () => {
+    const agent = await newAgent();
+    await client.submitTasks([{ target: agent }, { target: agent }, { target: agent }]);
+    const { steps } = await client.claimSteps('ts-w3', [agent], { maxSteps: 3 });
+    const [a, b, c] = [...steps].sort((x, y) => x.step_id - y.step_id) as [typeof steps[0], typeof steps[0], typeof steps[0]];
+    const completed = await client.completeSteps([
+      { stepId: a.step_id, leaseToken: a.lease_token, output: { ok: true } },
+      { stepId: b.step_id, leaseToken: b.lease_token, output: null, effects: { bogus: 1 } as never },
+    ]);
+    expect(completed).toEqual([
+      { step_id: a.step_id, outcome: 'completed', code: null, message: null },
+      { step_id: b.step_id, outcome: 'refused', code: 'AR003', message: expect.stringContaining('bogus') },
+    ]);
+    expect((await client.getTask(b.task_id)).status).toBe('failed');
+    expect((await client.getTask(b.task_id)).error).toMatchObject({ code: 'invalid_result', sqlstate: 'AR003' });
+    const failed = await client.failSteps([{ stepId: c.step_id, leaseToken: c.lease_token, error: [] as never }]);
+    expect(failed).toEqual([{ step_id: c.step_id, outcome: 'refused', code: 'AR001', message: expect.stringContaining('JSON object') }]);
   });
 
   it('yields, rejects, releases; a stale token is refused', async () => {

@@ -91,6 +91,21 @@ describe('Worker', () => {
       .toMatchObject({ status: 'rejected', error: { code: 'rejected', why: 'not for me' } });
   });
 
+  it('fails a run past its timeout with the error the runtime gives a timed-out run', async () => {
+    const name = unique('ts-slow');
+    await startWorker([{
+      name,
+      async run(ctx) {
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+        throw ctx.signal.reason;
+      },
+    }]);
+    const { task_id } = await client.submitTask(name, {}, { timeout: 1, max_attempts: 1 });
+    expect(await client.waitForTask(task_id, { timeoutMs: 30_000 })).toMatchObject({
+      status: 'failed', error: { code: 'timeout', message: 'attempt 1 ran past its timeout of 1 s' },
+    });
+  });
+
   it('yields for input and resumes with the message that answered', async () => {
     const name = unique('ts-ask');
     await startWorker([{

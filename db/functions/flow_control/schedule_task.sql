@@ -65,7 +65,7 @@ begin
   end;
   v_backfill := coalesce(agent_runtime._option_integer(v_opts, 'backfill', 0, 1000), 1);
   v_task_opts := v_opts - 'timezone' - 'backfill';
-  v_app := coalesce((agent_runtime._task_options(v_task_opts)).app_name,
+  v_app := coalesce((agent_runtime._task_options(array[v_task_opts]))[1].app_name,
                     case when cardinality(v_apps) = 1 then v_apps[1] end, schedule_task.target);
   perform agent_runtime._check_app_permitted(v_apps, v_app);
   v_next := agent_runtime._cron_next(schedule_task.cron, v_timezone, agent_runtime._now());

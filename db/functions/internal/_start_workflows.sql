@@ -17,16 +17,18 @@ begin
          coalesce(array(select jsonb_array_elements_text(d.step -> 'depends_on')), '{}'),
          'pending', d.step -> 'input', d.step -> 'when', d.step -> 'map', d.step -> 'wait_for',
          t.queue, t.priority, o.run_at,
-         coalesce((d.step ->> 'max_attempts')::integer, t.max_attempts),
+         -- a step's own options (checked by define_workflow: an integer may be written 5.0)
+         coalesce((d.step ->> 'max_attempts')::numeric::integer, t.max_attempts),
          coalesce((d.step ->> 'backoff_seconds')::double precision, o.backoff_seconds),
          coalesce((d.step ->> 'max_backoff_seconds')::double precision, o.max_backoff_seconds),
-         coalesce((d.step ->> 'timeout')::integer, o.timeout_seconds),
+         coalesce((d.step ->> 'timeout')::numeric::integer, o.timeout),
          coalesce(o.fairness_key, t.app_name), o.concurrency_key, o.concurrency_limit
-  from unnest(task_ids, options) with ordinality as o(task_id, idempotency_key, queue, priority, run_at, max_attempts, backoff_seconds, max_backoff_seconds, timeout_seconds, metadata, opt_app, opt_user, concurrency_key, concurrency_limit, fairness_key, deadline, ord)
-  join agent_runtime.tasks t on t.id = o.task_id
+  from unnest(task_ids) with ordinality as i(task_id, ord)
+  join unnest(options) with ordinality as o on o.ordinality = i.ord
+  join agent_runtime.tasks t on t.id = i.task_id
   join agent_runtime.workflows w on w.name = t.target and w.version = t.workflow_version
   cross join lateral jsonb_array_elements(w.definition -> 'steps') with ordinality as d(step, ord)
-  order by o.ord, d.ord;
+  order by i.ord, d.ord;
 
   perform agent_runtime._advance_tasks(task_ids);
 end

@@ -31,7 +31,6 @@ declare
   v_n integer := cardinality(inputs);
   v_apps text[] := agent_runtime._caller_apps();
   v_parent agent_runtime.tasks;
-  v_opt agent_runtime._task_options;
   v_opts agent_runtime._task_options[];
   v_target text[];
   v_version integer[];
@@ -84,11 +83,9 @@ begin
   end if;
   v_target := case when cardinality(targets) = 1 then array_fill(targets[1], array[v_n]) else targets end;
   if options is null or cardinality(options) = 1 then
-    v_opt := agent_runtime._task_options(options[1]);
-    v_opts := array_fill(v_opt, array[v_n]);
+    v_opts := array_fill((agent_runtime._task_options(array[options[1]]))[1], array[v_n]);
   else
-    select array_agg(agent_runtime._task_options(o.value) order by o.ord) into v_opts
-    from unnest(options) with ordinality as o(value, ord);
+    v_opts := agent_runtime._task_options(options);
   end if;
   if parent_step_id is not null then
     select t.* into v_parent from agent_runtime.tasks t join agent_runtime.steps s on s.task_id = t.id
@@ -115,20 +112,20 @@ begin
     select e.ord, e.target, e.input, e.given, g.name is not null as is_agent, w.version,
            coalesce(g.input_schema, w.definition -> 'input_schema', '{}'::jsonb) as input_schema,
            coalesce(e.given, agent_runtime._uuid_v7()::text) as session_id, s.id is not null as existing,
-           coalesce(s.app_name, e.opt_app, v_parent.app_name,
+           coalesce(s.app_name, o.app_name, v_parent.app_name,
                     case when cardinality(v_apps) = 1 then v_apps[1] end, e.target) as app,
-           coalesce(s.user_id, e.opt_user, v_parent.user_id, 'anonymous') as usr,
-           e.opt_app, e.opt_user, e.idempotency_key,
-           case when e.idempotency_key is not null then
+           coalesce(s.user_id, o.user_id, v_parent.user_id, 'anonymous') as usr,
+           o.app_name as opt_app, o.user_id as opt_user, o.idempotency_key,
+           case when o.idempotency_key is not null then
              (select t.id from agent_runtime.tasks t
-              where t.idempotency_key = e.idempotency_key and (v_apps is null or t.app_name = any (v_apps))
-              order by t.app_name = coalesce(s.app_name, e.opt_app, v_parent.app_name,
+              where t.idempotency_key = o.idempotency_key and (v_apps is null or t.app_name = any (v_apps))
+              order by t.app_name = coalesce(s.app_name, o.app_name, v_parent.app_name,
                                              case when cardinality(v_apps) = 1 then v_apps[1] end, e.target) desc,
                        t.created_at
               limit 1) end as found
-    -- a composite array in a multi-argument unnest expands into its fields: one pass, no join
-    from unnest(v_target, inputs, coalesce(session_ids, array_fill(null::text, array[v_n])), v_opts)
-         with ordinality as e(target, input, given, idempotency_key, queue, priority, run_at, max_attempts, backoff_seconds, max_backoff_seconds, timeout_seconds, metadata, opt_app, opt_user, concurrency_key, concurrency_limit, fairness_key, deadline, ord)
+    from unnest(v_target, inputs, coalesce(session_ids, array_fill(null::text, array[v_n])))
+         with ordinality as e(target, input, given, ord)
+    join unnest(v_opts) with ordinality as o on o.ordinality = e.ord
     left join agent_runtime.agents g on g.name = e.target
     left join lateral (select w.version, w.definition from agent_runtime.workflows w
                        where g.name is null and w.name = e.target order by w.version desc limit 1) w on true
@@ -217,12 +214,13 @@ begin
                  order by e.ord);
   with fresh as (
     select e.ord, e.id, e.target, e.version, e.input, e.session_id, e.existing, e.app, e.usr,
-           e.queue, e.priority, e.run_at, e.max_attempts, e.backoff_seconds, e.max_backoff_seconds,
-           e.timeout_seconds, e.metadata, e.idempotency_key, e.concurrency_key, e.concurrency_limit, e.deadline,
-           coalesce(e.fairness_key, e.app) as fair_key,
-           row_number() over (partition by e.app, e.idempotency_key order by e.ord) as nth
-    from unnest(v_new, v_target, v_version, inputs, v_session, v_existing, v_app, v_user, v_opts)
-         with ordinality as e(id, target, version, input, session_id, existing, app, usr, idempotency_key, queue, priority, run_at, max_attempts, backoff_seconds, max_backoff_seconds, timeout_seconds, metadata, opt_app, opt_user, concurrency_key, concurrency_limit, fairness_key, deadline, ord)
+           o.queue, o.priority, o.run_at, o.max_attempts, o.backoff_seconds, o.max_backoff_seconds,
+           o.timeout, o.metadata, o.idempotency_key, o.concurrency_key, o.concurrency_limit, o.deadline,
+           coalesce(o.fairness_key, e.app) as fair_key,
+           row_number() over (partition by e.app, o.idempotency_key order by e.ord) as nth
+    from unnest(v_new, v_target, v_version, inputs, v_session, v_existing, v_app, v_user)
+         with ordinality as e(id, target, version, input, session_id, existing, app, usr, ord)
+    join unnest(v_opts) with ordinality as o on o.ordinality = e.ord
     where e.id is not null
   ), inserted as (
     insert into agent_runtime.tasks as t
@@ -258,7 +256,7 @@ begin
       (task_id, key, agent, status, queue, priority, run_at, max_attempts, backoff_seconds, max_backoff_seconds, timeout_seconds,
        fair_key, concurrency_key, concurrency_limit)
     select c.id, c.target, c.target, 'ready', c.queue, c.priority, c.run_at, c.max_attempts,
-           c.backoff_seconds, c.max_backoff_seconds, c.timeout_seconds, c.fair_key, c.concurrency_key, c.concurrency_limit
+           c.backoff_seconds, c.max_backoff_seconds, c.timeout, c.fair_key, c.concurrency_key, c.concurrency_limit
     from created c
     where c.version is null
     order by c.ord

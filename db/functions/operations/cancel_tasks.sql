@@ -3,9 +3,9 @@
 -- created_after, created_before, updated_after, updated_before, metadata), at most max_tasks
 -- (1-1000) per call, newest first. Returns how many it canceled: call it again until it returns
 -- 0. filters must name at least one key; status may only name unfinished statuses (submitted,
--- working, input-required, auth-required) and defaults to all of them. Like cancel_task, it locks
--- the tasks' steps (in id order), then the tasks, and retries a deadlock with a child task's
--- transition here, so 40P01 does not reach the caller.
+-- working, input-required, auth-required) and defaults to all of them. Like cancel_task, it lets
+-- _stop_tasks lock the tasks' steps (in id order), then the tasks, which survives a deadlock with
+-- a child task's transition, so 40P01 does not reach the caller.
 create or replace function agent_runtime.cancel_tasks(
   filters jsonb,
   reason text default null,
@@ -20,7 +20,6 @@ declare
                          where s <> all (agent_runtime._finished_statuses()));
   v_filters jsonb;
   v_ids uuid[];
-  v_attempt integer := 0;
 begin
   -- GUARD (list_tasks checks the filters themselves)
   perform agent_runtime._check_json(cancel_tasks.filters, 'filters');
@@ -53,23 +52,7 @@ begin
     return 0;
   end if;
 
-  loop
-    begin
-      -- LOCK: the tasks' steps, then the tasks, in id order (_stop_tasks), of those still unfinished
-      perform from agent_runtime.steps s where s.task_id = any (v_ids) order by s.id for update;
-      v_ids := array(select t.id from agent_runtime.tasks t
-                     where t.id = any (v_ids) and t.status <> all (agent_runtime._finished_statuses())
-                     order by t.id
-                     for no key update);
-
-      -- MUTATE
-      return cardinality(agent_runtime._stop_tasks(v_ids, 'canceled', jsonb_build_object('reason', cancel_tasks.reason)));
-    exception when deadlock_detected then
-      v_attempt := v_attempt + 1;
-      if v_attempt >= 3 then
-        raise;
-      end if;
-    end;
-  end loop;
+  -- LOCK and MUTATE (_stop_tasks: only those still unfinished once locked)
+  return cardinality(agent_runtime._stop_tasks(v_ids, 'canceled', jsonb_build_object('reason', cancel_tasks.reason)));
 end
 $$;

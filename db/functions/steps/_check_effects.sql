@@ -59,7 +59,7 @@ begin
           hint = 'Spawn registered agents or workflows.';
       end if;
       if v_child.value ? 'options' then
-        perform agent_runtime._task_options(v_child.value -> 'options');
+        perform agent_runtime._task_options(array[v_child.value -> 'options']);
         -- an existing task of that key would be returned instead of a child, and the step would
         -- wait for a child that never reports to it
         if nullif(v_child.value -> 'options' -> 'idempotency_key', 'null'::jsonb) is not null then

@@ -1,11 +1,12 @@
 -- Settles running steps whose lease expired (their host is gone or stuck, or the run went past
--- its timeout: leases never reach further than the timeout plus 10 s): back to ready while
--- attempts remain (the lost run counted as one, with error code timeout when it was the
--- timeout), failed when they are used up (and the task with them), canceled when cancellation
--- was requested. Called by claim_step for the agents it
--- claims (only when a probe of the expiry index finds any), so progress never waits for
--- reap_expired, and by reap_expired for all agents. Steps locked by someone else are skipped:
--- their holder is settling them. Returns how many steps it settled.
+-- its timeout: leases never reach further than the timeout plus 10 s). The lost run counts as a
+-- failed attempt (error code timeout when it was the timeout) and is settled like a reported
+-- failure: ready again after the same backoff (_retry_at) while attempts remain, else failed with
+-- its task (_fail_runs, error lease_expired unless it timed out); canceled when cancellation was
+-- requested (_cancel_runs). Called by claim_step for the agents it claims (only when a probe of
+-- the expiry index finds any), so progress never waits for reap_expired, and by reap_expired for
+-- all agents. Steps locked by someone else are skipped: their holder is settling them. Returns
+-- how many steps it settled.
 create or replace function agent_runtime._expire_leases(agents text[], max_steps integer)
 returns integer
 language plpgsql volatile
@@ -14,11 +15,19 @@ as $$
 #variable_conflict use_column
 declare
   v_settled integer;
+  v_canceled bigint[];
   v_failed bigint[];
-  v_step bigint;
+  v_errors jsonb[];
 begin
   with expired as (
-    select s.id
+    select s.id, s.cancel_requested, s.attempt,
+           case when not s.cancel_requested
+                then agent_runtime._retry_at(s.attempt, s.max_attempts, s.backoff_seconds, s.max_backoff_seconds, true)
+           end as retry_at,
+           case when s.timeout_seconds is not null and now() >= s.started_at + make_interval(secs => s.timeout_seconds)
+                then jsonb_build_object('code', 'timeout',
+                                        'message', format('attempt %s ran past its timeout of %s s and its host did not report', s.attempt, s.timeout_seconds))
+           end as timeout_error
     from agent_runtime.steps s
     where s.status = 'running'
       and s.lease_expires_at < now()
@@ -26,44 +35,37 @@ begin
     order by s.lease_expires_at
     limit _expire_leases.max_steps
     for update skip locked
-  ), settled as (
+  ), retried as (
     update agent_runtime.steps s
-    set status = case when s.cancel_requested then 'canceled'
-                      when s.attempt < s.max_attempts then 'ready'
-                      else 'failed' end,
-        run_at = case when not s.cancel_requested and s.attempt < s.max_attempts then now() else s.run_at end,
-        error = case when s.cancel_requested then s.error
-                     when s.timeout_seconds is not null and now() >= s.started_at + make_interval(secs => s.timeout_seconds)
-                     then jsonb_build_object('code', 'timeout',
-                                             'message', format('attempt %s ran past its timeout of %s s and its host did not report', s.attempt, s.timeout_seconds))
-                     when s.attempt >= s.max_attempts
-                     then jsonb_build_object('code', 'lease_expired',
-                                             'message', format('the lease of attempt %s expired and no attempts remain', s.attempt))
-                     else s.error end,
-        lease_token = case when not s.cancel_requested and s.attempt < s.max_attempts then null else s.lease_token end,
-        lease_expires_at = null,
-        completed_at = case when s.cancel_requested or s.attempt >= s.max_attempts then now() end,
-        updated_at = now()
+    set status = 'ready', run_at = e.retry_at, error = coalesce(e.timeout_error, s.error),
+        lease_token = null, lease_expires_at = null, updated_at = now()
     from expired e
-    where s.id = e.id
-    returning s.id, s.task_id, s.agent, s.key, s.status, s.attempt, s.leased_by, s.error
+    where s.id = e.id and e.retry_at is not null
+    returning s.id, s.task_id, s.agent, s.key, s.attempt, s.leased_by, s.run_at
   ), logged as (
     insert into agent_runtime.events (type, task_id, step_id, worker_id, data)
-    select 'step.' || st.status, st.task_id, st.id, st.leased_by,
-           jsonb_build_object('reason', 'lease_expired', 'attempt', st.attempt)
-           || case st.status when 'ready' then jsonb_build_object('agent', st.agent, 'key', st.key)
-                             when 'failed' then jsonb_build_object('error', st.error)
-                             else '{}'::jsonb end
-    from settled st
-    order by st.id
+    select 'step.ready', r.task_id, r.id, r.leased_by,
+           jsonb_build_object('reason', 'lease_expired', 'attempt', r.attempt, 'agent', r.agent, 'key', r.key)
+           || case when r.run_at > now() then jsonb_build_object('run_at', r.run_at) else '{}' end
+    from retried r
+    order by r.id
   )
-  select count(*)::integer, array_agg(st.id order by st.id) filter (where st.status = 'failed')
-    into v_settled, v_failed
-  from settled st;
+  select count(*)::integer,
+         array_agg(e.id order by e.id) filter (where e.cancel_requested),
+         array_agg(e.id order by e.id) filter (where not e.cancel_requested and e.retry_at is null),
+         array_agg(coalesce(e.timeout_error,
+                            jsonb_build_object('code', 'lease_expired',
+                                               'message', format('the lease of attempt %s expired and no attempts remain', e.attempt)))
+                   order by e.id) filter (where not e.cancel_requested and e.retry_at is null)
+    into v_settled, v_canceled, v_failed, v_errors
+  from expired e;
 
-  foreach v_step in array coalesce(v_failed, '{}') loop
-    perform agent_runtime._fail_step_retrying(v_step);
-  end loop;
+  if v_canceled is not null then
+    perform from agent_runtime._cancel_runs(v_canceled, 'lease_expired');
+  end if;
+  if v_failed is not null then
+    perform agent_runtime._fail_runs(v_failed, v_errors, 'lease_expired');
+  end if;
   return v_settled;
 end
 $$;

@@ -1,6 +1,7 @@
 -- Reports a failed run: retried after a backoff while retryable and attempts remain,
--- else the step and its task fail. Returns the outcome (see fail_steps); a stale lease or
--- an unknown step is an error.
+-- else the step and its task fail. Returns the outcome (see fail_steps); an invalid error
+-- (_check_results: AR001, AR002), a stale lease or an unknown step is an error, and nothing is
+-- written.
 create or replace function agent_runtime.fail_step(
   step_id bigint,
   lease_token uuid,
@@ -14,6 +15,7 @@ as $$
 declare
   v_outcome text;
 begin
+  perform agent_runtime._check_results(array[fail_step.step_id], 'error', array[fail_step.error]);
   select f.outcome into v_outcome
   from agent_runtime.fail_steps(array[fail_step.step_id], array[fail_step.lease_token],
                                 array[fail_step.error], array[fail_step.retryable]) as f;

@@ -1,20 +1,28 @@
--- Reports many failed runs in one round trip. A retryable failure with attempts left puts
--- the step back to ready after an exponential, jittered backoff; otherwise the step and
--- its task fail with the error. Outcomes per element:
+-- Reports many failed runs in one round trip. A retryable failure with attempts left puts the
+-- step back to ready after an exponential, jittered backoff (_retry_at); otherwise the step and
+-- its task fail with the error (_fail_runs). Never raises for one element: an error that is not
+-- a valid report (not an object, nested too deep, too large; _check_results) refuses that element
+-- alone. One row per distinct step id, ordered by step id, with its outcome (code and message
+-- are NULL but for refused):
 --   retry_scheduled  claimable again after the backoff
 --   failed           the step and its task failed
+--   refused          the error is not a valid report (code and message: the AR error fail_step
+--                    raises for it); the step and its task failed for good with error
+--                    {"code": "invalid_result", "sqlstate", "message", "hint"}
 --   canceled         the task was canceled; the error is dropped
 --   duplicate        this lease already reported this failure; nothing changes
 --   already_completed  this lease already completed the step; nothing changes
 --   stale_lease      the token is not the step's current lease (AR020 in fail_step)
 --   not_found        no such step (AR012 in fail_step)
--- A NULL element of retryable means retryable.
+-- A refused element whose step no longer runs under its lease gets that outcome instead (nothing
+-- is written for it). A NULL element of retryable means retryable. Whole calls are refused only
+-- for their shape: arrays NULL, of different lengths, with a NULL id or token, over 5000 steps.
 create or replace function agent_runtime.fail_steps(
   step_ids bigint[],
   lease_tokens uuid[],
   errors jsonb[],
   retryable boolean[] default null)
-returns table (step_id bigint, outcome text)
+returns table (step_id bigint, outcome text, code text, message text)
 language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
 set plan_cache_mode = force_generic_plan
@@ -24,109 +32,88 @@ set enable_bitmapscan = off
 as $$
 #variable_conflict use_column
 declare
-  v_deep integer;
-  v_bad bigint;
   v_ids bigint[];
-  v_outcomes text[];
-  v_failed bigint[];
-  v_retried bigint[];
-  v_locked agent_runtime._leased_step[];
   v_tokens uuid[];
   v_errors jsonb[];
   v_retryable boolean[];
+  v_codes text[];
+  v_messages text[];
+  v_locked agent_runtime._leased_step[];
+  v_retried bigint[];
+  v_failed bigint[];
+  v_failures jsonb[];
 begin
-  -- GUARD
+  -- GUARD: the shape of the call; each element's error is checked on its own below
   perform agent_runtime._check_array(fail_steps.errors, 'errors');
   perform agent_runtime._check_array(fail_steps.retryable, 'retryable');
   perform agent_runtime._check_step_callbacks(fail_steps.step_ids, fail_steps.lease_tokens,
                                              cardinality(fail_steps.errors), 'errors');
-  v_deep := agent_runtime._first_too_deep(fail_steps.errors);
-  if v_deep is not null then
-    perform agent_runtime._check_json(fail_steps.errors[v_deep], format('error of step %s', fail_steps.step_ids[v_deep]));
-  end if;
   if fail_steps.retryable is not null and cardinality(fail_steps.retryable) <> cardinality(fail_steps.step_ids) then
     raise exception using errcode = 'AR001',
       message = format('retryable must be NULL or have one element per step (got %s for %s steps)',
                        cardinality(fail_steps.retryable), cardinality(fail_steps.step_ids)),
       hint = 'Element i of each array belongs to the same step.';
   end if;
-  select r.step_id into v_bad
-  from unnest(fail_steps.step_ids, fail_steps.errors) as r(step_id, error)
-  where r.error is null or jsonb_typeof(r.error) <> 'object'
-  limit 1;
-  if v_bad is not null then
-    raise exception using errcode = 'AR001',
-      message = format('the error of step %s must be a JSON object', v_bad),
-      hint = 'Describe the failure as an object, e.g. {"message": "...", "type": "..."}.';
-  end if;
-  select r.step_id into v_bad
-  from unnest(fail_steps.step_ids, fail_steps.errors) as r(step_id, error)
-  where pg_column_size(r.error) > 65536
-  limit 1;
-  if v_bad is not null then
-    perform agent_runtime._check_size(fail_steps.errors[array_position(fail_steps.step_ids, v_bad)],
-                                     format('error of step %s', v_bad), 65536);
-  end if;
 
-  -- The reports in step id order, one per step (the first of duplicates), so that every array
-  -- below lines up with the locked steps without a join.
+  -- The reports in step id order, one per step (the first of duplicates), with the refusal of
+  -- each refused one, so that every array below lines up with the locked steps without a join.
+  -- A refused report fails its step for good: running it again would report the same.
   select array_agg(r.step_id order by r.step_id), array_agg(r.lease_token order by r.step_id),
-         array_agg(r.error order by r.step_id), array_agg(r.retryable order by r.step_id)
-    into v_ids, v_tokens, v_errors, v_retryable
-  from (select distinct on (e.step_id) e.step_id, e.lease_token, e.error, coalesce(fail_steps.retryable[e.ord], true) as retryable
+         array_agg(coalesce(r.refusal, r.error) order by r.step_id),
+         array_agg(r.retryable and r.code is null order by r.step_id),
+         array_agg(r.code order by r.step_id), array_agg(r.message order by r.step_id)
+    into v_ids, v_tokens, v_errors, v_retryable, v_codes, v_messages
+  from (select distinct on (e.step_id) e.step_id, e.lease_token, e.error, coalesce(fail_steps.retryable[e.ord], true) as retryable,
+               x.code, x.message, x.error as refusal
         from unnest(fail_steps.step_ids, fail_steps.lease_tokens, fail_steps.errors)
              with ordinality as e(step_id, lease_token, error, ord)
+        left join agent_runtime._refused_results(fail_steps.step_ids, 'error', fail_steps.errors, null) as x on x.ord = e.ord
         order by e.step_id, e.ord) r;
 
   -- LOCK (settling runs whose task was canceled meanwhile)
   select array_agg(l) into v_locked
   from agent_runtime._lock_leased_steps(v_ids, v_tokens) as l;
 
-  -- MUTATE: the steps still running under these leases, and their events
-  with settled as (
-    update agent_runtime.steps s
-    set status = case when u.retryable and s.attempt < s.max_attempts then 'ready' else 'failed' end,
-        run_at = case when u.retryable and s.attempt < s.max_attempts
-                      then now() + make_interval(secs => agent_runtime._retry_delay_seconds(
-                             s.attempt, s.backoff_seconds, s.max_backoff_seconds))
-                      else s.run_at end,
-        error = u.error,
-        lease_expires_at = null,
-        completed_at = case when u.retryable and s.attempt < s.max_attempts then null else now() end,
-        updated_at = now()
+  -- MUTATE: the runs still going under these leases retry after the backoff, or fail for good
+  with decided as (
+    select u.step_id, u.error,
+           agent_runtime._retry_at(s.attempt, s.max_attempts, s.backoff_seconds, s.max_backoff_seconds, u.retryable) as retry_at
     from unnest(v_locked, v_errors, v_retryable) as u(step_id, task_id, status, token_ok, wait_reason, error, retryable)
-    where s.id = u.step_id and u.token_ok and u.status = 'running'
-    returning s.id, s.task_id, s.agent, s.key, s.status, s.leased_by, s.attempt, s.run_at, s.error
+    join agent_runtime.steps s on s.id = u.step_id
+    where u.token_ok and u.status = 'running'
+  ), retried as (
+    update agent_runtime.steps s
+    set status = 'ready', run_at = d.retry_at, error = d.error, lease_expires_at = null, updated_at = now()
+    from decided d
+    where s.id = d.step_id and d.retry_at is not null
+    returning s.id, s.task_id, s.agent, s.key, s.leased_by, s.attempt, s.run_at, s.error
   ), logged as (
     insert into agent_runtime.events (type, task_id, step_id, worker_id, data)
-    select 'step.' || x.status, x.task_id, x.id, x.leased_by,
-           case x.status
-             when 'ready' then jsonb_build_object('agent', x.agent, 'key', x.key, 'reason', 'retry',
-                                                  'attempt', x.attempt, 'error', x.error)
-                               || case when x.run_at > now() then jsonb_build_object('run_at', x.run_at) else '{}' end
-             else jsonb_build_object('attempt', x.attempt, 'error', x.error) end
-    from settled x
+    select 'step.ready', x.task_id, x.id, x.leased_by,
+           jsonb_build_object('agent', x.agent, 'key', x.key, 'reason', 'retry', 'attempt', x.attempt, 'error', x.error)
+           || case when x.run_at > now() then jsonb_build_object('run_at', x.run_at) else '{}' end
+    from retried x
     order by x.id
   )
-  select array_agg(x.id order by x.id) filter (where x.status = 'failed'),
-         array_agg(x.id order by x.id) filter (where x.status = 'ready')
-    into v_failed, v_retried
-  from settled x;
-
-  select array_agg(case when k.token_ok and k.status = 'running' and k.step_id = any (v_retried) then 'retry_scheduled'
-                        when k.token_ok and k.status = 'running' then 'failed'
-                        else agent_runtime._report_outcome('fail', k) end order by k.step_id)
-    into v_outcomes
-  from unnest(v_locked) as k;
-
-  -- MUTATE: a step that failed for good fails its task (a statement of its own, after the steps)
-  foreach v_bad in array coalesce(v_failed, '{}') loop
-    perform agent_runtime._fail_step_retrying(v_bad);
-  end loop;
+  select array_agg(d.step_id order by d.step_id) filter (where d.retry_at is not null),
+         array_agg(d.step_id order by d.step_id) filter (where d.retry_at is null),
+         array_agg(d.error order by d.step_id) filter (where d.retry_at is null)
+    into v_retried, v_failed, v_failures
+  from decided d;
+  if v_failed is not null then
+    perform agent_runtime._fail_runs(v_failed, v_failures, null);
+  end if;
 
   return query
-  select o.step_id, o.outcome
-  from unnest(v_ids, v_outcomes) as o(step_id, outcome)
-  order by o.step_id;
+  select k.step_id,
+         case when not (k.token_ok and k.status = 'running')
+              then agent_runtime._report_outcome('fail', row(k.step_id, k.task_id, k.status, k.token_ok, k.wait_reason)::agent_runtime._leased_step)
+              when k.code is not null then 'refused'
+              when k.step_id = any (v_retried) then 'retry_scheduled'
+              else 'failed' end,
+         case when k.token_ok and k.status = 'running' then k.code end,
+         case when k.token_ok and k.status = 'running' then k.message end
+  from unnest(v_locked, v_codes, v_messages) as k(step_id, task_id, status, token_ok, wait_reason, code, message)
+  order by k.step_id;
 end
 $$;

@@ -1,9 +1,9 @@
 -- Cancels a task that has not finished (_stop_tasks): steps not started are canceled at once; a
 -- running step is flagged, its worker learns it at its next heartbeat, and its late result is
--- dropped; child tasks are canceled too. The task's steps are locked first (in id order), then
--- the task: a claim of one of its steps that is in flight commits first, and the cancel then
--- sees that step running and flags it, so a cancel is never lost. A deadlock with a concurrent
--- transition of a child task (which locks upwards, from child to parent) is retried here.
+-- dropped; child tasks are canceled too. _stop_tasks locks the task's steps first (in id order),
+-- then the task: a claim of one of its steps that is in flight commits first, and the cancel then
+-- sees that step running and flags it, so a cancel is never lost. It also survives a deadlock
+-- with a concurrent transition of a child task (which locks upwards, from child to parent).
 create or replace function agent_runtime.cancel_task(
   task_id uuid,
   reason text default null)
@@ -14,7 +14,6 @@ as $$
 #variable_conflict use_column
 declare
   v_status text;
-  v_attempt integer := 0;
 begin
   -- GUARD
   if cancel_task.task_id is null then
@@ -32,31 +31,17 @@ begin
     perform agent_runtime._raise_task_not_found(cancel_task.task_id);
   end if;
 
-  loop
-    begin
-      -- LOCK: the task's steps, then the task
-      perform from agent_runtime.steps s where s.task_id = cancel_task.task_id order by s.id for update;
-      select t.status into v_status from agent_runtime.tasks t where t.id = cancel_task.task_id for no key update;
-      if not found then
-        -- deleted (purge_tasks, delete_session) while this call waited for its steps
-        perform agent_runtime._raise_task_not_found(cancel_task.task_id);
-      end if;
-      if v_status = any (agent_runtime._finished_statuses()) then
-        raise exception using errcode = 'AR030',
-          message = format('task %s is already %s and cannot be canceled', cancel_task.task_id, v_status),
-          hint = 'Only unfinished tasks can be canceled; retry_task re-runs a failed or canceled task.';
-      end if;
-
-      -- MUTATE
-      perform agent_runtime._stop_tasks(array[cancel_task.task_id], 'canceled',
-                                        jsonb_build_object('reason', cancel_task.reason));
-      return;
-    exception when deadlock_detected then
-      v_attempt := v_attempt + 1;
-      if v_attempt >= 3 then
-        raise;
-      end if;
-    end;
-  end loop;
+  -- LOCK and MUTATE (_stop_tasks); a task it did not stop is finished, or was deleted (purge_tasks,
+  -- delete_session) while this call waited for its steps
+  if cardinality(agent_runtime._stop_tasks(array[cancel_task.task_id], 'canceled',
+                                           jsonb_build_object('reason', cancel_task.reason))) = 0 then
+    select t.status into v_status from agent_runtime.tasks t where t.id = cancel_task.task_id;
+    if not found then
+      perform agent_runtime._raise_task_not_found(cancel_task.task_id);
+    end if;
+    raise exception using errcode = 'AR030',
+      message = format('task %s is already %s and cannot be canceled', cancel_task.task_id, v_status),
+      hint = 'Only unfinished tasks can be canceled; retry_task re-runs a failed or canceled task.';
+  end if;
 end
 $$;

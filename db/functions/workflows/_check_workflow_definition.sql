@@ -6,8 +6,7 @@
 --   a step: "key" (unique: letters, digits, _ : / -), "agent" (registered) or "wait_for" (a
 --   template of an event name, no agent), "depends_on" (keys of this definition, no cycle),
 --   "input" (template), "when" (condition, see _condition_holds), "map" ({"$ref": ..} to an
---   array), "max_attempts" (1-1000), "backoff_seconds" (0-86400), "max_backoff_seconds"
---   (0-604800), "timeout" (1-604800 seconds);
+--   array), and the step options of option_catalog() (retry policy, timeout);
 --   references: "input..." anywhere; "steps.<key>.output..." (or ".status") only to a step this
 --   one depends on, directly or not (the output template: to any step); "item" and "index" only
 --   in the input of a map step.

@@ -1,5 +1,7 @@
 -- One step of a workflow definition (_check_workflow_definition), on its own (whether its
--- depends_on keys exist is checked for every step at once there), every error naming it. Its
+-- depends_on keys exist is checked for every step at once there), every error naming it. Beside
+-- its structure (key, agent, depends_on, input, when, map, wait_for) a step takes the step
+-- options of option_catalog(); their errors (_check_options) become AR080 "step k: ...". Its
 -- templates and condition nest at most 64 levels: _check_condition, _condition_holds and
 -- _resolve_template follow them by recursion, which a few hundred levels would take past the
 -- stack (54001), at definition or, worse, in the callback that makes the step ready.
@@ -10,18 +12,20 @@ set search_path = pg_catalog, pg_temp
 as $$
 declare
   v_key text := step ->> 'key';
+  v_parts text[] := array['key', 'agent', 'depends_on', 'input', 'when', 'map', 'wait_for'];
+  v_options text[] := array(select c.name from agent_runtime.option_catalog() c where c.scope = 'step');
   v_unknown text;
-  v_limit record;
+  v_message text;
+  v_hint text;
 begin
   select k into v_unknown
   from jsonb_object_keys(step) as k
-  where k not in ('key', 'agent', 'depends_on', 'input', 'max_attempts', 'backoff_seconds',
-                  'max_backoff_seconds', 'timeout', 'when', 'map', 'wait_for')
+  where k <> all (v_parts || v_options)
   order by k limit 1;
   if found then
     raise exception using errcode = 'AR080',
       message = format('step %s has an unknown option %s', v_key, agent_runtime._quote(v_unknown)),
-      hint = 'Step options: key, agent, depends_on, input, when, map, wait_for, max_attempts, backoff_seconds, max_backoff_seconds, timeout.';
+      hint = format('A step has %s, and the options %s.', array_to_string(v_parts, ', '), array_to_string(v_options, ', '));
   end if;
 
   if step ? 'wait_for' then
@@ -56,22 +60,12 @@ begin
     end if;
   end if;
 
-  for v_limit in
-    select * from (values ('max_attempts', 1, 1000, true), ('backoff_seconds', 0, 86400, false),
-                          ('max_backoff_seconds', 0, 604800, false), ('timeout', 1, 604800, true))
-      as l(name, low, high, whole)
-  loop
-    continue when not step ? v_limit.name;
-    if jsonb_typeof(step -> v_limit.name) <> 'number'
-       or (step ->> v_limit.name)::numeric not between v_limit.low and v_limit.high
-       or (v_limit.whole and (step ->> v_limit.name)::numeric <> trunc((step ->> v_limit.name)::numeric)) then
-      raise exception using errcode = 'AR080',
-        message = format('step %s: "%s" must be %s from %s to %s, got %s', v_key, v_limit.name,
-                         case when v_limit.whole then 'an integer' else 'a number' end, v_limit.low, v_limit.high,
-                         agent_runtime._quote((step -> v_limit.name)::text)),
-        hint = 'Fix the value in the step.';
-    end if;
-  end loop;
+  begin
+    perform agent_runtime._check_options('step', array[step - v_parts]);
+  exception when sqlstate 'AR001' or sqlstate 'AR002' then
+    get stacked diagnostics v_message = message_text, v_hint = pg_exception_hint;
+    raise exception using errcode = 'AR080', message = format('step %s: %s', v_key, v_message), hint = v_hint;
+  end;
 
   if step ? 'map' and not agent_runtime._is_reference(step -> 'map') then
     raise exception using errcode = 'AR080',

@@ -19,7 +19,7 @@ declare
   v_scope text;
   v_stored jsonb;
   v_waits bigint[];
-  v_attempt integer := 0;
+  v_deadlocks integer := 0;
 begin
   -- GUARD
   perform agent_runtime._check_json(emit_event.payload, 'payload');
@@ -100,9 +100,9 @@ begin
       return v_stored;
     exception when deadlock_detected then
       -- Moving a pure wait's task on locks the task after the event's name, while a transaction
-      -- that holds that task may be starting another wait for this name: rare, and retried.
-      v_attempt := v_attempt + 1;
-      if v_attempt >= 3 then
+      -- that holds that task may be starting another wait for this name: rare, and run again.
+      v_deadlocks := v_deadlocks + 1;
+      if not agent_runtime._retry_deadlock(v_deadlocks) then
         raise;
       end if;
     end;

@@ -97,7 +97,7 @@ internal static class ConsoleEndpoints
         }
     }
 
-    private delegate Task<string> View(ConsoleCalls calls, Caller caller, HttpRequest request, CancellationToken cancellationToken);
+    private delegate Task<string> View(ConsoleClient calls, Caller caller, HttpRequest request, CancellationToken cancellationToken);
 
     /// <summary>The reads a page can follow live, by name; "task" takes the task id (?id=).</summary>
     private static readonly Dictionary<string, View> Views = new(StringComparer.Ordinal)
@@ -121,7 +121,7 @@ internal static class ConsoleEndpoints
         }));
 
     private static void MapAction(WebApplication app, string route,
-        Func<ConsoleCalls, Caller, HttpRequest, JsonObject, CancellationToken, Task> action) =>
+        Func<ConsoleClient, Caller, HttpRequest, JsonObject, CancellationToken, Task> action) =>
         app.MapPost($"{Path}/api/{route}", context => ApiAsync(context, async (calls, caller, ct) =>
         {
             if (context.Request.Headers[ActionHeader].ToString() != "1")
@@ -148,7 +148,7 @@ internal static class ConsoleEndpoints
     /// to a loopback name are served (a page of another site that rebinds its name to 127.0.0.1
     /// reaches nothing). Errors become a JSON {"error", "code", "hint"} with a fitting status.
     /// </summary>
-    private static async Task ApiAsync(HttpContext context, Func<ConsoleCalls, Caller, CancellationToken, Task> work)
+    private static async Task ApiAsync(HttpContext context, Func<ConsoleClient, Caller, CancellationToken, Task> work)
     {
         var cancellationToken = context.RequestAborted;
         SecurityHeaders(context.Response);
@@ -156,7 +156,7 @@ internal static class ConsoleEndpoints
         try
         {
             var caller = Authorize(context);
-            await work(context.RequestServices.GetRequiredService<ConsoleCalls>(), caller, cancellationToken);
+            await work(context.RequestServices.GetRequiredService<ConsoleClient>(), caller, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -10,7 +10,7 @@ public sealed record AgentContext
     public required string SessionId { get; init; }
 
     /// <summary>The app and user of the task's session: with <see cref="SessionId"/>, what
-    /// <c>AgentRuntime.Sessions.SessionService</c> needs to read or change the session's state.</summary>
+    /// <c>AgentRuntime.Sessions.SessionClient</c> needs to read or change the session's state.</summary>
     public required string AppName { get; init; }
 
     public required string UserId { get; init; }

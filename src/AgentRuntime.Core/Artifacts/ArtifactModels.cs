@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using AgentRuntime.Client;
 
 namespace AgentRuntime.Artifacts;
 
@@ -32,10 +33,10 @@ public sealed record LoadedArtifact(
 /// </summary>
 public sealed class ArtifactReader : IAsyncDisposable
 {
-    private readonly IAsyncDisposable[] _owned;
+    private readonly SqlRow _row;
 
     internal ArtifactReader(int version, string mimeType, long sizeBytes, string sha256, JsonObject metadata,
-        DateTimeOffset createdAt, Stream content, params IAsyncDisposable[] owned)
+        DateTimeOffset createdAt, Stream content, SqlRow row)
     {
         Version = version;
         MimeType = mimeType;
@@ -44,7 +45,7 @@ public sealed class ArtifactReader : IAsyncDisposable
         Metadata = metadata;
         CreatedAt = createdAt;
         Content = content;
-        _owned = owned;
+        _row = row;
     }
 
     public int Version { get; }
@@ -60,9 +61,6 @@ public sealed class ArtifactReader : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Content.DisposeAsync();
-        foreach (var owned in _owned)
-        {
-            await owned.DisposeAsync();
-        }
+        await _row.DisposeAsync();
     }
 }

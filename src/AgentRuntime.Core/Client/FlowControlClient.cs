@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using AgentRuntime.Errors;
 using Npgsql;
 
 namespace AgentRuntime.Client;
@@ -17,50 +16,19 @@ public sealed record ScheduleInfo(
 /// <summary>Queues and schedules (docs/flow-control.md): each method is one call of an agent_runtime function.</summary>
 public sealed class FlowControlClient(NpgsqlDataSource dataSource)
 {
+    private readonly RuntimeConnection _db = dataSource;
+
     public Task<IReadOnlyList<QueueInfo>> ListQueuesAsync(CancellationToken cancellationToken = default) =>
-        AgentRuntimeException.Translate<IReadOnlyList<QueueInfo>>(async () =>
-        {
-            await using var command = dataSource.CreateCommand(
-                "select queue, paused, concurrency_limit, rate_per_second, ready, scheduled, running, waiting, oldest_ready_at " +
-                "from agent_runtime.list_queues()");
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var queues = new List<QueueInfo>();
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                queues.Add(new QueueInfo(
-                    reader.Get<string>("queue"),
-                    reader.Get<bool>("paused"),
-                    reader.Nullable<int>("concurrency_limit"),
-                    reader.Nullable<double>("rate_per_second"),
-                    reader.Get<long>("ready"),
-                    reader.Get<long>("scheduled"),
-                    reader.Get<long>("running"),
-                    reader.Get<long>("waiting"),
-                    reader.Nullable<DateTimeOffset>("oldest_ready_at")));
-            }
-            return queues;
-        });
+        _db.ListAsync(ListQueues, cancellationToken);
 
     /// <summary>configure_queue: sets the given options (paused, concurrency_limit, rate_per_second, burst); returns the settings.</summary>
-    public Task<JsonObject> ConfigureQueueAsync(string queue, JsonObject options, CancellationToken cancellationToken = default) =>
-        AgentRuntimeException.Translate(async () =>
-        {
-            await using var command = dataSource.CreateCommand("select agent_runtime.configure_queue(queue => $1, options => $2::jsonb)::text");
-            command.Parameters.Add(Sql.Text(queue));
-            command.Parameters.Add(Sql.Text(ClientJson.Write(options, "options")));
-            return ClientJson.Parse((string)(await command.ExecuteScalarAsync(cancellationToken))!, "the queue")!.AsObject();
-        });
+    public async Task<JsonObject> ConfigureQueueAsync(string queue, JsonObject options, CancellationToken cancellationToken = default) =>
+        ClientJson.Parse(await _db.ValueAsync<string>(ConfigureQueue, cancellationToken, Sql.Text(queue), Sql.Jsonb(options, "options")),
+            "the queue")!.AsObject();
 
     /// <summary>set_fairness_weight (admin): the tenant's share of claims relative to weight 1; null removes the weight.</summary>
     public Task SetFairnessWeightAsync(string fairKey, double? weight, CancellationToken cancellationToken = default) =>
-        AgentRuntimeException.Translate(async () =>
-        {
-            await using var command = dataSource.CreateCommand("select agent_runtime.set_fairness_weight(fair_key => $1, weight => $2)");
-            command.Parameters.Add(Sql.Text(fairKey));
-            command.Parameters.Add(Sql.Double(weight));
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            return true;
-        });
+        _db.ExecuteAsync(SetFairnessWeight, cancellationToken, Sql.Text(fairKey), Sql.Double(weight));
 
     /// <summary>
     /// schedule_task: creates or replaces the cron schedule <paramref name="name"/>; options are the submit options of each
@@ -68,49 +36,47 @@ public sealed class FlowControlClient(NpgsqlDataSource dataSource)
     /// </summary>
     public Task<DateTimeOffset> ScheduleTaskAsync(string name, string cron, string target, JsonNode? input = null,
         JsonObject? options = null, CancellationToken cancellationToken = default) =>
-        AgentRuntimeException.Translate(async () =>
-        {
-            await using var command = dataSource.CreateCommand(
-                "select agent_runtime.schedule_task(name => $1, cron => $2, target => $3, input => $4::jsonb, options => $5::jsonb)");
-            command.Parameters.Add(Sql.Text(name));
-            command.Parameters.Add(Sql.Text(cron));
-            command.Parameters.Add(Sql.Text(target));
-            command.Parameters.Add(Sql.Text(ClientJson.Write(input ?? new JsonObject(), "input")));
-            command.Parameters.Add(Sql.Text(ClientJson.Write(options ?? new JsonObject(), "options")));
-            return new DateTimeOffset((DateTime)(await command.ExecuteScalarAsync(cancellationToken))!, TimeSpan.Zero);
-        });
+        _db.ValueAsync<DateTimeOffset>(ScheduleTask, cancellationToken, Sql.Text(name), Sql.Text(cron), Sql.Text(target),
+            Sql.Jsonb(input ?? new JsonObject(), "input"), Sql.Jsonb(options ?? new JsonObject(), "options"));
 
     /// <summary>unschedule_task: whether a schedule of that name (of <paramref name="appName"/> when given) was removed.</summary>
     public Task<bool> UnscheduleTaskAsync(string name, string? appName = null, CancellationToken cancellationToken = default) =>
-        AgentRuntimeException.Translate(async () =>
-        {
-            await using var command = dataSource.CreateCommand("select agent_runtime.unschedule_task(name => $1, app_name => $2)");
-            command.Parameters.Add(Sql.Text(name));
-            command.Parameters.Add(Sql.Text(appName));
-            return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
-        });
+        _db.ValueAsync<bool>(UnscheduleTask, cancellationToken, Sql.Text(name), Sql.Text(appName));
 
     public Task<IReadOnlyList<ScheduleInfo>> ListSchedulesAsync(CancellationToken cancellationToken = default) =>
-        AgentRuntimeException.Translate<IReadOnlyList<ScheduleInfo>>(async () =>
-        {
-            await using var command = dataSource.CreateCommand(
-                "select app_name, name, cron, timezone, target, next_fire_at, last_fire_at, last_task_id, last_status " +
-                "from agent_runtime.list_schedules()");
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var schedules = new List<ScheduleInfo>();
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                schedules.Add(new ScheduleInfo(
-                    reader.Get<string>("app_name"),
-                    reader.Get<string>("name"),
-                    reader.Get<string>("cron"),
-                    reader.Get<string>("timezone"),
-                    reader.Get<string>("target"),
-                    reader.Get<DateTimeOffset>("next_fire_at"),
-                    reader.Nullable<DateTimeOffset>("last_fire_at"),
-                    reader.Nullable<Guid>("last_task_id"),
-                    reader.Text("last_status")));
-            }
-            return schedules;
-        });
+        _db.ListAsync(ListSchedules, cancellationToken);
+
+    private static readonly SqlCall<QueueInfo> ListQueues = SqlCall.Rows(
+        "list_queues()", "queue, paused, concurrency_limit, rate_per_second, ready, scheduled, running, waiting, oldest_ready_at",
+        row => new QueueInfo(
+            row.Get<string>("queue"),
+            row.Get<bool>("paused"),
+            row.Nullable<int>("concurrency_limit"),
+            row.Nullable<double>("rate_per_second"),
+            row.Get<long>("ready"),
+            row.Get<long>("scheduled"),
+            row.Get<long>("running"),
+            row.Get<long>("waiting"),
+            row.Nullable<DateTimeOffset>("oldest_ready_at")));
+
+    private static readonly SqlCall ConfigureQueue = SqlCall.Function("configure_queue(queue, options)");
+
+    private static readonly SqlCall SetFairnessWeight = SqlCall.Function("set_fairness_weight(fair_key, weight)");
+
+    private static readonly SqlCall ScheduleTask = SqlCall.Function("schedule_task(name, cron, target, input, options)");
+
+    private static readonly SqlCall UnscheduleTask = SqlCall.Function("unschedule_task(name, app_name)");
+
+    private static readonly SqlCall<ScheduleInfo> ListSchedules = SqlCall.Rows(
+        "list_schedules()", "app_name, name, cron, timezone, target, next_fire_at, last_fire_at, last_task_id, last_status",
+        row => new ScheduleInfo(
+            row.Get<string>("app_name"),
+            row.Get<string>("name"),
+            row.Get<string>("cron"),
+            row.Get<string>("timezone"),
+            row.Get<string>("target"),
+            row.Get<DateTimeOffset>("next_fire_at"),
+            row.Nullable<DateTimeOffset>("last_fire_at"),
+            row.Nullable<Guid>("last_task_id"),
+            row.Text("last_status")));
 }

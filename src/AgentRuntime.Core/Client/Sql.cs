@@ -5,7 +5,7 @@ using NpgsqlTypes;
 namespace AgentRuntime.Client;
 
 /// <summary>
-/// How every .NET client of the SQL API (TaskClient, SessionService, StepClient, ...) binds the
+/// How every .NET client of the SQL API (TaskClient, SessionClient, StepClient, ...) binds the
 /// functions' parameters and reads their rows: parameters typed as the functions declare them,
 /// null as SQL NULL; columns by name, so a column the functions add or move breaks nothing.
 /// </summary>

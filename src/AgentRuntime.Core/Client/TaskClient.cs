@@ -16,6 +16,8 @@ namespace AgentRuntime.Client;
 /// </summary>
 public sealed class TaskClient(NpgsqlDataSource dataSource)
 {
+    private readonly RuntimeConnection _db = dataSource;
+
     private const int EventBatchSize = 500;
     private static readonly TimeSpan HeldBackFirstDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan HeldBackLastDelay = TimeSpan.FromSeconds(3.2);
@@ -34,31 +36,16 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
         string? sessionId = null,
         SubmitOptions? options = null,
         CancellationToken cancellationToken = default) =>
-        AgentRuntimeException.Translate(async () =>
-        {
-            await using var command = dataSource.CreateCommand(
-                "select task_id, session_id, status, created from agent_runtime.submit_task(" +
-                "target => $1, input => $2::jsonb, session_id => $3, options => $4::jsonb)");
-            command.Parameters.Add(Sql.Text(target));
-            command.Parameters.Add(Sql.Text(input is null ? "{}" : ClientJson.Write(input, "input")));
-            command.Parameters.Add(Sql.Text(sessionId));
-            command.Parameters.Add(Sql.Text(ClientJson.Write((options ?? new SubmitOptions()).ToJson(), "options")));
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            return new SubmittedTask(
-                reader.Get<Guid>("task_id"), reader.Get<string>("session_id"), reader.Get<string>("status"), reader.Get<bool>("created"));
-        });
+        _db.SingleAsync(SubmitTask, cancellationToken, Sql.Text(target), Sql.Jsonb(input ?? new JsonObject(), "input"),
+            Sql.Text(sessionId), Sql.Jsonb((options ?? new SubmitOptions()).ToJson(), "options"));
 
     /// <summary>The task as it is now, with its steps and its whole history.</summary>
     public Task<TaskDetails> GetAsync(Guid taskId, CancellationToken cancellationToken = default) =>
-        GetAsync(taskId, null, cancellationToken);
+        GetAsync(_db, taskId, null, cancellationToken);
 
     /// <summary>The task as it is now, with its steps and the newest <paramref name="historyLength"/> messages of its history (null: all).</summary>
-    public async Task<TaskDetails> GetAsync(Guid taskId, int? historyLength, CancellationToken cancellationToken = default)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await GetAsync(connection, taskId, historyLength, cancellationToken);
-    }
+    public Task<TaskDetails> GetAsync(Guid taskId, int? historyLength, CancellationToken cancellationToken = default) =>
+        GetAsync(_db, taskId, historyLength, cancellationToken);
 
     /// <summary>
     /// Sends a message to an unfinished task (e.g. the answer an input-required task waits for):
@@ -68,84 +55,31 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
     public Task<AppendedEvent> SendMessageAsync(Guid taskId, JsonObject message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
-        return AgentRuntimeException.Translate(async () =>
-        {
-            await using var command = dataSource.CreateCommand(
-                "select session_id, sequence, event_id, state::text, created_at " +
-                "from agent_runtime.send_message(task_id => $1, message => $2::jsonb)");
-            command.Parameters.Add(Sql.Uuid(taskId));
-            command.Parameters.Add(Sql.Text(ClientJson.Write(message, "message")));
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            return new AppendedEvent(reader.Get<string>("session_id"), reader.Get<long>("sequence"), reader.Get<long>("event_id"),
-                reader.Json("state")!.AsObject(), reader.Get<DateTimeOffset>("created_at"));
-        });
+        return _db.SingleAsync(SendMessage, cancellationToken, Sql.Uuid(taskId), Sql.Jsonb(message, "message"));
     }
 
     /// <summary>
     /// One page of tasks, newest first. Pass the page's <see cref="TaskPage.NextPageToken"/> with
     /// the same filter for the next one.
     /// </summary>
-    public Task<TaskPage> ListAsync(
+    public async Task<TaskPage> ListAsync(
         TaskFilter? filter = null,
         int pageSize = 50,
         string? pageToken = null,
-        CancellationToken cancellationToken = default) =>
-        AgentRuntimeException.Translate(async () =>
-        {
-            await using var command = dataSource.CreateCommand(
-                "select task_id, session_id, target, status, queue, priority, attempts, error, metadata, " +
-                "created_at, updated_at, completed_at, page_token " +
-                "from agent_runtime.list_tasks(filters => $1::jsonb, page_size => $2, page_token => $3)");
-            command.Parameters.Add(Sql.Text(ClientJson.Write((filter ?? new TaskFilter()).ToJson(), "filters")));
-            command.Parameters.Add(Sql.Integer(pageSize));
-            command.Parameters.Add(Sql.Text(pageToken));
-            var items = new List<TaskSummary>();
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var taskId = reader.Get<Guid>("task_id");
-                JsonNode? error = null;
-                JsonObject metadata = [];
-                string? unreadable = null;
-                try
-                {
-                    error = reader.Json("error");
-                    metadata = reader.Json("metadata")!.AsObject();
-                }
-                catch (JsonTooDeepException tooDeep)
-                {
-                    // One task the client cannot read spoils only its own row of the page.
-                    unreadable = $"task {taskId} cannot be read: {tooDeep.Message}";
-                }
-                items.Add(new TaskSummary(
-                    taskId, reader.Get<string>("session_id"), reader.Get<string>("target"),
-                    reader.Get<string>("status"), reader.Get<string>("queue"), reader.Get<int>("priority"), reader.Get<int>("attempts"),
-                    error, metadata, reader.Get<DateTimeOffset>("created_at"),
-                    reader.Get<DateTimeOffset>("updated_at"), reader.Nullable<DateTimeOffset>("completed_at"), reader.Get<string>("page_token"),
-                    unreadable));
-            }
-            return new TaskPage(items, items.Count == pageSize ? items[^1].PageToken : null);
-        });
+        CancellationToken cancellationToken = default)
+    {
+        var items = await _db.ListAsync(ListTasks, cancellationToken,
+            Sql.Jsonb((filter ?? new TaskFilter()).ToJson(), "filters"), Sql.Integer(pageSize), Sql.Text(pageToken));
+        return new TaskPage(items, items.Count == pageSize ? items[^1].PageToken : null);
+    }
 
     /// <summary>Cancels an unfinished task; a running step is told at its worker's next heartbeat.</summary>
     public Task CancelAsync(Guid taskId, string? reason = null, CancellationToken cancellationToken = default) =>
-        AgentRuntimeException.Translate(async () =>
-        {
-            await using var command = dataSource.CreateCommand("select agent_runtime.cancel_task(task_id => $1, reason => $2)");
-            command.Parameters.Add(Sql.Uuid(taskId));
-            command.Parameters.Add(Sql.Text(reason));
-            return await command.ExecuteNonQueryAsync(cancellationToken);
-        });
+        _db.ExecuteAsync(CancelTask, cancellationToken, Sql.Uuid(taskId), Sql.Text(reason));
 
     /// <summary>Re-runs a failed or canceled task.</summary>
     public Task RetryAsync(Guid taskId, CancellationToken cancellationToken = default) =>
-        AgentRuntimeException.Translate(async () =>
-        {
-            await using var command = dataSource.CreateCommand("select agent_runtime.retry_task(task_id => $1)");
-            command.Parameters.Add(Sql.Uuid(taskId));
-            return await command.ExecuteNonQueryAsync(cancellationToken);
-        });
+        _db.ExecuteAsync(RetryTask, cancellationToken, Sql.Uuid(taskId));
 
     /// <summary>
     /// Waits until the task is finished (completed, failed, canceled or rejected) and returns it;
@@ -156,18 +90,19 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
     {
         var clock = Stopwatch.StartNew();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        RuntimeConnection db = connection;
         var changed = false;
         var tag = Notifications.TaskTag(taskId);
         connection.Notification += (_, e) => changed |= e.Payload == tag;
         // Listening starts before the first read, so a change between the two is not missed.
-        await ListenAsync(connection, Notifications.TaskStatusChannel, cancellationToken);
+        await db.ExecuteAsync(ListenTaskStatus, cancellationToken);
         var pacer = new HintPacer();
         string? lastStatus = null;
         while (true)
         {
             await pacer.PaceAsync(cancellationToken);
             changed = false;
-            var task = await GetAsync(connection, taskId, null, cancellationToken);
+            var task = await GetAsync(db, taskId, null, cancellationToken);
             if (TaskStatuses.IsFinished(task.Status))
             {
                 return task;
@@ -199,26 +134,20 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
     /// <paramref name="maxEvents"/> events. Only those of <paramref name="taskId"/> when given.
     /// Events of a transaction appear once every older transaction has ended, so none is skipped.
     /// </summary>
-    public async Task<IReadOnlyList<RuntimeEvent>> ReadEventsAsync(
+    public Task<IReadOnlyList<RuntimeEvent>> ReadEventsAsync(
         string? afterPosition,
         int maxEvents = 100,
         Guid? taskId = null,
         bool fromStart = false,
-        CancellationToken cancellationToken = default)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await ReadEventsAsync(connection, afterPosition, maxEvents, taskId, fromStart, cancellationToken);
-    }
+        CancellationToken cancellationToken = default) =>
+        ReadEventsAsync(_db, afterPosition, maxEvents, taskId, fromStart, cancellationToken);
 
     /// <summary>
     /// The position of now in the event log (<c>current_event_position</c>): reading after it returns
     /// only the events that become readable from now on, even when the log is empty.
     /// </summary>
-    public async Task<string> CurrentEventPositionAsync(CancellationToken cancellationToken = default)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await CurrentEventPositionAsync(connection, cancellationToken);
-    }
+    public Task<string> CurrentEventPositionAsync(CancellationToken cancellationToken = default) =>
+        _db.ValueAsync<string>(CurrentEventPosition, cancellationToken);
 
     /// <summary>
     /// The event log as it grows, until <paramref name="cancellationToken"/> fires: the events after
@@ -232,10 +161,11 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        RuntimeConnection db = connection;
         var notified = false;
         connection.Notification += (_, _) => notified = true;
-        await ListenAsync(connection, Notifications.EventsChannel, cancellationToken);
-        var after = afterPosition ?? (fromStart ? null : await CurrentEventPositionAsync(connection, cancellationToken));
+        await db.ExecuteAsync(ListenEvents, cancellationToken);
+        var after = afterPosition ?? (fromStart ? null : await db.ValueAsync<string>(CurrentEventPosition, cancellationToken));
         var heldBackDelay = HeldBackFirstDelay;
         var pacer = new HintPacer();
         while (true)
@@ -243,7 +173,7 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
             await pacer.PaceAsync(cancellationToken);
             var wasNotified = notified;
             notified = false;
-            var batch = await ReadEventsAsync(connection, after, EventBatchSize, taskId, fromStart: after is null, cancellationToken);
+            var batch = await ReadEventsAsync(db, after, EventBatchSize, taskId, fromStart: after is null, cancellationToken);
             pacer.Read(batch.Count > 0);
             foreach (var runtimeEvent in batch)
             {
@@ -273,87 +203,102 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
         }
     }
 
-    private static Task<TaskDetails> GetAsync(
-        NpgsqlConnection connection, Guid taskId, int? historyLength, CancellationToken cancellationToken) =>
-        AgentRuntimeException.Translate(async () =>
+    private static readonly SqlCall<SubmittedTask> SubmitTask = SqlCall.Rows(
+        "submit_task(target, input, session_id, options)", "task_id, session_id, status, created",
+        row => new SubmittedTask(row.Get<Guid>("task_id"), row.Get<string>("session_id"), row.Get<string>("status"), row.Get<bool>("created")));
+
+    private static readonly SqlCall<TaskDetails> GetTask = SqlCall.Rows(
+        "get_task(task_id, history_length)",
+        "task_id, session_id, target, status, input, output, error, queue, priority, attempts, max_attempts, metadata, app_name, " +
+        "user_id, idempotency_key, cancel_reason, created_at, updated_at, completed_at, steps, status_message, history",
+        row => new TaskDetails(
+            row.Get<Guid>("task_id"), row.Get<string>("session_id"), row.Get<string>("target"), row.Get<string>("status"),
+            row.Json("input"), row.Json("output"), row.Json("error"), row.Get<string>("queue"), row.Get<int>("priority"),
+            row.Get<int>("attempts"), row.Get<int>("max_attempts"), row.Json("metadata")!.AsObject(),
+            row.Text("app_name"), row.Text("user_id"), row.Text("idempotency_key"), row.Text("cancel_reason"),
+            row.Get<DateTimeOffset>("created_at"), row.Get<DateTimeOffset>("updated_at"), row.Nullable<DateTimeOffset>("completed_at"),
+            row.Json("steps").Deserialize<List<StepInfo>>(ClientJson.Options)!,
+            row.Json("status_message"), row.Json("history") as JsonArray));
+
+    private static readonly SqlCall<AppendedEvent> SendMessage = SqlCall.Rows(
+        "send_message(task_id, message)", AppendedEvent.Columns, AppendedEvent.Read);
+
+    private static readonly SqlCall<TaskSummary> ListTasks = SqlCall.Rows(
+        "list_tasks(filters, page_size, page_token)",
+        "task_id, session_id, target, status, queue, priority, attempts, error, metadata, created_at, updated_at, completed_at, page_token",
+        row =>
         {
-            await using var command = new NpgsqlCommand(
-                "select task_id, session_id, target, status, input, output, error, queue, priority, attempts, max_attempts, " +
-                "metadata, app_name, user_id, idempotency_key, cancel_reason, created_at, updated_at, completed_at, steps, " +
-                "status_message, history " +
-                "from agent_runtime.get_task(task_id => $1, history_length => $2)", connection);
-            command.Parameters.Add(Sql.Uuid(taskId));
-            command.Parameters.Add(Sql.Integer(historyLength));
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
+            var taskId = row.Get<Guid>("task_id");
+            JsonNode? error = null;
+            JsonObject metadata = [];
+            string? unreadable = null;
             try
             {
-                return ReadDetails(reader);
+                error = row.Json("error");
+                metadata = row.Json("metadata")!.AsObject();
             }
             catch (JsonTooDeepException tooDeep)
             {
-                throw new JsonTooDeepException($"task {taskId} cannot be read: {tooDeep.Message}", tooDeep);
+                // One task the client cannot read spoils only its own row of the page.
+                unreadable = $"task {taskId} cannot be read: {tooDeep.Message}";
             }
+            return new TaskSummary(
+                taskId, row.Get<string>("session_id"), row.Get<string>("target"),
+                row.Get<string>("status"), row.Get<string>("queue"), row.Get<int>("priority"), row.Get<int>("attempts"),
+                error, metadata, row.Get<DateTimeOffset>("created_at"),
+                row.Get<DateTimeOffset>("updated_at"), row.Nullable<DateTimeOffset>("completed_at"), row.Get<string>("page_token"),
+                unreadable);
         });
 
-    private static TaskDetails ReadDetails(NpgsqlDataReader reader) =>
-        new TaskDetails(
-            reader.Get<Guid>("task_id"), reader.Get<string>("session_id"), reader.Get<string>("target"), reader.Get<string>("status"),
-            reader.Json("input"), reader.Json("output"), reader.Json("error"), reader.Get<string>("queue"), reader.Get<int>("priority"),
-            reader.Get<int>("attempts"), reader.Get<int>("max_attempts"), reader.Json("metadata")!.AsObject(),
-            reader.Text("app_name"), reader.Text("user_id"), reader.Text("idempotency_key"), reader.Text("cancel_reason"),
-            reader.Get<DateTimeOffset>("created_at"), reader.Get<DateTimeOffset>("updated_at"), reader.Nullable<DateTimeOffset>("completed_at"),
-            reader.Json("steps").Deserialize<List<StepInfo>>(ClientJson.Options)!,
-            reader.Json("status_message"), reader.Json("history") as JsonArray);
+    private static readonly SqlCall CancelTask = SqlCall.Function("cancel_task(task_id, reason)");
+
+    private static readonly SqlCall RetryTask = SqlCall.Function("retry_task(task_id)");
+
+    private static readonly SqlCall<RuntimeEvent> ReadEvents = SqlCall.Rows(
+        "read_events(after_position, max_events, task_id, from_start)",
+        "id, type, task_id, step_id, worker_id, data, created_at, position",
+        row =>
+        {
+            var id = row.Get<long>("id");
+            JsonNode? data = null;
+            string? unreadable = null;
+            try
+            {
+                data = row.Json("data");
+            }
+            catch (JsonTooDeepException tooDeep)
+            {
+                // The log goes on past an event the client cannot read.
+                unreadable = $"event {id} cannot be read: {tooDeep.Message}";
+            }
+            return new RuntimeEvent(
+                id, row.Get<string>("type"), row.Nullable<Guid>("task_id"), row.Nullable<long>("step_id"),
+                row.Text("worker_id"), data, row.Get<DateTimeOffset>("created_at"), row.Get<string>("position"), unreadable);
+        });
+
+    private static readonly SqlCall CurrentEventPosition = SqlCall.Function("current_event_position()");
+
+    // The LISTEN ends when the connection goes back to the pool, which resets it (DISCARD ALL).
+    private static readonly SqlCall ListenTaskStatus = SqlCall.Statement($"listen {Notifications.TaskStatusChannel}");
+
+    private static readonly SqlCall ListenEvents = SqlCall.Statement($"listen {Notifications.EventsChannel}");
+
+    private static async Task<TaskDetails> GetAsync(
+        RuntimeConnection db, Guid taskId, int? historyLength, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await db.SingleAsync(GetTask, cancellationToken, Sql.Uuid(taskId), Sql.Integer(historyLength));
+        }
+        catch (JsonTooDeepException tooDeep)
+        {
+            throw new JsonTooDeepException($"task {taskId} cannot be read: {tooDeep.Message}", tooDeep);
+        }
+    }
 
     private static Task<IReadOnlyList<RuntimeEvent>> ReadEventsAsync(
-        NpgsqlConnection connection, string? afterPosition, int maxEvents, Guid? taskId, bool fromStart,
-        CancellationToken cancellationToken) =>
-        AgentRuntimeException.Translate<IReadOnlyList<RuntimeEvent>>(async () =>
-        {
-            await using var command = new NpgsqlCommand(
-                "select id, type, task_id, step_id, worker_id, data, created_at, position " +
-                "from agent_runtime.read_events(after_position => $1, max_events => $2, task_id => $3, from_start => $4)", connection);
-            command.Parameters.Add(Sql.Text(afterPosition));
-            command.Parameters.Add(Sql.Integer(maxEvents));
-            command.Parameters.Add(Sql.Uuid(taskId));
-            command.Parameters.Add(Sql.Boolean(fromStart));
-            var events = new List<RuntimeEvent>();
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var id = reader.Get<long>("id");
-                JsonNode? data = null;
-                string? unreadable = null;
-                try
-                {
-                    data = reader.Json("data");
-                }
-                catch (JsonTooDeepException tooDeep)
-                {
-                    // The log goes on past an event the client cannot read.
-                    unreadable = $"event {id} cannot be read: {tooDeep.Message}";
-                }
-                events.Add(new RuntimeEvent(
-                    id, reader.Get<string>("type"), reader.Nullable<Guid>("task_id"), reader.Nullable<long>("step_id"),
-                    reader.Text("worker_id"), data, reader.Get<DateTimeOffset>("created_at"), reader.Get<string>("position"), unreadable));
-            }
-            return events;
-        });
-
-    private static Task<string> CurrentEventPositionAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
-        AgentRuntimeException.Translate(async () =>
-        {
-            await using var command = new NpgsqlCommand("select agent_runtime.current_event_position()", connection);
-            return (string)(await command.ExecuteScalarAsync(cancellationToken))!;
-        });
-
-    private static async Task ListenAsync(NpgsqlConnection connection, string channel, CancellationToken cancellationToken)
-    {
-        // The LISTEN ends when the connection goes back to the pool, which resets it (DISCARD ALL).
-        await using var command = new NpgsqlCommand($"listen {channel}", connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+        RuntimeConnection db, string? afterPosition, int maxEvents, Guid? taskId, bool fromStart, CancellationToken cancellationToken) =>
+        db.ListAsync(ReadEvents, cancellationToken, Sql.Text(afterPosition), Sql.Integer(maxEvents), Sql.Uuid(taskId), Sql.Boolean(fromStart));
 
     private static Task<bool> WaitForNotificationAsync(NpgsqlConnection connection, TimeSpan timeout, CancellationToken cancellationToken) =>
         // Whole milliseconds, at least one: Npgsql takes a timeout of 0 as "wait forever".

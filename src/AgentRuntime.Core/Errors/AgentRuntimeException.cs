@@ -44,19 +44,6 @@ public class AgentRuntimeException(string code, string message, string? hint, Po
             _ => null,
         };
     }
-
-    /// <summary>Runs a database call and rethrows AR errors as their typed exceptions.</summary>
-    public static async Task<T> Translate<T>(Func<Task<T>> call)
-    {
-        try
-        {
-            return await call().ConfigureAwait(false);
-        }
-        catch (PostgresException error) when (From(error) is { } typed)
-        {
-            throw typed;
-        }
-    }
 }
 
 public sealed class InvalidArgumentException(string code, string message, string? hint, PostgresException inner)

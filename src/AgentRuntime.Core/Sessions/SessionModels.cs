@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using AgentRuntime.Client;
+using Npgsql;
 
 namespace AgentRuntime.Sessions;
 
@@ -53,5 +55,11 @@ public sealed record SessionSummary(
 /// <summary>A page of sessions; <paramref name="NextPageToken"/> is null on the last page.</summary>
 public sealed record SessionPage(IReadOnlyList<SessionSummary> Items, string? NextPageToken);
 
-/// <summary>What <c>append_event</c> returned: the event's sequence and id, and the merged state after it.</summary>
-public sealed record AppendedEvent(string SessionId, long Sequence, long EventId, JsonObject State, DateTimeOffset CreatedAt);
+/// <summary>What <c>append_event</c> (and <c>send_message</c>) returned: the event's sequence and id, and the merged state after it.</summary>
+public sealed record AppendedEvent(string SessionId, long Sequence, long EventId, JsonObject State, DateTimeOffset CreatedAt)
+{
+    internal const string Columns = "session_id, sequence, event_id, state, created_at";
+
+    internal static AppendedEvent Read(NpgsqlDataReader row) => new(row.Get<string>("session_id"), row.Get<long>("sequence"),
+        row.Get<long>("event_id"), row.Json("state")!.AsObject(), row.Get<DateTimeOffset>("created_at"));
+}

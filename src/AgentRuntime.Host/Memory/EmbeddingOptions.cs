@@ -5,7 +5,7 @@ using Microsoft.Extensions.AI;
 namespace AgentRuntime.Host.Memory;
 
 /// <summary>
-/// Configuration section "Memory:Embeddings": the embedder of memory (the memorize agent, MemoryService).
+/// Configuration section "Memory:Embeddings": the embedder of memory (the memorize agent, MemoryClient).
 /// Without an <see cref="Endpoint"/>, the local embedder (<see cref="LocalEmbeddingGenerator"/>: no
 /// network, no key); with one, that OpenAI-compatible embeddings API and <see cref="Model"/>. Either way
 /// vectors have the database's size (<c>memory_dimensions()</c>), which is passed with every request (an

@@ -10,10 +10,10 @@ namespace AgentRuntime.Host.Memory;
 public static class MemoryServiceCollectionExtensions
 {
     /// <summary>
-    /// Artifacts and memory for agents: <see cref="ArtifactService"/>, the configured embedder
+    /// Artifacts and memory for agents: <see cref="ArtifactClient"/>, the configured embedder
     /// (section "Memory:Embeddings") as <see cref="IEmbeddingGenerator{TInput,TEmbedding}"/>,
-    /// <see cref="MemoryService"/>, and the built-in <c>memorize</c> agent. Needs the NpgsqlDataSource
-    /// and SessionService that AddAgentRuntimeWorker registers.
+    /// <see cref="MemoryClient"/>, and the built-in <c>memorize</c> agent. Needs the NpgsqlDataSource
+    /// and SessionClient that AddAgentRuntimeWorker registers.
     /// </summary>
     public static IServiceCollection AddAgentRuntimeMemory(this IServiceCollection services, IConfiguration configuration)
     {
@@ -24,8 +24,8 @@ public static class MemoryServiceCollectionExtensions
             return options;
         });
         services.AddSingleton(provider => provider.GetRequiredService<EmbeddingOptions>().CreateGenerator());
-        services.AddSingleton<ArtifactService>();
-        services.AddSingleton<MemoryService>();
+        services.AddSingleton<ArtifactClient>();
+        services.AddSingleton<MemoryClient>();
         services.AddSingleton<IAgent, MemorizeAgent>();
         return services;
     }

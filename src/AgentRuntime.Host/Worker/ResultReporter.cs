@@ -4,7 +4,6 @@ using AgentRuntime.Agents;
 using AgentRuntime.Client;
 using AgentRuntime.Errors;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 
 namespace AgentRuntime.Host.Worker;
 
@@ -13,7 +12,9 @@ namespace AgentRuntime.Host.Worker;
 /// idle host adds no latency; under load, results that finish while reports are in flight (at most
 /// ReportConcurrency at a time) go together in the next one complete_steps and one fail_steps call,
 /// so batches grow with the load instead of waiting on a timer. A transient database error retries
-/// the batch; the lease token makes a repeated report harmless.
+/// the batch; the lease token makes a repeated report harmless. A result the runtime refuses
+/// (outcome refused: nested too deep, too large, malformed effects) fails its step for good in the
+/// database without touching the rest of the batch; this host only logs it.
 /// </summary>
 public sealed class ResultReporter(
     StepClient client,
@@ -116,15 +117,19 @@ public sealed class ResultReporter(
             using var span = WorkerTracing.StartReport(Function(reports[0].Result), reports.Select(r => r.Running));
             outcomes = await Retry.TransientAsync(ct => SendAsync(reports, ct), logger, "report results", cancellationToken);
         }
-        catch (PostgresException refused) when (refused.SqlState.StartsWith("AR", StringComparison.Ordinal))
+        catch (JsonTooDeepException) when (reports.Any(r => Unwritable(r.Result) is not null))
         {
-            await SettleRefusedAsync(reports, new Refusal(refused.SqlState, refused.MessageText, refused.Hint), cancellationToken);
-            return;
-        }
-        catch (JsonTooDeepException unwritable)
-        {
-            // A result nested too deep to send at all: refused like one the runtime refuses.
-            await SettleRefusedAsync(reports, new Refusal(ArErrorCodes.InvalidArgument, unwritable.Message, null), cancellationToken);
+            // A result nested too deep for this host to write at all: it alone fails for good, as
+            // the runtime fails a result it refuses; the rest of the batch is sent again.
+            var failures = reports.Select(r => (Report: r, Error: Unwritable(r.Result))).ToList();
+            var writable = failures.Where(f => f.Error is null).Select(f => f.Report).ToList();
+            if (writable.Count > 0)
+            {
+                await SettleAsync(writable, cancellationToken);
+            }
+            await SettleAsync([.. failures.Where(f => f.Error is not null)
+                                          .Select(f => f.Report with { Result = AgentResult.Fail(f.Error!, retryable: false) })],
+                cancellationToken);
             return;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -139,10 +144,10 @@ public sealed class ResultReporter(
             return;
         }
 
-        var byStep = outcomes.ToDictionary(o => o.StepId, o => o.Outcome);
+        var byStep = outcomes.ToDictionary(o => o.StepId);
         foreach (var report in reports)
         {
-            var outcome = byStep.GetValueOrDefault(report.Running.StepId, "missing");
+            var outcome = byStep.GetValueOrDefault(report.Running.StepId)?.Outcome ?? "missing";
             using var scope = logger.BeginScope(new Dictionary<string, object>
             {
                 ["TaskId"] = report.Running.Step.Context.TaskId,
@@ -152,6 +157,10 @@ public sealed class ResultReporter(
             {
                 case "completed" or "failed" or "retry_scheduled" or "yielded" or "rejected":
                     logger.LogDebug("Step {StepId} {Outcome}", report.Running.StepId, outcome);
+                    break;
+                case "refused":
+                    logger.LogWarning("The runtime refused the result of step {StepId} ({Code}: {Message}); the step failed for good",
+                        report.Running.StepId, byStep[report.Running.StepId].Code, byStep[report.Running.StepId].Message);
                     break;
                 case "canceled":
                     logger.LogInformation("Step {StepId} of task {TaskId} was canceled; its result was dropped",
@@ -165,41 +174,34 @@ public sealed class ResultReporter(
         }
     }
 
-    /// <summary>Why the runtime refused a batch of results: an AR code, its message and hint.</summary>
-    private sealed record Refusal(string Code, string Message, string? Hint);
-
     /// <summary>
-    /// The runtime refused a batch because of one result (an output over the limit or nested too
-    /// deep, malformed effects): halve the batch until that result stands alone, and report it as
-    /// a failure that is not retried, since running the agent again would produce it again.
+    /// The error a result fails with when its JSON is nested too deep for this host to write (the
+    /// shape the runtime gives a result it refuses), or null when it can be written.
     /// </summary>
-    private async Task SettleRefusedAsync(IReadOnlyList<PendingReport> reports, Refusal refused, CancellationToken cancellationToken)
+    private static JsonObject? Unwritable(AgentResult result)
     {
-        if (reports.Count > 1)
+        try
         {
-            var half = reports.Count / 2;
-            await SettleAsync([.. reports.Take(half)], cancellationToken);
-            await SettleAsync([.. reports.Skip(half)], cancellationToken);
-            return;
-        }
-        var report = reports[0];
-        logger.LogWarning("The runtime refused the result of step {StepId} ({Code}: {Message})",
-            report.Running.StepId, refused.Code, refused.Message);
-        if (report.Result is AgentResult.Failed { Error: var error } && (string?)error["type"] == InvalidResult)
-        {
-            Done(report.Running, "unreported");
-            return;
-        }
-        await SettleAsync([report with
-        {
-            Result = AgentResult.Fail(new JsonObject
+            _ = result switch
             {
-                ["message"] = $"the runtime refused the agent's result: {refused.Message}",
-                ["type"] = InvalidResult,
-                ["code"] = refused.Code,
-                ["hint"] = refused.Hint,
-            }, retryable: false),
-        }], cancellationToken);
+                AgentResult.Completed completed => ClientJson.Write(completed.Output, "output") + ClientJson.Write(completed.Effects, "effects"),
+                AgentResult.Failed failed => ClientJson.Write(failed.Error, "error"),
+                AgentResult.Yielded yielded => ClientJson.Write(yielded.Payload, "payload"),
+                AgentResult.Rejected rejected => ClientJson.Write(rejected.Reason, "reason"),
+                _ => "",
+            };
+            return null;
+        }
+        catch (JsonTooDeepException tooDeep)
+        {
+            return new JsonObject
+            {
+                ["code"] = InvalidResult,
+                ["sqlstate"] = ArErrorCodes.InvalidArgument,
+                ["message"] = tooDeep.Message,
+                ["hint"] = $"Flatten the value: at most {ClientJson.AcceptedDepth} arrays and objects within one another.",
+            };
+        }
     }
 
     private static string Function(AgentResult result) => result switch

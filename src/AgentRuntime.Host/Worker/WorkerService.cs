@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using AgentRuntime.Agents;
 using AgentRuntime.Client;
+using AgentRuntime.Errors;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -85,12 +86,12 @@ public sealed class WorkerService : BackgroundService
             _registered.TrySetCanceled(stoppingToken);
             return;
         }
-        catch (PostgresException ex)
+        catch (Exception ex) when (ex is PostgresException or AgentRuntimeException)
         {
             // Not an outage that passes (those are retried): the database refuses us, most often
             // because it was never migrated. Waiting would not help, so stop with a clear reason.
             _logger.LogCritical("Cannot register worker {WorkerId}: {Error}. Is the database migrated? Run agent-runtime migrate.",
-                _options.WorkerId, ex.MessageText);
+                _options.WorkerId, ex is PostgresException postgres ? postgres.MessageText : ex.Message);
             _registered.TrySetException(ex);
             Environment.ExitCode = UnusableDatabaseExitCode;
             _lifetime.StopApplication();
@@ -201,10 +202,11 @@ public sealed class WorkerService : BackgroundService
         }
         catch (OperationCanceledException) when (run.IsCancellationRequested && !running.Abandon.IsCancellationRequested)
         {
+            // The shape the runtime gives a run that outlived its timeout when no host reported it.
             result = AgentResult.Fail(new JsonObject
             {
-                ["message"] = $"the agent did not finish within its timeout of {context.Timeout!.Value.TotalSeconds:0.###} s",
-                ["type"] = "timeout",
+                ["code"] = "timeout",
+                ["message"] = $"attempt {context.Attempt} ran past its timeout of {context.Timeout!.Value.TotalSeconds:0.###} s",
             });
         }
         catch (OperationCanceledException) when (running.Abandon.IsCancellationRequested)
@@ -254,13 +256,14 @@ public sealed class WorkerService : BackgroundService
             try
             {
                 await Task.Delay(interval, cancellationToken);
-                var abandon = await _client.HeartbeatAsync(_options.WorkerId, _options.LeaseSeconds, [.. _held.Keys], cancellationToken);
-                foreach (var (stepId, reason) in abandon)
+                var abandon = await _client.HeartbeatAsync(_options.WorkerId, _options.LeaseSeconds,
+                    [.. _held.Values.Select(r => r.Step)], cancellationToken);
+                foreach (var step in abandon)
                 {
-                    if (_held.TryRemove(stepId, out var running))
+                    if (_held.TryRemove(step.StepId, out var running))
                     {
-                        _logger.LogInformation("Abandoning step {StepId}: {Reason}", stepId, reason);
-                        running.AbandonAny(reason);
+                        _logger.LogInformation("Abandoning step {StepId}: {Reason}", step.StepId, step.Outcome);
+                        running.AbandonAny(step.Outcome);
                     }
                 }
             }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using AgentRuntime.Tests.Infrastructure;
+using AgentRuntime.Tests.Support;
 using Xunit.Abstractions;
 
 namespace AgentRuntime.Tests.A2a;
@@ -12,7 +13,7 @@ namespace AgentRuntime.Tests.A2a;
 [Collection(A2aServersCollection.Name)]
 public sealed class A2aSdkTests(A2aServers servers, ITestOutputHelper output)
 {
-    private static string ScriptFolder() => Path.Combine(ExternalCommand.RepositoryRoot(), "tests", "a2a");
+    private static string ScriptFolder() => Path.Combine(Repository.Root, "tests", "a2a");
 
     private async Task<JsonNode> RunFlowAsync(string version)
     {

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using AgentRuntime.Tests.EndToEnd;
 using AgentRuntime.Tests.Infrastructure;
+using AgentRuntime.Tests.Support;
 using Xunit.Abstractions;
 
 namespace AgentRuntime.Tests.A2a;
@@ -15,7 +16,7 @@ public sealed partial class A2aServeCommandTests(A2aServers servers, ITestOutput
     /// <summary>The shell block after the curl-session marker of docs/a2a.md.</summary>
     private static string CurlSession()
     {
-        var docs = File.ReadAllText(Path.Combine(ExternalCommand.RepositoryRoot(), "docs", "a2a.md"));
+        var docs = File.ReadAllText(Path.Combine(Repository.Root, "docs", "a2a.md"));
         var match = SessionBlock().Match(docs);
         Assert.True(match.Success, "docs/a2a.md has no ```sh block after <!-- curl-session -->");
         return match.Groups[1].Value;

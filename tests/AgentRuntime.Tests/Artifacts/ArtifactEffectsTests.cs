@@ -1,3 +1,4 @@
+using AgentRuntime.Client;
 using System.Text;
 using System.Text.Json.Nodes;
 using AgentRuntime.Tests.Infrastructure;

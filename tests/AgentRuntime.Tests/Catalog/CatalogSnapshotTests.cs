@@ -1,5 +1,6 @@
 using AgentRuntime.Migrations;
 using AgentRuntime.Tests.Infrastructure;
+using AgentRuntime.Tests.Support;
 
 namespace AgentRuntime.Tests.Catalog;
 
@@ -50,7 +51,7 @@ public sealed class CatalogSnapshotTests(DatabaseFixture db) : IClassFixture<Dat
     [Fact]
     public async Task Sqitch_plan_lists_every_script()
     {
-        var root = ExternalCommand.RepositoryRoot();
+        var root = Repository.Root;
         var result = await ExternalCommand.RunAsync(ExternalCommand.FindOnPath("bash") ?? "/bin/bash",
             [Path.Combine(root, "scripts", "sqitch-plan.sh"), "--check"], root, new Dictionary<string, string?>());
 

@@ -1,3 +1,4 @@
+using AgentRuntime.Client;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
@@ -208,6 +209,7 @@ public sealed class ClientCommandsTests(DatabaseFixture db) : IClassFixture<Data
     [InlineData("--input", "@/nonexistent/input.json", "agent-runtime submit: cannot read --input file /nonexistent/input.json: ")]
     [InlineData("--metadata", "[1]", "agent-runtime submit: --metadata must be a JSON object")]
     [InlineData("--run-at", "soon", "--run-at must be an ISO 8601 time such as 2026-01-31T12:00:00Z, got 'soon'")]
+    [InlineData("--deadline", "tomorrow", "--deadline must be an ISO 8601 time such as 2026-01-31T12:00:00Z, got 'tomorrow'")]
     [InlineData("--priority", "high", "'high'")]
     [InlineData("--timeout", "5", "--timeout applies to waiting: add --wait")]
     public async Task Bad_submit_arguments_exit_2_with_a_clear_message_and_submit_nothing(string option, string value, string message)

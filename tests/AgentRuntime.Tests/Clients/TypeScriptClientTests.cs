@@ -25,7 +25,7 @@ public sealed class TypeScriptClientTests(DatabaseFixture db, ITestOutputHelper 
     private static readonly SemaphoreSlim s_build = new(1, 1);
     private static bool s_built;
 
-    private static string PackageFolder() => Path.Combine(ExternalCommand.RepositoryRoot(), "clients", "typescript");
+    private static string PackageFolder() => Path.Combine(Repository.Root, "clients", "typescript");
 
     /// <summary>Builds the package once per test run (tsc), so every test here runs the same code.</summary>
     private async Task BuildAsync()

@@ -134,7 +134,7 @@ public sealed class ConsoleBrowserTests(ConsoleBrowser console)
         var task = await Rt.SubmitAsync(workflow);
         var failing = await Rt.SubmitAsync(agent, options: """{"max_attempts": 1}""");
         var claimed = await Rt.ClaimAsync("console-axe", [agent], 2);
-        foreach (var step in claimed.Where(s => s.TaskId == failing.TaskId))
+        foreach (var step in claimed.Where(s => s.Context.TaskId == failing.TaskId))
         {
             await Rt.FailAsync(step.StepId, step.LeaseToken, """{"message": "the upstream API answered 503"}""");
         }

@@ -97,7 +97,7 @@ public sealed class ConsoleCommandsTests(DatabaseFixture db) : IClassFixture<Dat
     [Theory]
     [InlineData("step b depends on an unknown step 'x'", "$.steps[1].depends_on")]
     [InlineData("step a has an unknown option 'retries'", "$.steps[0].retries")]
-    [InlineData("step b: \"timeout\" must be an integer from 1 to 604800, got -1", "$.steps[1].timeout")]
+    [InlineData("step b: option \"timeout\" must be an integer from 1 to 604800, got '-1'", "$.steps[1].timeout")]
     [InlineData("step 2 of the definition is not an object", "$.steps[1]")]
     [InlineData("the steps a, b depend on each other in a cycle (or on a step of that cycle)", "$.steps")]
     [InlineData("the output template's reference 'steps.c.output' names no input or step", "$.output")]
@@ -177,7 +177,7 @@ public sealed class ConsoleCommandsTests(DatabaseFixture db) : IClassFixture<Dat
     [Fact]
     public async Task Memory_search_finds_a_users_memories_with_the_local_embedder()
     {
-        var memory = new MemoryService(db.DataSource, new LocalEmbeddingGenerator());
+        var memory = new MemoryClient(db.DataSource, new LocalEmbeddingGenerator());
         var user = $"u-{Guid.NewGuid():N}"[..10];
         await memory.AddAsync("cli-mem", user, "Ada's favourite database is PostgreSQL.");
         await memory.AddAsync("cli-mem", user, "The meeting is on Tuesday.");

@@ -41,7 +41,7 @@ public sealed class ConsoleSqlTests(DatabaseFixture db) : IClassFixture<Database
         var failing = await _rt.SubmitAsync(agent, options: options);
         var claimed = await _rt.ClaimAsync("w", [agent], 10);
         Assert.Equal(4, claimed.Count);
-        var byTask = claimed.ToDictionary(c => c.TaskId);
+        var byTask = claimed.ToDictionary(c => c.Context.TaskId);
         await _rt.ExecAsync("select agent_runtime.yield_step(step_id => $1, lease_token => $2, reason => 'input-required')",
             byTask[waiting.TaskId].StepId, byTask[waiting.TaskId].LeaseToken);
         await _rt.FailAsync(byTask[failing.TaskId].StepId, byTask[failing.TaskId].LeaseToken, retryable: false);
@@ -85,7 +85,7 @@ public sealed class ConsoleSqlTests(DatabaseFixture db) : IClassFixture<Database
         var done = await _rt.SubmitAsync(agent);
         var failed = await _rt.SubmitAsync(agent, options: """{"max_attempts": 1}""");
         var canceled = await _rt.SubmitAsync(agent);
-        var steps = (await _rt.ClaimAsync("w", [agent], 3)).ToDictionary(s => s.TaskId);
+        var steps = (await _rt.ClaimAsync("w", [agent], 3)).ToDictionary(s => s.Context.TaskId);
         await _rt.CompleteAsync(steps[done.TaskId].StepId, steps[done.TaskId].LeaseToken);
         await _rt.FailAsync(steps[failed.TaskId].StepId, steps[failed.TaskId].LeaseToken, retryable: false);
         await _rt.ExecAsync("select agent_runtime.cancel_task($1)", canceled.TaskId);

@@ -38,7 +38,7 @@ public sealed class ConsoleTenantTests(DatabaseFixture db) : IClassFixture<Datab
         await _rt.ExecAsync("select agent_runtime.register_worker($1, array[$2], '{\"concurrency\": 8, \"host\": \"secret-box\"}')", worker, agent);
         var a = await _rt.SubmitAsync(agent, options: $$"""{"app_name": "{{_appA}}", "queue": "{{queue}}", "max_attempts": 1}""");
         var b1 = await _rt.SubmitAsync(agent, options: $$"""{"app_name": "{{_appB}}", "queue": "{{queue}}", "max_attempts": 1}""");
-        var claimed = (await _rt.ClaimAsync(worker, [agent], 2)).ToDictionary(s => s.TaskId);
+        var claimed = (await _rt.ClaimAsync(worker, [agent], 2)).ToDictionary(s => s.Context.TaskId);
         Assert.True(claimed.ContainsKey(a.TaskId) && claimed.ContainsKey(b1.TaskId));
         await _rt.SubmitAsync(agent, options: $$"""{"app_name": "{{_appB}}", "queue": "{{queue}}"}""");
         await _rt.FailAsync(claimed[b1.TaskId].StepId, claimed[b1.TaskId].LeaseToken, """{"message": "b's secret failure"}""", retryable: false);

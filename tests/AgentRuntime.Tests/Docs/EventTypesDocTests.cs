@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using AgentRuntime.Tests.Support;
 
 namespace AgentRuntime.Tests.Docs;
 
@@ -30,31 +31,17 @@ public sealed partial class EventTypesDocTests
     /// </summary>
     private static readonly Dictionary<string, string[]> s_dynamicTypes = new()
     {
-        ["_expire_leases.sql"] = ["step.ready", "step.failed", "step.canceled"],
         ["_finish_step.sql"] = ["step.completed", "step.failed", "step.skipped"],
-        ["complete_steps.sql"] = ["step.completed", "step.waiting"],
-        ["fail_steps.sql"] = ["step.ready", "step.failed"],
+        ["_complete_runs.sql"] = ["step.completed", "step.waiting"],
         ["_stop_tasks.sql"] = ["task.canceled", "task.failed", "task.rejected"],
         ["yield_step.sql"] = ["task.input-required", "task.auth-required"],
         ["check_invariants.sql"] = [], // compares with 'task.' || status, writes nothing
     };
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AgentRuntime.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("AgentRuntime.sln not found above the test output folder");
-    }
-
     [Fact]
     public void The_events_table_lists_every_event_type_the_sql_writes_and_no_other()
     {
-        var root = RepositoryRoot();
+        var root = Repository.Root;
         var written = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var file in Directory.EnumerateFiles(Path.Combine(root, "db"), "*.sql", SearchOption.AllDirectories))
         {

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using AgentRuntime.Tests.Infrastructure;
+using AgentRuntime.Tests.Support;
 
 namespace AgentRuntime.Tests.Docs;
 
@@ -12,13 +12,13 @@ namespace AgentRuntime.Tests.Docs;
 public sealed class SqlLayoutTests
 {
     private static readonly string FunctionsFolder =
-        Path.Combine(ExternalCommand.RepositoryRoot(), "db", "functions");
+        Path.Combine(Repository.Root, "db", "functions");
 
     private sealed record SqlFile(string Area, string Name, string Text);
 
     private static List<SqlFile> Files()
     {
-        var root = Path.Combine(ExternalCommand.RepositoryRoot(), "db");
+        var root = Path.Combine(Repository.Root, "db");
         var files = Directory.GetDirectories(FunctionsFolder)
             .SelectMany(dir => Directory.GetFiles(dir, "*.sql").Select(file =>
                 new SqlFile(Path.GetFileName(dir), Path.GetFileNameWithoutExtension(file), File.ReadAllText(file))))

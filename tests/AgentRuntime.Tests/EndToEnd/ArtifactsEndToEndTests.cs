@@ -37,8 +37,8 @@ public sealed class ArtifactsEndToEndTests(DatabaseFixture db, ITestOutputHelper
         Assert.Equal("text/markdown", (string?)artifacts[2]!["parts"]![0]!["file"]!["mimeType"]);
         Assert.Equal("brief", (string?)artifacts[3]!["parts"]![0]!["data"]!["tone"]);
 
-        var report = await new ArtifactService(db.DataSource).LoadAsync("reports", "ann", (string)task[1]!, "report.md");
+        var report = await new ArtifactClient(db.DataSource).LoadAsync("reports", "ann", (string)task[1]!, "report.md");
         Assert.Equal("# Weekly report\nAll green.", Encoding.UTF8.GetString(report.Content));
-        Assert.Equal(taskId, (await new ArtifactService(db.DataSource).ListVersionsAsync("reports", "ann", (string)task[1]!, "report.md"))[0].TaskId);
+        Assert.Equal(taskId, (await new ArtifactClient(db.DataSource).ListVersionsAsync("reports", "ann", (string)task[1]!, "report.md"))[0].TaskId);
     }
 }

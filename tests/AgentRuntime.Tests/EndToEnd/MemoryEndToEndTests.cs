@@ -60,7 +60,7 @@ public sealed class MemoryEndToEndTests(DatabaseFixture db, ITestOutputHelper ou
 
         var first = await MemorizeAsync("ada", session);
 
-        var memory = new MemoryService(db.DataSource, new LocalEmbeddingGenerator());
+        var memory = new MemoryClient(db.DataSource, new LocalEmbeddingGenerator());
         var drink = await memory.SearchAsync("assistant", "ada", "What is the user's favourite drink?", k: 3);
         Assert.Contains("green tea", drink[0].Content);
         Assert.Equal(session, (string?)drink[0].Metadata["session_id"]);

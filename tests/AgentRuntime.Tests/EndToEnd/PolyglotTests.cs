@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using AgentRuntime.Tests.Infrastructure;
+using AgentRuntime.Tests.Support;
 using Npgsql;
 using Xunit.Abstractions;
 using static AgentRuntime.Tests.EndToEnd.EndToEnd;
@@ -13,7 +14,7 @@ namespace AgentRuntime.Tests.EndToEnd;
 /// </summary>
 public sealed class PolyglotTests(DatabaseFixture db, ITestOutputHelper output) : IClassFixture<DatabaseFixture>
 {
-    private static string PolyglotFolder() => Path.Combine(ExternalCommand.RepositoryRoot(), "tests", "polyglot");
+    private static string PolyglotFolder() => Path.Combine(Repository.Root, "tests", "polyglot");
 
     /// <summary>The fixture database as libpq's environment variables, which both scripts read.</summary>
     private Dictionary<string, string?> LibpqEnvironment()

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using AgentRuntime.Client;
 using AgentRuntime.Errors;
 using AgentRuntime.Tests.Infrastructure;
 using AgentRuntime.Tests.Support;
@@ -14,22 +15,10 @@ public sealed partial class ErrorCodeTests(DatabaseFixture db) : IClassFixture<D
     [GeneratedRegex(@"^\| `(AR\d{3})` \| (\w+) \|", RegexOptions.Multiline)]
     private static partial Regex DocumentedCode();
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AgentRuntime.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("AgentRuntime.sln not found above the test output folder");
-    }
-
     [Fact]
     public void Every_code_the_sql_raises_is_documented_and_known_to_the_client_library()
     {
-        var root = RepositoryRoot();
+        var root = Repository.Root;
         var raised = Directory.EnumerateFiles(Path.Combine(root, "db"), "*.sql", SearchOption.AllDirectories)
             .SelectMany(file => RaisedCode().Matches(File.ReadAllText(file)).Select(m => m.Groups[1].Value))
             .ToHashSet();
@@ -50,7 +39,7 @@ public sealed partial class ErrorCodeTests(DatabaseFixture db) : IClassFixture<D
     public async Task Ar_errors_surface_as_typed_exceptions_with_code_and_hint(string sql, Type expected)
     {
         var error = await Assert.ThrowsAnyAsync<AgentRuntimeException>(() =>
-            AgentRuntimeException.Translate(() => db.DataSource.ScalarAsync<object>(sql)));
+            new RuntimeConnection(db.DataSource).ExecuteAsync(SqlCall.Statement(sql), CancellationToken.None));
 
         Assert.IsType(expected, error);
         Assert.StartsWith("AR", error.Code);
@@ -62,6 +51,6 @@ public sealed partial class ErrorCodeTests(DatabaseFixture db) : IClassFixture<D
     public async Task Other_database_errors_pass_through_untranslated()
     {
         await Assert.ThrowsAsync<PostgresException>(() =>
-            AgentRuntimeException.Translate(() => db.DataSource.ScalarAsync<object>("select 1/0")));
+            new RuntimeConnection(db.DataSource).ExecuteAsync(SqlCall.Statement("select 1/0"), CancellationToken.None));
     }
 }

@@ -16,7 +16,7 @@ namespace AgentRuntime.Tests.Examples;
 /// The worked example of docs/memory.md: an agent that remembers a user's preferences across sessions
 /// through memory, and attaches a generated brief as an artifact.
 /// </summary>
-public sealed class ConciergeAgent(MemoryService memory) : IAgent
+public sealed class ConciergeAgent(MemoryClient memory) : IAgent
 {
     public string Name => "concierge";
 
@@ -66,7 +66,7 @@ public sealed class ConciergeMemoryTests(DatabaseFixture db) : IClassFixture<Dat
             ["Worker:PollInterval"] = "00:00:00.200",
             ["Logging:LogLevel:Default"] = "Warning",
         });
-        builder.Services.AddSingleton<IAgent>(provider => new ConciergeAgent(provider.GetRequiredService<MemoryService>()));
+        builder.Services.AddSingleton<IAgent>(provider => new ConciergeAgent(provider.GetRequiredService<MemoryClient>()));
         using var host = builder.Build();
         await host.StartAsync();
         await host.Services.GetRequiredService<WorkerService>().Registered.WaitAsync(TimeSpan.FromSeconds(30));

@@ -12,7 +12,7 @@ public sealed class PersistentChatTests(DatabaseFixture db) : IClassFixture<Data
     private async Task<string> SayAsync(string user, string session, string message)
     {
         await using var dataSource = NpgsqlDataSource.Create(db.ConnectionString);
-        return await new ChatBot(new SessionService(dataSource)).ReplyAsync(user, session, message);
+        return await new ChatBot(new SessionClient(dataSource)).ReplyAsync(user, session, message);
     }
 
     [Fact]

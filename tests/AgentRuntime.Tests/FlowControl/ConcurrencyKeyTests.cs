@@ -24,9 +24,9 @@ public sealed class ConcurrencyKeyTests(DatabaseFixture db, ITestOutputHelper ou
         var second = await _rt.ClaimAsync("w2", [agent], maxSteps: 10);
 
         Assert.Equal(3, first.Count); // two of the key, and the free one
-        Assert.Contains(first, s => s.TaskId == free.TaskId);
+        Assert.Contains(first, s => s.Context.TaskId == free.TaskId);
         Assert.Empty(second);
-        var keyed = first.First(s => s.TaskId != free.TaskId);
+        var keyed = first.First(s => s.Context.TaskId != free.TaskId);
         Assert.Equal("completed", await _rt.CompleteAsync(keyed.StepId, keyed.LeaseToken));
         var third = await _rt.ClaimAsync("w2", [agent], maxSteps: 10);
         Assert.Single(third); // the completed one's place

@@ -21,7 +21,8 @@ public sealed class DeadlineTests(DatabaseFixture db) : IClassFixture<DatabaseFi
 
         Assert.Equal("failed", await _rt.TaskStatusAsync(task.TaskId));
         Assert.Equal("deadline_exceeded", await _rt.ScalarAsync<string>("select error ->> 'code' from agent_runtime.tasks where id = $1", task.TaskId));
-        Assert.Single(await _rt.RowsAsync("select * from agent_runtime.heartbeat('w', 60, array[$1::bigint]) where reason = 'canceled'", step.StepId));
+        Assert.Single(await _rt.RowsAsync("select * from agent_runtime.heartbeat('w', 60, array[$1::bigint], array[$2::uuid]) where reason = 'canceled'",
+            step.StepId, step.LeaseToken));
         Assert.Equal("canceled", await _rt.StepStatusAsync(step.StepId));
         Assert.Null(await _rt.ScalarAsync<DateTime?>("select deadline from agent_runtime.tasks where id = $1", task.TaskId));
     }
@@ -52,8 +53,14 @@ public sealed class DeadlineTests(DatabaseFixture db) : IClassFixture<DatabaseFi
         await _rt.ExecAsync("update agent_runtime.steps set started_at = now() - interval '13 seconds', lease_expires_at = now() - interval '1 second' where id = $1", step[0].StepId);
         await _rt.ExecAsync("select agent_runtime.reap_expired()");
 
-        Assert.Equal(new object?[] { "ready", "timeout" },
-            Assert.Single(await _rt.RowsAsync("select status, error ->> 'code' from agent_runtime.steps where id = $1", step[0].StepId)));
+        // The shape the host writes when it notices the timeout itself (InProcessWorkerTests), and
+        // the backoff of any failed attempt (2 s by default, jittered).
+        Assert.Equal(new object?[] { "ready", "timeout", "attempt 1 ran past its timeout of 2 s and its host did not report", true },
+            Assert.Single(await _rt.RowsAsync(
+                "select status, error ->> 'code', error ->> 'message', run_at between now() + interval '0.5 s' and now() + interval '2 s' " +
+                "from agent_runtime.steps where id = $1", step[0].StepId)));
+        Assert.Equal("code message", await _rt.ScalarAsync<string>(
+            "select string_agg(k, ' ' order by k) from agent_runtime.steps, jsonb_object_keys(error) as k where id = $1", step[0].StepId));
     }
 
     [Theory]

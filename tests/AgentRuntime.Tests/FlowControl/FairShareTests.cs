@@ -26,7 +26,7 @@ public sealed class FairShareTests(DatabaseFixture db) : IClassFixture<DatabaseF
             foreach (var step in claimed)
             {
                 Assert.Equal("completed", await _rt.CompleteAsync(step.StepId, step.LeaseToken));
-                order.Add((await _rt.ScalarAsync<string>("select app_name from agent_runtime.tasks where id = $1", step.TaskId))!);
+                order.Add((await _rt.ScalarAsync<string>("select app_name from agent_runtime.tasks where id = $1", step.Context.TaskId))!);
             }
         }
     }
@@ -60,12 +60,12 @@ public sealed class FairShareTests(DatabaseFixture db) : IClassFixture<DatabaseF
         var tenants = new List<string>();
         foreach (var step in first)
         {
-            tenants.Add((await _rt.ScalarAsync<string>("select app_name from agent_runtime.tasks where id = $1", step.TaskId))!);
+            tenants.Add((await _rt.ScalarAsync<string>("select app_name from agent_runtime.tasks where id = $1", step.Context.TaskId))!);
         }
 
         Assert.Equal(6, tenants.Count(t => t == "heavy"));
         Assert.Equal(2, tenants.Count(t => t == "light"));
-        Assert.Contains(first, s => s.TaskId == urgent.TaskId);
+        Assert.Contains(first, s => s.Context.TaskId == urgent.TaskId);
         await _rt.ExecAsync("select agent_runtime.set_fairness_weight('heavy', null)");
     }
 

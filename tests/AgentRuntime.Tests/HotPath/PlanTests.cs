@@ -129,7 +129,7 @@ public sealed partial class PlanTests(DatabaseFixture db, ITestOutputHelper outp
             await CallAsync("claim_step (two agents)",
                 $"drop table if exists claimed; create temp table claimed as select * from agent_runtime.claim_step('{worker}', array['planned', 'crowd'], {Batch}, 60)");
             await CallAsync("heartbeat (step ids)",
-                $"select count(*) from agent_runtime.heartbeat('{worker}', 60, (select array_agg(step_id) from claimed))");
+                $"select count(*) from agent_runtime.heartbeat('{worker}', 60, (select array_agg(step_id) from claimed), (select array_agg(lease_token) from claimed))");
             await CallAsync("fail_steps (retry)",
                 "select count(*) from agent_runtime.fail_steps((select array_agg(step_id) from claimed), " +
                 "(select array_agg(lease_token) from claimed), (select array_agg('{\"message\":\"x\"}'::jsonb) from claimed))");

@@ -1,7 +1,8 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using AgentRuntime.Cli;
+using AgentRuntime.Tests.Support;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -21,7 +22,7 @@ public sealed class DockerComposeTests(ITestOutputHelper output)
     [Fact]
     public async Task The_compose_file_is_valid_and_uses_the_tests_image_on_the_loopback_interface()
     {
-        var config = (await ExternalCommand.RunAsync(DockerCompose(), ["config"], ExternalCommand.RepositoryRoot(),
+        var config = (await ExternalCommand.RunAsync(DockerCompose(), ["config"], Repository.Root,
             new Dictionary<string, string?> { ["AGENT_RUNTIME_TEST_IMAGE"] = null, ["POSTGRES_PORT"] = null })).EnsureSuccess();
 
         Assert.Contains($"image: {PostgresContainer.DefaultImage}", config.StdOut);
@@ -37,7 +38,7 @@ public sealed class DockerComposeTests(ITestOutputHelper output)
             output.WriteLine($"no Docker engine serves this run ({PostgresServer.Instance.Description}): only the file is checked");
             return;
         }
-        var root = ExternalCommand.RepositoryRoot();
+        var root = Repository.Root;
         var project = "agent-runtime-test-" + Guid.NewGuid().ToString("N")[..8];
         var port = FreePort();
         var environment = new Dictionary<string, string?>

@@ -11,7 +11,7 @@ public sealed record CommandResult(string CommandLine, int ExitCode, string StdO
     public CommandResult EnsureSuccess() => ExitCode == 0 ? this : throw new Xunit.Sdk.XunitException(Describe());
 }
 
-/// <summary>Runs other programs (sqitch, grate, docker-compose, python3, ...) as a user would, and finds the repository.</summary>
+/// <summary>Runs other programs (sqitch, grate, docker-compose, python3, ...) as a user would.</summary>
 public static class ExternalCommand
 {
     /// <summary>libpq and tool settings of the machine that must not steer a test's child process.</summary>
@@ -81,17 +81,4 @@ public static class ExternalCommand
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(dir => Path.Combine(dir, name))
             .FirstOrDefault(File.Exists);
-
-    /// <summary>The checkout the tests were built from (the folder holding AgentRuntime.sln).</summary>
-    public static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AgentRuntime.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("Repository root (AgentRuntime.sln) not found above " + AppContext.BaseDirectory);
-    }
 }

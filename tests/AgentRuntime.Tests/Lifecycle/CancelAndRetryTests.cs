@@ -74,7 +74,7 @@ public sealed class CancelAndRetryTests(DatabaseFixture db) : IClassFixture<Data
 
         Assert.Equal("submitted", await _rt.TaskStatusAsync(task.TaskId));
         var again = await _rt.ClaimOneAsync("w", agent);
-        Assert.Equal(1, again.Attempt);
+        Assert.Equal(1, again.Context.Attempt);
         Assert.Equal("completed", await _rt.CompleteAsync(again.StepId, again.LeaseToken));
         Assert.Equal("completed", await _rt.TaskStatusAsync(task.TaskId));
     }

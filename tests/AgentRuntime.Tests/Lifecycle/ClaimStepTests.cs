@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using AgentRuntime.Tests.Infrastructure;
 using AgentRuntime.Tests.Support;
 
@@ -15,17 +16,17 @@ public sealed class ClaimStepTests(DatabaseFixture db) : IClassFixture<DatabaseF
 
         var step = await _rt.ClaimOneAsync("worker-1", agent, leaseSeconds: 30);
 
-        Assert.Equal(task.TaskId, step.TaskId);
-        Assert.Equal("s-1", step.SessionId);
-        Assert.Equal(agent, step.Agent);
-        Assert.Equal("""{"text": "hi"}""", step.Input);
-        Assert.Equal(step.Input, step.TaskInput);
-        Assert.Equal(1, step.Attempt);
-        Assert.Equal(3, step.MaxAttempts);
-        Assert.Equal(45, step.TimeoutSeconds);
-        Assert.Equal("""{"k": "v"}""", step.Metadata);
+        Assert.Equal(task.TaskId, step.Context.TaskId);
+        Assert.Equal("s-1", step.Context.SessionId);
+        Assert.Equal(agent, step.Context.Agent);
+        Assert.Equal("""{"text":"hi"}""", step.Context.Input!.ToJsonString());
+        Assert.True(JsonNode.DeepEquals(step.Context.Input, step.Context.TaskInput));
+        Assert.Equal(1, step.Context.Attempt);
+        Assert.Equal(3, step.Context.MaxAttempts);
+        Assert.Equal(TimeSpan.FromSeconds(45), step.Context.Timeout);
+        Assert.Equal("""{"k":"v"}""", step.Context.Metadata.ToJsonString());
         Assert.NotEqual(Guid.Empty, step.LeaseToken);
-        Assert.InRange(step.LeaseExpiresAt, DateTime.UtcNow.AddSeconds(20), DateTime.UtcNow.AddSeconds(40));
+        Assert.InRange(step.LeaseExpiresAt, DateTimeOffset.UtcNow.AddSeconds(20), DateTimeOffset.UtcNow.AddSeconds(40));
         Assert.Equal("working", await _rt.TaskStatusAsync(task.TaskId));
         Assert.Equal("running", await _rt.StepStatusAsync(step.StepId));
         Assert.Equal(1, await _rt.CountEventsAsync("step.running", stepId: step.StepId));
@@ -53,10 +54,10 @@ public sealed class ClaimStepTests(DatabaseFixture db) : IClassFixture<DatabaseF
         var urgent = await _rt.SubmitAsync(agent, """{"n":"urgent"}""", options: """{"priority":10}""");
 
         var batch = await _rt.ClaimAsync("w", [agent], maxSteps: 3);
-        Assert.Equal([urgent.TaskId, first.TaskId, second.TaskId], batch.Select(s => s.TaskId));
+        Assert.Equal([urgent.TaskId, first.TaskId, second.TaskId], batch.Select(s => s.Context.TaskId));
 
         var rest = await _rt.ClaimAsync("w", [agent], maxSteps: 3);
-        Assert.Equal([low.TaskId], rest.Select(s => s.TaskId));
+        Assert.Equal([low.TaskId], rest.Select(s => s.Context.TaskId));
     }
 
     [Fact]
@@ -85,7 +86,7 @@ public sealed class ClaimStepTests(DatabaseFixture db) : IClassFixture<DatabaseF
     public async Task Each_claim_gets_a_fresh_lease_token()
     {
         var agent = await _rt.NewAgentAsync();
-        await _rt.SubmitAsync(agent);
+        await _rt.SubmitAsync(agent, options: """{"backoff_seconds": 0}""");
         var first = await _rt.ClaimOneAsync("w1", agent);
 
         await _rt.ExpireLeaseAsync(first.StepId);
@@ -93,7 +94,7 @@ public sealed class ClaimStepTests(DatabaseFixture db) : IClassFixture<DatabaseF
 
         Assert.Equal(first.StepId, second.StepId);
         Assert.NotEqual(first.LeaseToken, second.LeaseToken);
-        Assert.Equal(2, second.Attempt);
+        Assert.Equal(2, second.Context.Attempt);
     }
 
     [Theory]

@@ -41,7 +41,7 @@ public sealed class CompleteStepTests(DatabaseFixture db) : IClassFixture<Databa
     public async Task A_callback_with_the_token_of_an_expired_lease_is_rejected_and_changes_nothing()
     {
         var agent = await _rt.NewAgentAsync();
-        var task = await _rt.SubmitAsync(agent);
+        var task = await _rt.SubmitAsync(agent, options: """{"backoff_seconds": 0}""");
         var first = await _rt.ClaimOneAsync("w1", agent);
         await _rt.ExpireLeaseAsync(first.StepId);
         var second = await _rt.ClaimOneAsync("w2", agent);

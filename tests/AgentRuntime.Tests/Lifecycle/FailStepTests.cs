@@ -24,7 +24,7 @@ public sealed class FailStepTests(DatabaseFixture db) : IClassFixture<DatabaseFi
 
         await _rt.MakeDueAsync(step.StepId);
         var retry = await _rt.ClaimOneAsync("w", agent);
-        Assert.Equal(2, retry.Attempt);
+        Assert.Equal(2, retry.Context.Attempt);
         Assert.NotEqual(step.LeaseToken, retry.LeaseToken);
     }
 

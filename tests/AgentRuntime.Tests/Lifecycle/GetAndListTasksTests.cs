@@ -167,7 +167,7 @@ public sealed class GetAndListTasksTests(DatabaseFixture db) : IClassFixture<Dat
     {
         var agent = await _rt.NewAgentAsync();
         var ids = await SubmitManyAsync(agent, 2);
-        var changed = (await _rt.ClaimOneAsync("w", agent)).TaskId;
+        var changed = (await _rt.ClaimOneAsync("w", agent)).Context.TaskId;
         var quiet = ids.Single(id => id != changed);
         await _rt.ExecAsync("update agent_runtime.tasks set updated_at = now() - interval '1 hour' where id = $1", quiet);
 

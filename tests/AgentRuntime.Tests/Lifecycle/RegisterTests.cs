@@ -170,7 +170,7 @@ public sealed class RegisterTests(DatabaseFixture db) : IClassFixture<DatabaseFi
         await _rt.SubmitAsync(agent, options: """{"queue":"slow"}""");
         var done = await _rt.SubmitAsync(agent, options: """{"priority":10}""");
         var claimed = await _rt.ClaimAsync("stats-worker", [agent], 3);
-        Assert.Equal(done.TaskId, claimed[0].TaskId);
+        Assert.Equal(done.TaskId, claimed[0].Context.TaskId);
         await _rt.CompleteAsync(claimed[0].StepId, claimed[0].LeaseToken);
         await _rt.ExpireLeaseAsync(claimed[1].StepId);
 

@@ -1,3 +1,4 @@
+using AgentRuntime.Client;
 using AgentRuntime.Tests.Infrastructure;
 using AgentRuntime.Tests.Support;
 
@@ -125,15 +126,15 @@ public sealed class YieldAndReleaseTests(DatabaseFixture db) : IClassFixture<Dat
             steps.Select(s => s.StepId).Append(999_999L).ToArray(),
             steps.Select(s => s.LeaseToken).Append(Guid.NewGuid()).ToArray());
 
-        var byTask = steps.ToDictionary(s => s.TaskId, s => s.StepId);
-        var other = steps.Single(s => s.TaskId != canceledTask.TaskId);
+        var byTask = steps.ToDictionary(s => s.Context.TaskId, s => s.StepId);
+        var other = steps.Single(s => s.Context.TaskId != canceledTask.TaskId);
         Assert.Equal(
             new[] { "canceled", "released", "not_found" },
             new[] { byTask[canceledTask.TaskId], other.StepId, 999_999L }
                 .Select(id => (string)outcomes.Single(o => (long)o[0]! == id)[1]!));
         var again = await _rt.ClaimOneAsync("other", agent);
         Assert.Equal(other.StepId, again.StepId);
-        Assert.Equal(1, again.Attempt);
+        Assert.Equal(1, again.Context.Attempt);
         await _rt.FailsWithAsync("AR020", "select agent_runtime.complete_step(step_id => $1, lease_token => $2)", other.StepId, other.LeaseToken);
     }
 

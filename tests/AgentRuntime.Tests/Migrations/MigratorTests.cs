@@ -1,5 +1,6 @@
 using AgentRuntime.Migrations;
 using AgentRuntime.Tests.Infrastructure;
+using AgentRuntime.Tests.Support;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -372,7 +373,7 @@ public sealed class MigratorTests(ITestOutputHelper output)
         Assert.All(files, f => Assert.DoesNotContain('\\', f));
 
         // Exactly what is on disk under db/, byte for byte (as text).
-        var onDisk = MigrationSource.FromDirectory(Path.Combine(RepositoryRoot(), "db"));
+        var onDisk = MigrationSource.FromDirectory(Path.Combine(Repository.Root, "db"));
         Assert.Equal(onDisk.ListFiles(), files);
         foreach (var file in files)
         {
@@ -381,17 +382,5 @@ public sealed class MigratorTests(ITestOutputHelper output)
 
         var scripts = embedded.GetScripts();
         Assert.Equal("up/0001_core.sql", scripts.First(s => s.Folder.Type == MigrationType.Once).Path);
-    }
-
-    internal static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AgentRuntime.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("Repository root (AgentRuntime.sln) not found above " + AppContext.BaseDirectory);
     }
 }

@@ -3,6 +3,7 @@ using System.Text;
 using AgentRuntime.Migrations;
 using AgentRuntime.Tests.Catalog;
 using AgentRuntime.Tests.Infrastructure;
+using AgentRuntime.Tests.Support;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -22,7 +23,7 @@ public sealed class ThreeMigratorsTests(ITestOutputHelper output)
     [Fact]
     public async Task Grate_agent_runtime_migrate_and_sqitch_give_one_catalog_and_the_same_bookkeeping()
     {
-        var root = ExternalCommand.RepositoryRoot();
+        var root = Repository.Root;
         var server = PostgresServer.Instance;
         string[] names = [PostgresServer.UniqueName("ar_by_grate"), PostgresServer.UniqueName("ar_by_cli"), PostgresServer.UniqueName("ar_by_sqitch")];
         var (byGrate, byCli, bySqitch) = (server.ConnectionStringFor(names[0]), server.ConnectionStringFor(names[1]), server.ConnectionStringFor(names[2]));
@@ -81,7 +82,7 @@ public sealed class ThreeMigratorsTests(ITestOutputHelper output)
     [Fact]
     public async Task Grate_and_agent_runtime_migrate_upgrade_each_others_databases()
     {
-        var root = ExternalCommand.RepositoryRoot();
+        var root = Repository.Root;
         var server = PostgresServer.Instance;
         string[] names = [PostgresServer.UniqueName("ar_grate_then_cli"), PostgresServer.UniqueName("ar_cli_then_grate")];
         var (grateFirst, cliFirst) = (server.ConnectionStringFor(names[0]), server.ConnectionStringFor(names[1]));

@@ -22,10 +22,10 @@ public sealed class AdminFunctionsTests(DatabaseFixture db) : IClassFixture<Data
 
         Assert.Equal("ready", await _rt.StepStatusAsync(stuck.StepId));
         var again = await _rt.ClaimOneAsync("good-worker", agent);
-        Assert.Equal(1, again.Attempt);
+        Assert.Equal(1, again.Context.Attempt);
         await _rt.FailsWithAsync("AR020", "select agent_runtime.complete_step($1, $2, '{}')", stuck.StepId, stuck.LeaseToken);
         Assert.Equal("lease_lost", await _rt.ScalarAsync<string>(
-            "select reason from agent_runtime.heartbeat('hung-worker', 60, array[$1::bigint])", stuck.StepId));
+            "select reason from agent_runtime.heartbeat('hung-worker', 60, array[$1::bigint], array[$2::uuid])", stuck.StepId, stuck.LeaseToken));
         Assert.Equal("completed", await _rt.CompleteAsync(again.StepId, again.LeaseToken));
         var requeued = Assert.Single(await _rt.RowsAsync(
             "select worker_id, data ->> 'reason', data ->> 'from' from agent_runtime.events where step_id = $1 and type = 'step.ready' and data ? 'from'",
@@ -46,7 +46,7 @@ public sealed class AdminFunctionsTests(DatabaseFixture db) : IClassFixture<Data
 
         await RequeueAsync(step.StepId);
 
-        Assert.Equal(2, (await _rt.ClaimOneAsync("w", agent)).Attempt);
+        Assert.Equal(2, (await _rt.ClaimOneAsync("w", agent)).Context.Attempt);
         await _rt.NoViolationsAsync();
     }
 
@@ -101,7 +101,7 @@ public sealed class AdminFunctionsTests(DatabaseFixture db) : IClassFixture<Data
 
         Assert.Equal(4L, await _rt.ScalarAsync<long>(
             "select count(*) from agent_runtime.tasks where id = any ($1) and status = 'canceled' and cancel_reason = 'ops cleanup'", tasks.ToArray()));
-        Assert.Equal("completed", await _rt.TaskStatusAsync(done.TaskId));
+        Assert.Equal("completed", await _rt.TaskStatusAsync(done.Context.TaskId));
         Assert.Equal("submitted", await _rt.TaskStatusAsync(other.TaskId));
         Assert.True(await _rt.ScalarAsync<bool>("select cancel_requested from agent_runtime.steps where id = $1", running.StepId));
         Assert.Equal("canceled", await _rt.CompleteAsync(running.StepId, running.LeaseToken));

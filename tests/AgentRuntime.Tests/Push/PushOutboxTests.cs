@@ -37,7 +37,7 @@ public sealed class PushOutboxTests(DatabaseFixture db) : IClassFixture<Database
 
         // working, input-required, working again, completed: four status changes.
         var step = await _rt.ClaimOneAsync("w", agent);
-        Assert.Equal(task.TaskId, step.TaskId);
+        Assert.Equal(task.TaskId, step.Context.TaskId);
         await _rt.ExecAsync("select agent_runtime.yield_step(step_id => $1, lease_token => $2, reason => 'input-required', resume_at => now())",
             step.StepId, step.LeaseToken);
         var again = await _rt.ClaimOneAsync("w", agent);

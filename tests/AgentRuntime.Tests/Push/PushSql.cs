@@ -33,7 +33,7 @@ public static class PushSql
     public static async Task CompleteTaskAsync(this Runtime runtime, Guid taskId, string agent)
     {
         var step = await runtime.ClaimOneAsync("push-test-worker", agent);
-        Assert.Equal(taskId, step.TaskId);
+        Assert.Equal(taskId, step.Context.TaskId);
         Assert.Equal("completed", await runtime.CompleteAsync(step.StepId, step.LeaseToken));
     }
 

@@ -132,7 +132,7 @@ public sealed class RaceTests(DatabaseFixture db, ITestOutputHelper output) : IC
             taskId = (await _rt.SubmitAsync(agent)).TaskId;
             var step = await _rt.ClaimOneAsync("hb-worker", agent);
             await _rt.ExpireLeaseAsync(step.StepId);
-            return ([A($"select count(*) from agent_runtime.heartbeat('hb-worker', 60, array[{step.StepId}::bigint])"), A("commit")],
+            return ([A($"select count(*) from agent_runtime.heartbeat('hb-worker', 60, array[{step.StepId}::bigint], array['{step.LeaseToken}'::uuid])"), A("commit")],
                     [B("select agent_runtime.reap_expired()"), B("commit")]);
         }, async results =>
         {

@@ -29,11 +29,14 @@ public sealed class JsonDepthTests(DatabaseFixture db) : IClassFixture<DatabaseF
     /// message calls the argument. <paramref name="Deepest"/> is the deepest value of a shape the
     /// argument takes (null: the argument takes only shallow values, e.g. options with scalar
     /// values); <paramref name="ReadBack"/> reads the stored value (given the call's result) and
-    /// must equal <paramref name="Stored"/> (by default <paramref name="Deepest"/>).
+    /// must equal <paramref name="Stored"/> (by default <paramref name="Deepest"/>). An
+    /// <paramref name="Element"/> of a batch report is refused alone instead (outcome refused, with
+    /// code and message in the call's second and third columns), and its step fails for good.
     /// </summary>
     private sealed record Case(
         string Function, string Parameter, string Named, Func<Context, string> Call,
-        Func<Context, string>? Deepest = null, Func<Context, string, string>? ReadBack = null, string? Stored = null);
+        Func<Context, string>? Deepest = null, Func<Context, string, string>? ReadBack = null, string? Stored = null,
+        bool Element = false);
 
     private static string Deep(int depth) => DeepJson.Object(depth);
 
@@ -61,12 +64,12 @@ public sealed class JsonDepthTests(DatabaseFixture db) : IClassFixture<DatabaseF
             _ => $$$"""{"state_delta": {"k": {{{Deep(Limit - 2)}}}}}""",
             (c, _) => $"select agent_runtime.get_session('{c.App}', 'u', '{c.SessionId}') -> 'state' -> 'k'", Deep(Limit - 2)),
         new("complete_steps", "outputs", "output of step",
-            c => $"select outcome from agent_runtime.complete_steps(step_ids => array[{c.StepId}], lease_tokens => array['{c.Lease}'::uuid], outputs => array[$1::jsonb])",
-            _ => Deep(Limit), (c, _) => $"select output from agent_runtime.get_task('{c.TaskId}')"),
+            c => $"select outcome, code, message from agent_runtime.complete_steps(step_ids => array[{c.StepId}], lease_tokens => array['{c.Lease}'::uuid], outputs => array[$1::jsonb])",
+            _ => Deep(Limit), (c, _) => $"select output from agent_runtime.get_task('{c.TaskId}')", Element: true),
         new("complete_steps", "effects", "effects of step",
-            c => $"select outcome from agent_runtime.complete_steps(step_ids => array[{c.StepId}], lease_tokens => array['{c.Lease}'::uuid], outputs => array['{{}}'::jsonb], effects => array[$1::jsonb])",
+            c => $"select outcome, code, message from agent_runtime.complete_steps(step_ids => array[{c.StepId}], lease_tokens => array['{c.Lease}'::uuid], outputs => array['{{}}'::jsonb], effects => array[$1::jsonb])",
             _ => $$$"""{"state_delta": {"k": {{{Deep(Limit - 2)}}}}}""",
-            (c, _) => $"select agent_runtime.get_session('{c.App}', 'u', '{c.SessionId}') -> 'state' -> 'k'", Deep(Limit - 2)),
+            (c, _) => $"select agent_runtime.get_session('{c.App}', 'u', '{c.SessionId}') -> 'state' -> 'k'", Deep(Limit - 2), Element: true),
         new("configure_queue", "options", "options",
             c => $"select agent_runtime.configure_queue(queue => '{c.Agent}', options => $1::jsonb)"),
         new("create_session", "state", "state",
@@ -85,8 +88,8 @@ public sealed class JsonDepthTests(DatabaseFixture db) : IClassFixture<DatabaseF
             c => $"select agent_runtime.fail_step(step_id => {c.StepId}, lease_token => '{c.Lease}', error => $1::jsonb, retryable => false)",
             _ => Deep(Limit), (c, _) => $"select error from agent_runtime.get_task('{c.TaskId}')"),
         new("fail_steps", "errors", "error of step",
-            c => $"select outcome from agent_runtime.fail_steps(step_ids => array[{c.StepId}], lease_tokens => array['{c.Lease}'::uuid], errors => array[$1::jsonb], retryable => array[false])",
-            _ => Deep(Limit), (c, _) => $"select error from agent_runtime.get_task('{c.TaskId}')"),
+            c => $"select outcome, code, message from agent_runtime.fail_steps(step_ids => array[{c.StepId}], lease_tokens => array['{c.Lease}'::uuid], errors => array[$1::jsonb], retryable => array[false])",
+            _ => Deep(Limit), (c, _) => $"select error from agent_runtime.get_task('{c.TaskId}')", Element: true),
         new("list_graph_checkpoints", "filter", "filter",
             c => $"select count(*) from agent_runtime.list_graph_checkpoints(app_name => '{c.App}', filter => $1::jsonb)",
             _ => Deep(Limit)),
@@ -196,9 +199,23 @@ public sealed class JsonDepthTests(DatabaseFixture db) : IClassFixture<DatabaseF
         var context = await NewContextAsync();
         var call = @case.Call(context);
 
-        var error = await db.DataSource.FailsWithAsync("AR001", call, Deep(Limit + 1));
-        Assert.Contains(@case.Named, error.MessageText);
-        Assert.Contains($"limit of {Limit} levels", error.MessageText);
+        if (@case.Element)
+        {
+            var refused = Assert.Single(await db.DataSource.RowsAsync(call, Deep(Limit + 1)));
+            Assert.Equal(["refused", "AR001"], refused[..2]);
+            Assert.Contains(@case.Named, (string)refused[2]!);
+            Assert.Contains($"limit of {Limit} levels", (string)refused[2]!);
+            Assert.Equal(new object?[] { "failed", "invalid_result", "AR001" }, Assert.Single(await db.DataSource.RowsAsync(
+                "select status, error ->> 'code', error ->> 'sqlstate' from agent_runtime.tasks where id = $1", context.TaskId)));
+            context = await NewContextAsync();
+            call = @case.Call(context);
+        }
+        else
+        {
+            var error = await db.DataSource.FailsWithAsync("AR001", call, Deep(Limit + 1));
+            Assert.Contains(@case.Named, error.MessageText);
+            Assert.Contains($"limit of {Limit} levels", error.MessageText);
+        }
 
         if (@case.Deepest?.Invoke(context) is not { } deepest)
         {
@@ -234,7 +251,7 @@ public sealed class JsonDepthTests(DatabaseFixture db) : IClassFixture<DatabaseF
     }
 
     [Fact]
-    public async Task A_batch_names_the_element_over_the_limit_and_takes_none()
+    public async Task A_batch_names_the_element_over_the_limit_and_a_report_refuses_it_alone()
     {
         var agent = await _rt.NewAgentAsync("deep");
         var error = await db.DataSource.FailsWithAsync("AR001",
@@ -245,11 +262,14 @@ public sealed class JsonDepthTests(DatabaseFixture db) : IClassFixture<DatabaseF
         var second = await _rt.SubmitAsync(agent);
         var steps = await _rt.ClaimAsync("deep-worker", [agent]);
         Assert.Equal(2, steps.Count);
-        error = await db.DataSource.FailsWithAsync("AR001",
-            "select agent_runtime.complete_steps($1, $2, array['{}'::jsonb, $3::jsonb])",
+        var outcomes = await db.DataSource.RowsAsync(
+            "select step_id, outcome, code, message from agent_runtime.complete_steps($1, $2, array['{}'::jsonb, $3::jsonb])",
             steps.Select(s => s.StepId).ToArray(), steps.Select(s => s.LeaseToken).ToArray(), Deep(Limit + 1));
-        Assert.Equal($"output of step {steps[1].StepId} is nested deeper than the limit of 64 levels", error.MessageText);
-        Assert.Equal("working", await _rt.TaskStatusAsync(first.TaskId));
-        Assert.Equal("working", await _rt.TaskStatusAsync(second.TaskId));
+        Assert.Equal(new object?[] { steps[0].StepId, "completed", null, null }, outcomes[0]);
+        Assert.Equal(new object?[] { steps[1].StepId, "refused", "AR001",
+                                     $"output of step {steps[1].StepId} is nested deeper than the limit of 64 levels" }, outcomes[1]);
+        Assert.Equal("completed", await _rt.TaskStatusAsync(steps[0].Context.TaskId));
+        Assert.Equal("failed", await _rt.TaskStatusAsync(steps[1].Context.TaskId));
+        Assert.Equal(new[] { first.TaskId, second.TaskId }.Order(), steps.Select(s => s.Context.TaskId).Order());
     }
 }

@@ -1,13 +1,8 @@
+using AgentRuntime.Client;
 using Npgsql;
 using NpgsqlTypes;
 
 namespace AgentRuntime.Tests.Support;
-
-public sealed record SubmittedTask(Guid TaskId, string SessionId, string Status, bool Created);
-
-public sealed record ClaimedStep(
-    long StepId, Guid TaskId, string SessionId, string StepKey, string Agent, string Input, string TaskInput,
-    int Attempt, int MaxAttempts, Guid LeaseToken, DateTime LeaseExpiresAt, int? TimeoutSeconds, string Metadata);
 
 /// <summary>
 /// Calls the agent_runtime functions the way a client would (named arguments), plus the few
@@ -43,27 +38,9 @@ public sealed class Runtime(NpgsqlDataSource dataSource)
         return new SubmittedTask(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetBoolean(3));
     }
 
-    public async Task<List<ClaimedStep>> ClaimAsync(string workerId, string[] agents, int maxSteps = 10, int leaseSeconds = 30)
-    {
-        await using var command = DataSource.CreateCommand(
-            "select step_id, task_id, session_id, step_key, agent, input::text, task_input::text, attempt, max_attempts, " +
-            "lease_token, lease_expires_at, timeout_seconds, metadata::text " +
-            "from agent_runtime.claim_step(worker_id => $1, agents => $2, max_steps => $3, lease_seconds => $4)");
-        command.Parameters.Add(new NpgsqlParameter { Value = workerId });
-        command.Parameters.Add(new NpgsqlParameter { Value = agents });
-        command.Parameters.Add(new NpgsqlParameter { Value = maxSteps });
-        command.Parameters.Add(new NpgsqlParameter { Value = leaseSeconds });
-        var steps = new List<ClaimedStep>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            steps.Add(new ClaimedStep(
-                reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                reader.GetString(5), reader.GetString(6), reader.GetInt32(7), reader.GetInt32(8), reader.GetGuid(9),
-                reader.GetDateTime(10), reader.IsDBNull(11) ? null : reader.GetInt32(11), reader.GetString(12)));
-        }
-        return steps;
-    }
+    /// <summary>Claims as the host does (<see cref="StepClient.ClaimAsync"/>).</summary>
+    public async Task<IReadOnlyList<ClaimedStep>> ClaimAsync(string workerId, string[] agents, int maxSteps = 10, int leaseSeconds = 30) =>
+        (await new StepClient(DataSource).ClaimAsync(workerId, agents, maxSteps, leaseSeconds, null, CancellationToken.None)).Steps;
 
     public async Task<ClaimedStep> ClaimOneAsync(string workerId, string agent, int leaseSeconds = 30) =>
         Assert.Single(await ClaimAsync(workerId, [agent], 1, leaseSeconds));

@@ -1,3 +1,4 @@
+using AgentRuntime.Client;
 using AgentRuntime.Tests.Infrastructure;
 using AgentRuntime.Tests.Support;
 

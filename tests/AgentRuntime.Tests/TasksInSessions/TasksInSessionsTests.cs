@@ -3,7 +3,6 @@ using AgentRuntime.Client;
 using AgentRuntime.Errors;
 using AgentRuntime.Tests.Infrastructure;
 using AgentRuntime.Tests.Support;
-using ClaimedStep = AgentRuntime.Tests.Support.ClaimedStep;
 
 namespace AgentRuntime.Tests.TasksInSessions;
 
@@ -172,10 +171,9 @@ public sealed class TasksInSessionsTests(DatabaseFixture db) : IClassFixture<Dat
         Assert.Equal("ready", await _rt.StepStatusAsync(step.StepId));
         Assert.Equal(2, await _rt.CountEventsAsync("step.ready", task.TaskId, step.StepId)); // at submit, on the message
 
-        var resumed = Assert.Single(await _rt.RowsAsync(
-            "select step_id, lease_token, resumed_from::text from agent_runtime.claim_step(worker_id => 'w', agents => $1)",
-            (object)new[] { agent }));
-        var from = JsonNode.Parse((string)resumed[2]!)!;
+        var resumed = await _rt.ClaimOneAsync("w", agent);
+        Assert.Equal(step.StepId, resumed.StepId);
+        var from = resumed.Context.ResumedFrom!;
         Assert.Equal("input-required", (string?)from["reason"]);
         var message = Assert.Single(from["messages"]!.AsArray());
         Assert.Equal("Paris", (string?)message!["content"]!["parts"]![0]!["text"]);
@@ -183,9 +181,7 @@ public sealed class TasksInSessionsTests(DatabaseFixture db) : IClassFixture<Dat
         Assert.Equal("working", await _rt.TaskStatusAsync(task.TaskId));
 
         Assert.Equal("completed", await CompleteWithEffectsAsync(
-            new ClaimedStep(step.StepId, task.TaskId, task.SessionId, step.StepKey, agent, "{}", "{}", 1, 3, (Guid)resumed[1]!,
-                DateTime.UtcNow, null, "{}"),
-            """{"messages":[{"parts":[{"kind":"text","text":"Booked Paris"}]}]}"""));
+            resumed, """{"messages":[{"parts":[{"kind":"text","text":"Booked Paris"}]}]}"""));
         Assert.Equal("completed", await _rt.TaskStatusAsync(task.TaskId));
         var history = JsonNode.Parse((await _rt.ScalarAsync<string>(
             "select history::text from agent_runtime.get_task(task_id => $1)", task.TaskId))!)!.AsArray();

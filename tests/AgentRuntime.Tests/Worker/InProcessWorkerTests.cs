@@ -114,7 +114,7 @@ public sealed class InProcessWorkerTests(DatabaseFixture db) : IClassFixture<Dat
     }
 
     [Fact]
-    public async Task An_agent_that_runs_past_its_timeout_is_canceled_and_failed()
+    public async Task An_agent_that_runs_past_its_timeout_is_canceled_and_failed_with_the_runtime_timeout_error()
     {
         using var host = await StartWorkerAsync("timeout-host");
         var client = new TaskClient(db.DataSource);
@@ -123,8 +123,11 @@ public sealed class InProcessWorkerTests(DatabaseFixture db) : IClassFixture<Dat
             options: new SubmitOptions { TimeoutSeconds = 1, MaxAttempts = 1 });
         var done = await client.WaitAsync(task.TaskId, TimeSpan.FromSeconds(30));
 
+        // The shape SQL gives a run whose host did not report in time (DeadlineTests): code and message.
         Assert.Equal("failed", done.Status);
-        Assert.Equal("timeout", (string?)done.Error?["type"]);
+        Assert.Equal("timeout", (string?)done.Error?["code"]);
+        Assert.Equal("attempt 1 ran past its timeout of 1 s", (string?)done.Error?["message"]);
+        Assert.Equal(["code", "message"], done.Error!.AsObject().Select(p => p.Key).Order());
         await host.StopAsync();
     }
 
@@ -167,8 +170,8 @@ public sealed class InProcessWorkerTests(DatabaseFixture db) : IClassFixture<Dat
 
         Assert.Equal("failed", failed.Status);
         Assert.Equal(1, failed.Attempts);
-        Assert.Equal("invalid_result", (string?)failed.Error?["type"]);
-        Assert.Equal("AR001", (string?)failed.Error?["code"]);
+        Assert.Equal("invalid_result", (string?)failed.Error?["code"]);
+        Assert.Equal("AR001", (string?)failed.Error?["sqlstate"]);
         await host.StopAsync();
     }
 
@@ -198,9 +201,11 @@ public sealed class InProcessWorkerTests(DatabaseFixture db) : IClassFixture<Dat
         Assert.Equal(1, done.Attempts);
         if (message is not null)
         {
-            Assert.Equal("invalid_result", (string?)done.Error?["type"]);
-            Assert.Equal("AR001", (string?)done.Error?["code"]);
-            Assert.Matches($"^the runtime refused the agent's result: {message}$", (string?)done.Error?["message"]);
+            // The same shape whether the runtime refused the output or this host could not write it.
+            Assert.Equal("invalid_result", (string?)done.Error?["code"]);
+            Assert.Equal("AR001", (string?)done.Error?["sqlstate"]);
+            Assert.Matches($"^{message}$", (string?)done.Error?["message"]);
+            Assert.Equal("code hint message sqlstate", string.Join(" ", done.Error!.AsObject().Select(p => p.Key).Order()));
         }
         await host.StopAsync();
     }

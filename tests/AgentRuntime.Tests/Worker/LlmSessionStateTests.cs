@@ -43,7 +43,7 @@ public sealed class LlmSessionStateTests(DatabaseFixture db) : IClassFixture<Dat
         Assert.Null(AgentRuntimeHost.ValidateConfiguration(host.Services));
         await host.StartAsync();
         await host.Services.GetRequiredService<WorkerService>().Registered.WaitAsync(TimeSpan.FromSeconds(30));
-        var session = await new SessionService(db.DataSource).CreateAsync("greetings", "ada",
+        var session = await new SessionClient(db.DataSource).CreateAsync("greetings", "ada",
             new JsonObject { ["user:name"] = "Ada", ["color"] = "green" });
         var client = new TaskClient(db.DataSource);
 

@@ -58,10 +58,10 @@ public sealed class CancelAndRetryTests(DatabaseFixture db) : IClassFixture<Data
         Assert.Equal("a:completed b:ready c:completed d:pending", await _flow.StatusesAsync(task));
         Flow.AssertJson("\"A\"", (await _flow.StepAsync(task, "a")).Output);
         var again = Assert.Single(await _flow.ClaimAsync(agent));
-        Assert.Equal(("b", 1), (again.StepKey, again.Attempt));
+        Assert.Equal(("b", 1), (again.Context.StepKey, again.Context.Attempt));
         await _flow.CompleteAsync(again, "\"B\"");
         var d = await _flow.ClaimKeyAsync(agent, "d");
-        Flow.AssertJson("""{"a": "A", "b": "B", "c": "C"}""", Flow.Parse(d.Input));
+        Flow.AssertJson("""{"a": "A", "b": "B", "c": "C"}""", d.Context.Input);
         await _flow.CompleteAsync(d, "\"D\"");
 
         var (status, output, error) = await _flow.TaskAsync(task);
@@ -108,7 +108,7 @@ public sealed class CancelAndRetryTests(DatabaseFixture db) : IClassFixture<Data
 
         Assert.Equal("each:waiting each[0]:completed each[2]:completed each[1]:ready each[3]:ready", await _flow.StatusesAsync(task));
         var rerun = await _flow.ClaimAsync(agent);
-        Assert.Equal(["each[1]", "each[3]"], rerun.Select(s => s.StepKey));
+        Assert.Equal(["each[1]", "each[3]"], rerun.Select(s => s.Context.StepKey));
         await _flow.CompleteAsync(rerun[0], "\"one\"");
         await _flow.CompleteAsync(rerun[1], "\"three\"");
 

@@ -34,7 +34,7 @@ public sealed class ConditionTests(DatabaseFixture db) : IClassFixture<DatabaseF
         Assert.Equal("classify:completed refund:skipped answer:ready notify_refund:skipped log:pending", await _flow.StatusesAsync(task));
         await _flow.RunAsync(agent, "answer", "\"42\"");
         var log = await _flow.ClaimKeyAsync(agent, "log");
-        Flow.AssertJson("""{"refund": null, "refund_status": "skipped", "answer": "42"}""", Flow.Parse(log.Input));
+        Flow.AssertJson("""{"refund": null, "refund_status": "skipped", "answer": "42"}""", log.Context.Input);
         await _flow.CompleteAsync(log, "true");
         Assert.Equal("completed", (await _flow.TaskAsync(task)).Status);
         var skipped = await _flow.Rt.RowsAsync(

@@ -283,7 +283,7 @@ public sealed class DefinitionValidationTests(DatabaseFixture db) : IClassFixtur
 
         await _flow.RunAsync(agent, "a", "\"deep\"");
         var b = await _flow.ClaimKeyAsync(agent, "b");
-        Flow.AssertJson(Nested("a", 61, "x").Replace("""{"$ref": "x"}""", "\"deep\"", StringComparison.Ordinal), Flow.Parse(b.Input));
+        Flow.AssertJson(Nested("a", 61, "x").Replace("""{"$ref": "x"}""", "\"deep\"", StringComparison.Ordinal), b.Context.Input);
         await _flow.CompleteAsync(b, "7");
         var (status, output, _) = await _flow.TaskAsync(task);
         Assert.Equal("completed", status);

@@ -1,3 +1,4 @@
+using AgentRuntime.Client;
 using AgentRuntime.Tests.Infrastructure;
 using AgentRuntime.Tests.Support;
 using Npgsql;
@@ -32,13 +33,13 @@ public sealed class DiamondTests(DatabaseFixture db) : IClassFixture<DatabaseFix
         // b and c are both claimable now, by two workers at once
         var b = Assert.Single(await _flow.ClaimAsync(agent, max: 1, worker: "host-1"));
         var c = Assert.Single(await _flow.ClaimAsync(agent, max: 1, worker: "host-2"));
-        Assert.Equal(["b", "c"], new[] { b.StepKey, c.StepKey }.Order());
+        Assert.Equal(["b", "c"], new[] { b.Context.StepKey, c.Context.StepKey }.Order());
         Assert.Equal("a:completed b:running c:running d:pending", await _flow.StatusesAsync(task));
-        Flow.AssertJson("""{"double": 3}""", Flow.Parse((b.StepKey == "b" ? b : c).Input));
+        Flow.AssertJson("""{"double": 3}""", (b.Context.StepKey == "b" ? b : c).Context.Input);
 
-        Assert.Equal("completed", await _flow.CompleteAsync(b.StepKey == "b" ? b : c, "6"));
+        Assert.Equal("completed", await _flow.CompleteAsync(b.Context.StepKey == "b" ? b : c, "6"));
         Assert.Equal("d:pending", (await _flow.StatusesAsync(task)).Split(' ')[3]);
-        Assert.Equal("completed", await _flow.CompleteAsync(b.StepKey == "c" ? b : c, """{"value": 9}"""));
+        Assert.Equal("completed", await _flow.CompleteAsync(b.Context.StepKey == "c" ? b : c, """{"value": 9}"""));
 
         // d became ready in the transaction that completed its last dependency
         var sameTransaction = await _flow.Rt.ScalarAsync<bool>(
@@ -47,7 +48,7 @@ public sealed class DiamondTests(DatabaseFixture db) : IClassFixture<DatabaseFix
             (await _flow.StepAsync(task, "d")).Id, (await _flow.StepAsync(task, "c")).Id);
         Assert.True(sameTransaction);
         var d = await _flow.ClaimKeyAsync(agent, "d");
-        Flow.AssertJson("""{"b": 6, "c": 9}""", Flow.Parse(d.Input));
+        Flow.AssertJson("""{"b": 6, "c": 9}""", d.Context.Input);
         Assert.Equal("completed", await _flow.CompleteAsync(d, """{"sum": 15}"""));
 
         var (status, output, _) = await _flow.TaskAsync(task);

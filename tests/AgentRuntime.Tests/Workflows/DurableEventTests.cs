@@ -1,3 +1,4 @@
+using AgentRuntime.Client;
 using System.Text.Json.Nodes;
 using AgentRuntime.Tests.Infrastructure;
 using AgentRuntime.Tests.Support;
@@ -135,7 +136,7 @@ public sealed class DurableEventTests(DatabaseFixture db) : IClassFixture<Databa
         var late = await _flow.StartAsync(workflow, $$"""{"event": "{{before}}"}""");
         Assert.Equal("paid:completed ship:ready", await _flow.StatusesAsync(late));
 
-        var inputs = (await _flow.ClaimAsync(agent)).ToDictionary(s => s.TaskId, s => Flow.Parse(s.Input));
+        var inputs = (await _flow.ClaimAsync(agent)).ToDictionary(s => s.Context.TaskId, s => s.Context.Input);
         Flow.AssertJson("""{"amount": 10}""", inputs[waiting]);
         Flow.AssertJson("""{"amount": 20}""", inputs[late]);
     }

@@ -98,7 +98,7 @@ public sealed class EventLogTests(DatabaseFixture db) : IClassFixture<DatabaseFi
         ], await _flow.FlowAsync(task));
         Assert.Equal(
             ["task.submitted", "step.ready " + child, "step.running " + child, "task.working", "step.completed " + child, "task.completed"],
-            await _flow.FlowAsync(childRun.TaskId));
+            await _flow.FlowAsync(childRun.Context.TaskId));
         var emitted = Flow.Parse(await _flow.Rt.ScalarAsync<string>(
             "select data::text from agent_runtime.events where type = 'event.emitted' and data->>'name' = $1", name));
         Flow.AssertJson($$"""{"name": "{{name}}", "woken": 1}""", emitted);

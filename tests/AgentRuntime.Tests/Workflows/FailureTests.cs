@@ -77,7 +77,7 @@ public sealed class FailureTests(DatabaseFixture db) : IClassFixture<DatabaseFix
         var first = await _flow.ClaimKeyAsync(agent, "b");
         Assert.Equal("retry_scheduled", await _flow.FailAsync(first, """{"message": "try 1"}"""));
         var second = await _flow.ClaimKeyAsync(agent, "b");
-        Assert.Equal(2, second.Attempt);
+        Assert.Equal(2, second.Context.Attempt);
 
         Assert.Equal("failed", await _flow.FailAsync(second, """{"message": "try 2"}"""));
 

@@ -1,3 +1,4 @@
+using AgentRuntime.Client;
 using System.Text.Json.Nodes;
 using AgentRuntime.Tests.Support;
 using Npgsql;
@@ -58,20 +59,20 @@ public sealed class Flow(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Claims the ready steps of <paramref name="agent"/> (at most 1000).</summary>
-    public Task<List<ClaimedStep>> ClaimAsync(string agent, int max = 1000, string worker = "sql-worker", int leaseSeconds = 60) =>
+    public Task<IReadOnlyList<ClaimedStep>> ClaimAsync(string agent, int max = 1000, string worker = "sql-worker", int leaseSeconds = 60) =>
         Rt.ClaimAsync(worker, [agent], max, leaseSeconds);
 
     /// <summary>Claims the ready steps of <paramref name="agent"/> and returns the one of <paramref name="key"/>; the others are released.</summary>
     public async Task<ClaimedStep> ClaimKeyAsync(string agent, string key, string worker = "sql-worker")
     {
         var claimed = await ClaimAsync(agent, worker: worker);
-        var others = claimed.Where(c => c.StepKey != key).ToList();
+        var others = claimed.Where(c => c.Context.StepKey != key).ToList();
         if (others.Count > 0)
         {
             await Rt.ExecAsync("select agent_runtime.release_steps($1, $2)",
                 others.Select(c => c.StepId).ToArray(), others.Select(c => c.LeaseToken).ToArray());
         }
-        return Assert.Single(claimed, c => c.StepKey == key);
+        return Assert.Single(claimed, c => c.Context.StepKey == key);
     }
 
     /// <summary>Claims the step <paramref name="key"/> and completes it with <paramref name="output"/>.</summary>

@@ -22,8 +22,8 @@ public sealed class LockOrderTests(DatabaseFixture db) : IClassFixture<DatabaseF
             {"steps": [{"key": "fan", "agent": "{agent}"}, {"key": "side", "agent": "{agent}"}]}
             """, agent));
         var claimed = await _flow.ClaimAsync(agent, worker: "host-1");
-        var fan = Assert.Single(claimed, s => s.StepKey == "fan");
-        var side = Assert.Single(claimed, s => s.StepKey == "side");
+        var fan = Assert.Single(claimed, s => s.Context.StepKey == "fan");
+        var side = Assert.Single(claimed, s => s.Context.StepKey == "side");
         await _flow.CompleteAsync(fan, "null", $$$"""{"spawn": [{"target": "{{{child}}}", "options": {"max_attempts": 1}}]}""");
         var childRun = Assert.Single(await _flow.ClaimAsync(child));
 
@@ -31,9 +31,10 @@ public sealed class LockOrderTests(DatabaseFixture db) : IClassFixture<DatabaseF
         await using var worker = await db.DataSource.OpenConnectionAsync();
         await using var tx = await worker.BeginTransactionAsync();
         await using (var heartbeat = new NpgsqlCommand(
-                         "select count(*) from agent_runtime.heartbeat(worker_id => 'host-1', lease_seconds => 60, step_ids => $1)", worker))
+                         "select count(*) from agent_runtime.heartbeat(worker_id => 'host-1', lease_seconds => 60, step_ids => $1, lease_tokens => $2)", worker))
         {
             heartbeat.Parameters.Add(new NpgsqlParameter { Value = new[] { side.StepId } });
+            heartbeat.Parameters.Add(new NpgsqlParameter { Value = new[] { side.LeaseToken } });
             await heartbeat.ExecuteScalarAsync();
         }
         // ... while the child fails for good, which fails the parent's step and task: it waits for that step.

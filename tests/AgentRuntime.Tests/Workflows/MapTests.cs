@@ -26,22 +26,22 @@ public sealed class MapTests(DatabaseFixture db) : IClassFixture<DatabaseFixture
 
         var first = await _flow.ClaimAsync(agent);
         Assert.Equal(100, first.Count);
-        var e37 = Assert.Single(first, s => s.StepKey == "each[37]");
-        Flow.AssertJson("""{"n": 370, "i": 37, "label": "x"}""", Flow.Parse(e37.Input));
+        var e37 = Assert.Single(first, s => s.Context.StepKey == "each[37]");
+        Flow.AssertJson("""{"n": 370, "i": 37, "label": "x"}""", e37.Context.Input);
         // Complete the others in reverse order, in one batch: the output order is the elements', not the completions'.
         var others = first.Where(s => s != e37).Reverse().ToList();
         var outcomes = await _flow.Rt.RowsAsync(
             "select outcome from agent_runtime.complete_steps($1, $2, array(select jsonb_build_object('doubled', (i->>'n')::int * 2) " +
             "from unnest($3::jsonb[]) i))",
-            others.Select(s => s.StepId).ToArray(), others.Select(s => s.LeaseToken).ToArray(), others.Select(s => s.Input).ToArray());
+            others.Select(s => s.StepId).ToArray(), others.Select(s => s.LeaseToken).ToArray(), others.Select(s => s.Context.Input!.ToJsonString()).ToArray());
         Assert.All(outcomes, o => Assert.Equal("completed", o[0]));
         Assert.Equal("retry_scheduled", await _flow.FailAsync(e37));
         var second = Assert.Single(await _flow.ClaimAsync(agent));
-        Assert.Equal(("each[37]", 2), (second.StepKey, second.Attempt));
+        Assert.Equal(("each[37]", 2), (second.Context.StepKey, second.Context.Attempt));
         Assert.Equal("retry_scheduled", await _flow.FailAsync(second));
         Assert.Equal("waiting", (await _flow.StepAsync(task, "each")).Status);
         var third = Assert.Single(await _flow.ClaimAsync(agent));
-        Assert.Equal(("each[37]", 3), (third.StepKey, third.Attempt));
+        Assert.Equal(("each[37]", 3), (third.Context.StepKey, third.Context.Attempt));
         Assert.Equal("completed", await _flow.CompleteAsync(third, """{"doubled": 740}"""));
 
         var each = await _flow.StepAsync(task, "each");
@@ -49,7 +49,7 @@ public sealed class MapTests(DatabaseFixture db) : IClassFixture<DatabaseFixture
         var expected = "[" + string.Join(", ", Enumerable.Range(0, 100).Select(i => $$"""{"doubled": {{i * 20}}}""")) + "]";
         Flow.AssertJson(expected, each.Output);
         var sum = await _flow.ClaimKeyAsync(agent, "sum");
-        Flow.AssertJson($$"""{"all": {{expected}}}""", Flow.Parse(sum.Input));
+        Flow.AssertJson($$"""{"all": {{expected}}}""", sum.Context.Input);
         // Each element ran once, but the one that failed: three times.
         var runs = await _flow.Rt.RowsAsync(
             "select s.map_index, count(*) from agent_runtime.events e join agent_runtime.steps s on s.id = e.step_id " +
@@ -65,7 +65,7 @@ public sealed class MapTests(DatabaseFixture db) : IClassFixture<DatabaseFixture
 
         Assert.Equal("each:completed sum:ready", await _flow.StatusesAsync(task));
         Flow.AssertJson("[]", (await _flow.StepAsync(task, "each")).Output);
-        Flow.AssertJson("""{"all": []}""", Flow.Parse((await _flow.ClaimKeyAsync(agent, "sum")).Input));
+        Flow.AssertJson("""{"all": []}""", (await _flow.ClaimKeyAsync(agent, "sum")).Context.Input);
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public sealed class MapTests(DatabaseFixture db) : IClassFixture<DatabaseFixture
             """, agent);
         var task = await _flow.StartAsync(workflow, """{"items": ["a", "b", "c"]}""");
         var claimed = await _flow.ClaimAsync(agent, max: 2);
-        Assert.Equal(["each[0]", "each[1]"], claimed.Select(s => s.StepKey));
+        Assert.Equal(["each[0]", "each[1]"], claimed.Select(s => s.Context.StepKey));
 
         Assert.Equal("failed", await _flow.FailAsync(claimed[1], """{"message": "bad b"}"""));
 

@@ -14,7 +14,7 @@ public sealed class PsqlWorkflowTests(DatabaseFixture db, ITestOutputHelper outp
     [Fact]
     public async Task The_workflow_example_runs_to_completion_in_psql()
     {
-        var script = Path.Combine(ExternalCommand.RepositoryRoot(), "examples", "workflow.sql");
+        var script = Path.Combine(Repository.Root, "examples", "workflow.sql");
 
         var result = await Psql.RunFileAsync(db.ConnectionString, script);
         output.WriteLine(result.StdOut);

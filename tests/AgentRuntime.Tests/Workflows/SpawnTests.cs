@@ -53,16 +53,16 @@ public sealed class SpawnTests(DatabaseFixture db) : IClassFixture<DatabaseFixtu
         Assert.Equal(children.Select(c => c.Id.ToString()), spawned!["children"]!.AsArray().Select(c => (string)c!));
 
         // The children complete in reverse order; the step's output keeps the spawn order.
-        var claimed = (await _flow.ClaimAsync(child)).OrderByDescending(c => Flow.Parse(c.Input)!["n"]!.GetValue<int>()).ToList();
+        var claimed = (await _flow.ClaimAsync(child)).OrderByDescending(c => c.Context.Input!["n"]!.GetValue<int>()).ToList();
         foreach (var run in claimed)
         {
             Assert.Equal("plan:waiting report:pending", await _flow.StatusesAsync(task));
-            await _flow.CompleteAsync(run, $$"""{"child": {{Flow.Parse(run.Input)!["n"]}}}""");
+            await _flow.CompleteAsync(run, $$"""{"child": {{run.Context.Input!["n"]}}}""");
         }
 
         Assert.Equal("plan:completed report:ready", await _flow.StatusesAsync(task));
         Flow.AssertJson("""[{"child": 0}, {"child": 1}, {"child": 2}]""", (await _flow.StepAsync(task, "plan")).Output);
-        Flow.AssertJson("""{"results": [{"child": 0}, {"child": 1}, {"child": 2}]}""", Flow.Parse((await _flow.ClaimKeyAsync(agent, "report")).Input));
+        Flow.AssertJson("""{"results": [{"child": 0}, {"child": 1}, {"child": 2}]}""", (await _flow.ClaimKeyAsync(agent, "report")).Context.Input);
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public sealed class SpawnTests(DatabaseFixture db) : IClassFixture<DatabaseFixtu
         var (status, _, error) = await _flow.TaskAsync(task);
         Assert.Equal("failed", status);
         Assert.Equal("child_failed", (string?)error?["code"]);
-        Assert.Equal(runs[0].TaskId.ToString(), (string?)error?["task_id"]);
+        Assert.Equal(runs[0].Context.TaskId.ToString(), (string?)error?["task_id"]);
         Flow.AssertJson("""{"message": "child broke"}""", error?["error"]);
     }
 
@@ -120,7 +120,7 @@ public sealed class SpawnTests(DatabaseFixture db) : IClassFixture<DatabaseFixtu
         var children = await ChildrenAsync(plan.StepId);
         Assert.All(children, c => Assert.Equal("canceled", c.Status));
         Assert.Equal("parent task stopped", await _flow.Rt.ScalarAsync<string>(
-            "select cancel_reason from agent_runtime.tasks where id = $1", running.TaskId));
+            "select cancel_reason from agent_runtime.tasks where id = $1", running.Context.TaskId));
         Assert.True(await _flow.Rt.ScalarAsync<bool>("select cancel_requested from agent_runtime.steps where id = $1", running.StepId));
         Assert.Equal([new object?[] { running.StepId, "canceled" }],
             await _flow.Rt.RowsAsync("select step_id, reason from agent_runtime.heartbeat(worker_id => 'child-host', lease_seconds => 30)"));
@@ -158,7 +158,7 @@ public sealed class SpawnTests(DatabaseFixture db) : IClassFixture<DatabaseFixtu
 
         var runs = await _flow.ClaimAsync(child);
         Assert.Equal(2, runs.Count);
-        var ofTheWorkflow = Assert.Single(runs, r => Flow.Parse(r.Input)?["doubled"] is not null);
+        var ofTheWorkflow = Assert.Single(runs, r => r.Context.Input?["doubled"] is not null);
         await _flow.CompleteAsync(ofTheWorkflow, "\"x-out\"");
         Assert.Equal("working", await _flow.Rt.TaskStatusAsync(task.TaskId));
         await _flow.CompleteAsync(Assert.Single(runs, r => r != ofTheWorkflow), "\"plain\"");

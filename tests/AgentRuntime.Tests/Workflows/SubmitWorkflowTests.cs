@@ -42,7 +42,7 @@ public sealed class SubmitWorkflowTests(DatabaseFixture db) : IClassFixture<Data
             "select key, priority, queue, max_attempts, timeout_seconds from agent_runtime.steps where task_id = $1 order by id", task);
         Assert.Equal([new object?[] { "own", 5, "slow", 7, 30 }, new object?[] { "inherits", 5, "slow", 2, 90 }], steps);
         var claimed = await _flow.ClaimAsync(agent);
-        Assert.All(claimed, c => Flow.AssertJson("""{"team": "a"}""", Flow.Parse(c.Metadata)));
+        Assert.All(claimed, c => Flow.AssertJson("""{"team": "a"}""", c.Context.Metadata));
     }
 
     [Fact]

@@ -9,8 +9,8 @@ import { TaskWatcher, type WaitOptions } from './notifications.js';
 import type {
   AbandonedStep, AppendedEvent, ArtifactContent, ArtifactVersion, Claim, ClaimedPushDelivery, ClaimedStep,
   CompleteOutcome, EventInfo, FailOutcome, Feedback, GraphCheckpointRow, InvariantViolation, Json, JsonObject,
-  LockGrant, MemoryMatch, PushConfig, QueueInfo, ScheduleInfo, SessionInfo, SessionPageEntry, SessionSummary,
-  SessionWithEvents, StepCompletion, StepEffects, StepFailure, StepOutcome, SubmitOptions, SubmittedTask, Target,
+  LockGrant, MemoryMatch, PushConfig, QueueInfo, ReportOutcome, ScheduleInfo, SessionInfo, SessionPageEntry, SessionSummary,
+  SessionWithEvents, StepCompletion, StepEffects, StepFailure, StepLease, StepOutcome, SubmitOptions, SubmittedTask, Target,
   TaskDetails, TaskFilters, TaskSummary, TenantBinding, TimelineEntry, WorkflowInfo,
 } from './types.js';
 
@@ -398,16 +398,19 @@ export class AgentRuntimeClient {
     return (await this.db.one<{ t: Date | null }>('select agent_runtime.next_due_at(agents => $1::text[]) as t', [agents]))!.t;
   }
 
-  /** Extends the leases of stepIds (all the worker holds when omitted); returns the steps to abandon. */
-  heartbeat(workerId: string, leaseSeconds = 60, stepIds?: number[]): Promise<AbandonedStep[]> {
+  /**
+   * Extends the leases of the runs given, each matched by its lease token (when omitted: every run
+   * the worker id holds under this role's claims); returns the steps to abandon.
+   */
+  heartbeat(workerId: string, leaseSeconds = 60, leases?: StepLease[]): Promise<AbandonedStep[]> {
     return this.db.query<AbandonedStep>(
-      'select * from agent_runtime.heartbeat(worker_id => $1, lease_seconds => $2, step_ids => $3::bigint[])',
-      [workerId, leaseSeconds, stepIds ?? null]);
+      'select * from agent_runtime.heartbeat(worker_id => $1, lease_seconds => $2, step_ids => $3::bigint[], lease_tokens => $4::uuid[])',
+      [workerId, leaseSeconds, leases ? leases.map((l) => l.stepId) : null, leases ? leases.map((l) => l.leaseToken) : null]);
   }
 
-  completeSteps(completions: StepCompletion[]): Promise<StepOutcome<CompleteOutcome>[]> {
+  completeSteps(completions: StepCompletion[]): Promise<ReportOutcome<CompleteOutcome>[]> {
     const anyEffects = completions.some((c) => c.effects != null);
-    return this.db.query<StepOutcome<CompleteOutcome>>(
+    return this.db.query<ReportOutcome<CompleteOutcome>>(
       'select * from agent_runtime.complete_steps(step_ids => $1::bigint[], lease_tokens => $2::uuid[], outputs => $3::jsonb[], effects => $4::jsonb[])',
       [completions.map((c) => c.stepId), completions.map((c) => c.leaseToken), jsonbArray(completions.map((c) => c.output ?? null)),
         // no effects at all (the common case): NULL, and complete_steps stays one set-based statement
@@ -420,8 +423,8 @@ export class AgentRuntimeClient {
       [stepId, leaseToken, jsonb(output), jsonb(effects)]))!.o;
   }
 
-  failSteps(failures: StepFailure[]): Promise<StepOutcome<FailOutcome>[]> {
-    return this.db.query<StepOutcome<FailOutcome>>(
+  failSteps(failures: StepFailure[]): Promise<ReportOutcome<FailOutcome>[]> {
+    return this.db.query<ReportOutcome<FailOutcome>>(
       'select * from agent_runtime.fail_steps(step_ids => $1::bigint[], lease_tokens => $2::uuid[], errors => $3::jsonb[], retryable => $4::boolean[])',
       [failures.map((f) => f.stepId), failures.map((f) => f.leaseToken), jsonbArray(failures.map((f) => f.error)),
         failures.map((f) => f.retryable ?? true)]);

@@ -302,12 +302,28 @@ export interface Claim {
   untilDueMs: number | null;
 }
 
-export type CompleteOutcome = 'completed' | 'canceled' | 'duplicate' | 'already_failed' | 'stale_lease' | 'not_found';
-export type FailOutcome = 'retry_scheduled' | 'failed' | 'canceled' | 'duplicate' | 'already_completed' | 'stale_lease' | 'not_found';
+export type CompleteOutcome = 'completed' | 'refused' | 'canceled' | 'duplicate' | 'already_failed' | 'stale_lease' | 'not_found';
+export type FailOutcome = 'retry_scheduled' | 'failed' | 'refused' | 'canceled' | 'duplicate' | 'already_completed' | 'stale_lease' | 'not_found';
 
 export interface StepOutcome<O extends string = string> {
   step_id: number;
   outcome: O;
+}
+
+/**
+ * A row of complete_steps or fail_steps. `code` and `message` are set when the outcome is
+ * `refused`: the AR error the runtime refused the result with (the step then failed for good with
+ * error `{"code": "invalid_result", ...}`); null otherwise.
+ */
+export interface ReportOutcome<O extends string = string> extends StepOutcome<O> {
+  code: string | null;
+  message: string | null;
+}
+
+/** A run a heartbeat extends: the step and the lease token its claim returned. */
+export interface StepLease {
+  stepId: number;
+  leaseToken: string;
 }
 
 /** A step heartbeat says to abandon: its task was canceled, or the lease is no longer this worker's. */

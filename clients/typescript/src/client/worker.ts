@@ -384,9 +384,10 @@ export class Worker {
     const { step, controller } = entry;
     const agent = this.agents.get(step.agent)!;
     let timeout: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const timeoutMessage = `attempt ${step.attempt} ran past its timeout of ${step.timeout_seconds} s`;
     if (step.timeout_seconds) {
-      timeout = setTimeout(() => controller.abort(new Error(`the step ran longer than its timeout of ${step.timeout_seconds} s`)),
-        step.timeout_seconds * 1000);
+      timeout = setTimeout(() => { timedOut = true; controller.abort(new Error(timeoutMessage)); }, step.timeout_seconds * 1000);
     }
     let result: StepResult;
     try {
@@ -394,7 +395,10 @@ export class Worker {
       result = isStepResult(value) ? value : { kind: 'complete', output: (value ?? null) as Json };
     } catch (error) {
       const err = error instanceof Error ? error : new Error(String(error));
-      result = { kind: 'fail', error: { message: err.message, type: err.name }, retryable: !(error instanceof NonRetryableError) };
+      result = timedOut
+        // the shape the runtime gives a run that outlived its timeout when no host reported it
+        ? { kind: 'fail', error: { code: 'timeout', message: timeoutMessage }, retryable: true }
+        : { kind: 'fail', error: { message: err.message, type: err.name }, retryable: !(error instanceof NonRetryableError) };
     } finally {
       clearTimeout(timeout);
     }
@@ -440,8 +444,13 @@ export class Worker {
     const failures = this.failures.splice(0, 5000);
     this.reporting = (async () => {
       try {
-        if (completions.length > 0) await this.client.completeSteps(completions);
-        if (failures.length > 0) await this.client.failSteps(failures);
+        const outcomes = [
+          ...(completions.length > 0 ? await this.client.completeSteps(completions) : []),
+          ...(failures.length > 0 ? await this.client.failSteps(failures) : []),
+        ];
+        for (const o of outcomes.filter((o) => o.outcome === 'refused')) {
+          this.logger.warn(`the runtime refused the result of step ${o.step_id} (${o.code}: ${o.message}); the step failed for good`);
+        }
       } finally {
         this.reporting = undefined;
       }
@@ -450,9 +459,9 @@ export class Worker {
   }
 
   private async heartbeat(): Promise<void> {
-    const ids = [...this.running.keys()];
+    const leases = [...this.running.values()].map((r) => ({ stepId: r.step.step_id, leaseToken: r.step.lease_token }));
     try {
-      const abandon = await this.client.heartbeat(this.workerId, this.leaseSeconds, ids.length > 0 ? ids : []);
+      const abandon = await this.client.heartbeat(this.workerId, this.leaseSeconds, leases);
       for (const a of abandon) {
         const entry = this.running.get(a.step_id);
         if (!entry) continue;

@@ -12,17 +12,17 @@ using Pgvector.Npgsql;
 namespace AgentRuntime.Tests.Memory;
 
 /// <summary>
-/// MemoryService: text in, text out, embedded by the configured embedder (the local one, or an
+/// MemoryClient: text in, text out, embedded by the configured embedder (the local one, or an
 /// OpenAI-compatible endpoint served here by a stub on 127.0.0.1), at the database's size.
 /// </summary>
-public sealed class MemoryServiceTests(DatabaseFixture db) : IClassFixture<DatabaseFixture>
+public sealed class MemoryClientTests(DatabaseFixture db) : IClassFixture<DatabaseFixture>
 {
     private static string User() => $"user-{Guid.NewGuid():N}";
 
     [Fact]
     public async Task Adds_and_searches_by_text_with_the_local_embedder_and_deletes()
     {
-        var memory = new MemoryService(db.DataSource, new LocalEmbeddingGenerator());
+        var memory = new MemoryClient(db.DataSource, new LocalEmbeddingGenerator());
         var user = User();
         var tea = await memory.AddAsync("assistant", user, "The user prefers green tea in the morning", new JsonObject { ["kind"] = "preference" });
         await memory.AddAsync("assistant", user, "The user's invoices go to the accounting department");
@@ -43,7 +43,7 @@ public sealed class MemoryServiceTests(DatabaseFixture db) : IClassFixture<Datab
     [Fact]
     public async Task Stored_embeddings_read_back_through_pgvector_as_the_embedder_made_them()
     {
-        var memory = new MemoryService(db.DataSource, new LocalEmbeddingGenerator());
+        var memory = new MemoryClient(db.DataSource, new LocalEmbeddingGenerator());
         var id = await memory.AddAsync("assistant", User(), "Lives in Porto");
         var builder = new NpgsqlDataSourceBuilder(db.ConnectionString);
         builder.UseVector();
@@ -59,7 +59,7 @@ public sealed class MemoryServiceTests(DatabaseFixture db) : IClassFixture<Datab
     [Fact]
     public async Task An_explicit_embedding_and_a_text_only_search_work_without_the_embedder()
     {
-        var memory = new MemoryService(db.DataSource, new LocalEmbeddingGenerator());
+        var memory = new MemoryClient(db.DataSource, new LocalEmbeddingGenerator());
         var user = User();
         var vector = new Vector(LocalEmbeddingGenerator.Embed("order XJ-4471", 256));
         var id = await memory.AddAsync("assistant", user, "order XJ-4471 shipped", vector);
@@ -78,7 +78,7 @@ public sealed class MemoryServiceTests(DatabaseFixture db) : IClassFixture<Datab
         var options = new EmbeddingOptions { Endpoint = new Uri(stub.BaseUri, "v1").ToString(), Model = "text-embedding-3-small", ApiKey = "sk-test" };
         Assert.Null(options.Validate());
         using var generator = options.CreateGenerator();
-        var memory = new MemoryService(db.DataSource, generator);
+        var memory = new MemoryClient(db.DataSource, generator);
         var user = User();
 
         var id = await memory.AddAsync("assistant", user, "The user's dog is called Miso");
@@ -99,7 +99,7 @@ public sealed class MemoryServiceTests(DatabaseFixture db) : IClassFixture<Datab
     {
         await using var stub = OpenAiEmbeddingsStub.Start(forcedDimensions: 1536);
         using var generator = new EmbeddingOptions { Endpoint = new Uri(stub.BaseUri, "v1").ToString(), Model = "m" }.CreateGenerator();
-        var memory = new MemoryService(db.DataSource, generator);
+        var memory = new MemoryClient(db.DataSource, generator);
 
         var error = await Assert.ThrowsAsync<InvalidArgumentException>(() => memory.AddAsync("assistant", User(), "anything"));
 

@@ -8,11 +8,11 @@ using AgentRuntime.Tests.Infrastructure;
 
 namespace AgentRuntime.Tests.Artifacts;
 
-/// <summary>ArtifactService: the artifact functions from .NET, with streams in and out and typed errors.</summary>
-public sealed class ArtifactServiceTests(DatabaseFixture db) : IClassFixture<DatabaseFixture>
+/// <summary>ArtifactClient: the artifact functions from .NET, with streams in and out and typed errors.</summary>
+public sealed class ArtifactClientTests(DatabaseFixture db) : IClassFixture<DatabaseFixture>
 {
-    private readonly ArtifactService _artifacts = new(db.DataSource);
-    private readonly SessionService _sessions = new(db.DataSource);
+    private readonly ArtifactClient _artifacts = new(db.DataSource);
+    private readonly SessionClient _sessions = new(db.DataSource);
 
     /// <summary>A stream that cannot seek, like a network body.</summary>
     private sealed class ForwardOnlyStream(byte[] content) : MemoryStream(content)
@@ -79,9 +79,9 @@ public sealed class ArtifactServiceTests(DatabaseFixture db) : IClassFixture<Dat
         await Assert.ThrowsAsync<InvalidArgumentException>(() =>
             _artifacts.SaveAsync("svc", "cy", s, "x.txt", new byte[1], "not a media type"));
         await Assert.ThrowsAsync<PayloadTooLargeException>(() =>
-            _artifacts.SaveAsync("svc", "cy", s, "big.bin", new MemoryStream(new byte[ArtifactService.MaxContentBytes + 5]), "application/octet-stream"));
+            _artifacts.SaveAsync("svc", "cy", s, "big.bin", new MemoryStream(new byte[ArtifactClient.MaxContentBytes + 5]), "application/octet-stream"));
         await Assert.ThrowsAsync<PayloadTooLargeException>(() =>
-            _artifacts.SaveAsync("svc", "cy", s, "big.bin", new ForwardOnlyStream(new byte[ArtifactService.MaxContentBytes + 5]), "application/octet-stream"));
+            _artifacts.SaveAsync("svc", "cy", s, "big.bin", new ForwardOnlyStream(new byte[ArtifactClient.MaxContentBytes + 5]), "application/octet-stream"));
         Assert.Empty(await _artifacts.ListKeysAsync("svc", "cy", s));
     }
 }

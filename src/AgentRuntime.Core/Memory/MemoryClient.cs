@@ -15,15 +15,13 @@ namespace AgentRuntime.Memory;
 /// exceptions: <see cref="InvalidArgumentException"/> for an embedding of the wrong size (AR092),
 /// <see cref="NotFoundException"/> for an unknown memory (AR091).
 /// </summary>
-public sealed class MemoryService(NpgsqlDataSource dataSource, IEmbeddingGenerator<string, Embedding<float>> embedder)
+public sealed class MemoryClient(NpgsqlDataSource dataSource, IEmbeddingGenerator<string, Embedding<float>> embedder)
 {
+    private readonly RuntimeConnection _db = dataSource;
+
     /// <summary>The embedding size of the database (the setting <c>memory.dimensions</c>, default 256).</summary>
     public Task<int> GetDimensionsAsync(CancellationToken cancellationToken = default) =>
-        AgentRuntimeException.Translate(async () =>
-        {
-            await using var command = dataSource.CreateCommand("select agent_runtime.memory_dimensions()");
-            return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
-        });
+        _db.ValueAsync<int>(MemoryDimensions, cancellationToken);
 
     /// <summary>Embeds <paramref name="texts"/> at the database's embedding size, in one call of the embedder.</summary>
     public async Task<IReadOnlyList<Vector>> EmbedAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
@@ -52,17 +50,8 @@ public sealed class MemoryService(NpgsqlDataSource dataSource, IEmbeddingGenerat
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(embedding);
-        return AgentRuntimeException.Translate(async () =>
-        {
-            await using var command = dataSource.CreateCommand(
-                "select agent_runtime.add_memory(app_name => $1, user_id => $2, content => $3, embedding => $4, metadata => $5::jsonb)");
-            command.Parameters.Add(Sql.Text(appName));
-            command.Parameters.Add(Sql.Text(userId));
-            command.Parameters.Add(Sql.Text(content));
-            command.Parameters.Add(Sql.RealArray(embedding.ToArray()));
-            command.Parameters.Add(Sql.Text(metadata is null ? "{}" : ClientJson.Write(metadata, "metadata")));
-            return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-        });
+        return _db.ValueAsync<long>(AddMemory, cancellationToken, Sql.Text(appName), Sql.Text(userId), Sql.Text(content),
+            Sql.RealArray(embedding.ToArray()), Sql.Jsonb(metadata ?? new JsonObject(), "metadata"));
     }
 
     /// <summary>
@@ -81,33 +70,21 @@ public sealed class MemoryService(NpgsqlDataSource dataSource, IEmbeddingGenerat
     /// <summary>search_memory with an embedding of your own, text, or both (a hybrid search).</summary>
     public Task<IReadOnlyList<MemoryMatch>> SearchAsync(string appName, string userId, Vector? queryEmbedding, string? queryText,
         int k = 10, JsonObject? filter = null, CancellationToken cancellationToken = default) =>
-        AgentRuntimeException.Translate<IReadOnlyList<MemoryMatch>>(async () =>
-        {
-            await using var command = dataSource.CreateCommand(
-                "select memory_id, content, metadata::text, score, created_at from agent_runtime.search_memory(app_name => $1, " +
-                "user_id => $2, query_embedding => $3, query_text => $4, k => $5, filter => $6::jsonb)");
-            command.Parameters.Add(Sql.Text(appName));
-            command.Parameters.Add(Sql.Text(userId));
-            command.Parameters.Add(Sql.RealArray(queryEmbedding?.ToArray()));
-            command.Parameters.Add(Sql.Text(queryText));
-            command.Parameters.Add(Sql.Integer(k));
-            command.Parameters.Add(Sql.Text(filter is null ? null : ClientJson.Write(filter, "filter")));
-            var matches = new List<MemoryMatch>();
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                matches.Add(new MemoryMatch(reader.Get<long>("memory_id"), reader.Get<string>("content"), reader.Json("metadata")!.AsObject(),
-                    reader.Get<double>("score"), reader.Get<DateTimeOffset>("created_at")));
-            }
-            return matches;
-        });
+        _db.ListAsync(SearchMemory, cancellationToken, Sql.Text(appName), Sql.Text(userId), Sql.RealArray(queryEmbedding?.ToArray()),
+            Sql.Text(queryText), Sql.Integer(k), Sql.Jsonb(filter, "filter"));
 
     /// <summary>Deletes a memory.</summary>
     public Task DeleteAsync(long memoryId, CancellationToken cancellationToken = default) =>
-        AgentRuntimeException.Translate(async () =>
-        {
-            await using var command = dataSource.CreateCommand("select agent_runtime.delete_memory(memory_id => $1)");
-            command.Parameters.Add(Sql.Bigint(memoryId));
-            return await command.ExecuteNonQueryAsync(cancellationToken);
-        });
+        _db.ExecuteAsync(DeleteMemory, cancellationToken, Sql.Bigint(memoryId));
+
+    private static readonly SqlCall MemoryDimensions = SqlCall.Function("memory_dimensions()");
+
+    private static readonly SqlCall AddMemory = SqlCall.Function("add_memory(app_name, user_id, content, embedding, metadata)");
+
+    private static readonly SqlCall<MemoryMatch> SearchMemory = SqlCall.Rows(
+        "search_memory(app_name, user_id, query_embedding, query_text, k, filter)", "memory_id, content, metadata, score, created_at",
+        row => new MemoryMatch(row.Get<long>("memory_id"), row.Get<string>("content"), row.Json("metadata")!.AsObject(),
+            row.Get<double>("score"), row.Get<DateTimeOffset>("created_at")));
+
+    private static readonly SqlCall DeleteMemory = SqlCall.Function("delete_memory(memory_id)");
 }

@@ -6,9 +6,9 @@ using static AgentRuntime.Tests.Sessions.SessionSql;
 
 namespace AgentRuntime.Tests.Sessions;
 
-public sealed class SessionServiceTests(DatabaseFixture db) : IClassFixture<DatabaseFixture>
+public sealed class SessionClientTests(DatabaseFixture db) : IClassFixture<DatabaseFixture>
 {
-    private readonly SessionService _sessions = new(db.DataSource);
+    private readonly SessionClient _sessions = new(db.DataSource);
 
     [Fact]
     public async Task Create_append_get_list_and_delete_round_trip()
