@@ -41,11 +41,11 @@ public sealed class MemoryEndToEndTests(DatabaseFixture db, ITestOutputHelper ou
         return session;
     }
 
-    private async Task<Guid> MemorizeAsync(string user, string session)
+    private async Task<Guid> MemorizeAsync(string user, string session, int timeoutSeconds = 30)
     {
         var task = Assert.Single(await db.DataSource.RowsAsync(AddSession, user, session));
         var taskId = (Guid)task[0]!;
-        await WaitForTasksAsync(db.DataSource, [taskId], "completed", TimeSpan.FromSeconds(30));
+        await WaitForTasksAsync(db.DataSource, [taskId], "completed", TimeSpan.FromSeconds(timeoutSeconds));
         return taskId;
     }
 
@@ -93,7 +93,8 @@ public sealed class MemoryEndToEndTests(DatabaseFixture db, ITestOutputHelper ou
             session, MemorizeAgent.MaxMemories + 1);
         const string Output = "select output::text from agent_runtime.tasks where id = $1";
 
-        var first = await MemorizeAsync("cy", session);
+        // A thousand embeddings and index inserts: minutes on a machine the whole suite loads.
+        var first = await MemorizeAsync("cy", session, timeoutSeconds: 300);
         Assert.Equal(MemorizeAgent.MaxMemories, await MemoriesOfAsync(session));
         Assert.Equal(new JsonObject { ["added"] = MemorizeAgent.MaxMemories, ["through_sequence"] = MemorizeAgent.MaxMemories }.ToJsonString(),
             JsonNode.Parse((await db.DataSource.ScalarAsync<string>(Output, first))!)!.ToJsonString());
