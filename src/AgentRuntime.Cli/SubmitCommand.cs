@@ -19,60 +19,86 @@ internal static class SubmitCommand
             HelpName = "json|@file|-",
         };
         var session = new Option<string?>("--session") { Description = "Session (conversation) the task belongs to. Default: a new one." };
+        // The task options of option_catalog(), under the same names: their help states the
+        // catalog's range and default (SubmitHelpTests holds it to the catalog).
         var idempotencyKey = new Option<string?>("--idempotency-key")
         {
-            Description = "Submit at most once: with a key an existing task has, that task is returned and nothing is created.",
+            Description = "Submit at most once: a task of the app with this key is returned instead of a new one. Default: none.",
         };
-        var priority = new Option<int?>("--priority") { Description = "-32768..32767; higher is claimed first. Default: 0." };
-        var queue = new Option<string?>("--queue") { Description = "Queue name. Default: default." };
+        var priority = new Option<int?>("--priority") { Description = "Higher is claimed first: -32768..32767. Default: 0." };
+        var queue = new Option<string?>("--queue") { Description = "The queue its steps are claimed from. Default: default." };
         var runAt = new Option<DateTimeOffset?>("--run-at")
         {
-            Description = "Not before this ISO 8601 time, e.g. 2026-01-31T12:00:00Z. Default: now.",
+            Description = "Not claimed before this ISO 8601 time, e.g. 2026-01-31T12:00:00Z. Default: now.",
             HelpName = "iso-8601",
             CustomParser = ParseTimestamp,
         };
-        var maxAttempts = new Option<int?>("--max-attempts") { Description = "Runs before the task fails for good, 1..1000. Default: 3." };
-        var concurrencyKey = new Option<string?>("--concurrency-key")
+        var maxAttempts = new Option<int?>("--max-attempts") { Description = "Runs of a step before the task fails for good: 1..1000. Default: 3." };
+        var backoffSeconds = new Option<double?>("--backoff-seconds")
         {
-            Description = "Tasks with the same key run at most --concurrency-limit steps at once, across all hosts.",
+            Description = "Delay before the first retry, doubled at each further one (with jitter): 0..86400. Default: 2.",
+            HelpName = "seconds",
         };
-        var concurrencyLimit = new Option<int?>("--concurrency-limit")
+        var maxBackoffSeconds = new Option<double?>("--max-backoff-seconds")
         {
-            Description = "With --concurrency-key: how many of the key's steps may run at once, 1..10000. Default: 1.",
+            Description = "The longest delay between retries: 0..604800. Default: 600.",
+            HelpName = "seconds",
         };
-        var fairnessKey = new Option<string?>("--fairness-key")
+        var runTimeout = new Option<int?>("--timeout")
         {
-            Description = "The tenant this task counts against in fair share. Default: the task's app.",
-        };
-        var deadline = new Option<DateTimeOffset?>("--deadline")
-        {
-            Description = "After this ISO 8601 time the task's unfinished steps are canceled and it fails with deadline_exceeded.",
-            HelpName = "iso-8601",
-            CustomParser = ParseTimestamp,
+            Description = "Seconds a run may take (handed to the worker; the lease never outlives it by more than 10 s): 1..604800. Default: none.",
+            HelpName = "seconds",
         };
         var metadata = new Option<string?>("--metadata")
         {
-            Description = "A JSON object stored with the task; tasks can be listed by it.",
+            Description = "A JSON object stored with the task (tasks can be listed by it), at most 65536 bytes. Default: {}.",
             HelpName = "json",
+        };
+        var appName = new Option<string?>("--app-name")
+        {
+            Description = "The app of the new session (an existing session's must match). " +
+                          "Default: the session's, the parent task's, the caller's only app, else the target.",
+        };
+        var userId = new Option<string?>("--user-id")
+        {
+            Description = "The user of the new session (an existing session's must match). Default: the session's, the parent task's, else anonymous.",
+        };
+        var concurrencyKey = new Option<string?>("--concurrency-key")
+        {
+            Description = "Tasks with the same key run at most --concurrency-limit steps at once, across all hosts. Default: none.",
+        };
+        var concurrencyLimit = new Option<int?>("--concurrency-limit")
+        {
+            Description = "With --concurrency-key: how many of the key's steps may run at once: 1..10000. Default: 1.",
+        };
+        var fairnessKey = new Option<string?>("--fairness-key")
+        {
+            Description = "The tenant the task counts against in fair share. Default: the task's app.",
+        };
+        var deadline = new Option<DateTimeOffset?>("--deadline")
+        {
+            Description = "After this ISO 8601 time the task's unfinished steps are canceled and it fails (deadline_exceeded). Default: none.",
+            HelpName = "iso-8601",
+            CustomParser = ParseTimestamp,
         };
         var wait = new Option<bool>("--wait", "-w")
         {
             Description = "Wait until the task finishes (LISTEN, no polling); exit 0 when it completed, 1 when it failed, was canceled or rejected.",
         };
-        var timeout = new Option<double?>("--timeout")
+        var waitTimeout = new Option<double?>("--wait-timeout")
         {
             Description = "With --wait: give up after this many seconds (exit 1). Default: wait as long as it takes.",
             HelpName = "seconds",
         };
-        timeout.Validators.Add(result =>
+        waitTimeout.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<double?>() is <= 0)
             {
-                result.AddError("--timeout must be a positive number of seconds.");
+                result.AddError("--wait-timeout must be a positive number of seconds.");
             }
             else if (!result.GetValue(wait))
             {
-                result.AddError("--timeout applies to waiting: add --wait.");
+                result.AddError("--wait-timeout applies to waiting: add --wait.");
             }
         });
         var json = ClientCommand.JsonOption("the submitted task (with --wait: the finished task)");
@@ -80,8 +106,8 @@ internal static class SubmitCommand
 
         var command = new Command("submit", "Submit a task to an agent; prints its id and session, or with --wait its outcome.")
         {
-            target, input, session, idempotencyKey, priority, queue, runAt, maxAttempts, concurrencyKey, concurrencyLimit, fairnessKey,
-            deadline, metadata, wait, timeout, json, connection,
+            target, input, session, idempotencyKey, priority, queue, runAt, maxAttempts, backoffSeconds, maxBackoffSeconds, runTimeout,
+            metadata, appName, userId, concurrencyKey, concurrencyLimit, fairnessKey, deadline, wait, waitTimeout, json, connection,
         };
         command.SetAction(async (parseResult, invocationToken) =>
         {
@@ -105,13 +131,18 @@ internal static class SubmitCommand
                 Queue = parseResult.GetValue(queue),
                 RunAt = parseResult.GetValue(runAt),
                 MaxAttempts = parseResult.GetValue(maxAttempts),
+                BackoffSeconds = parseResult.GetValue(backoffSeconds),
+                MaxBackoffSeconds = parseResult.GetValue(maxBackoffSeconds),
+                TimeoutSeconds = parseResult.GetValue(runTimeout),
                 Metadata = metadataJson,
+                AppName = parseResult.GetValue(appName),
+                UserId = parseResult.GetValue(userId),
                 ConcurrencyKey = parseResult.GetValue(concurrencyKey),
                 ConcurrencyLimit = parseResult.GetValue(concurrencyLimit),
                 FairnessKey = parseResult.GetValue(fairnessKey),
                 Deadline = parseResult.GetValue(deadline),
             };
-            var waitTimeout = parseResult.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
+            var waitFor = parseResult.GetValue(waitTimeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
 
             return await ClientCommand.RunAsync("submit", parseResult.GetValue(connection), error, async (client, cancellationToken) =>
             {
@@ -131,7 +162,7 @@ internal static class SubmitCommand
                 TaskDetails finished;
                 try
                 {
-                    finished = await client.WaitAsync(submitted.TaskId, waitTimeout, cancellationToken);
+                    finished = await client.WaitAsync(submitted.TaskId, waitFor, cancellationToken);
                 }
                 catch (TimeoutException ex)
                 {

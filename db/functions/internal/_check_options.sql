@@ -51,7 +51,7 @@ begin
       continue when v_given is null;
       v_value := case when v_given = 'null'::jsonb then v_defaults -> v_names[v_i]
                       else agent_runtime._check_option_value(v_names[v_i], v_types[v_i], v_minimums[v_i], v_maximums[v_i], v_given) end;
-      if v_value is distinct from v_given then
+      if v_value::text <> v_given::text then
         v_completed := jsonb_set(v_completed, array[v_names[v_i]], v_value);
       end if;
     end loop;

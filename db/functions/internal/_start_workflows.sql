@@ -23,12 +23,11 @@ begin
          coalesce((d.step ->> 'max_backoff_seconds')::double precision, o.max_backoff_seconds),
          coalesce((d.step ->> 'timeout')::numeric::integer, o.timeout),
          coalesce(o.fairness_key, t.app_name), o.concurrency_key, o.concurrency_limit
-  from unnest(task_ids) with ordinality as i(task_id, ord)
-  join unnest(options) with ordinality as o on o.ordinality = i.ord
-  join agent_runtime.tasks t on t.id = i.task_id
+  from rows from (unnest(task_ids), unnest(options)) with ordinality as o(task_id)
+  join agent_runtime.tasks t on t.id = o.task_id
   join agent_runtime.workflows w on w.name = t.target and w.version = t.workflow_version
   cross join lateral jsonb_array_elements(w.definition -> 'steps') with ordinality as d(step, ord)
-  order by i.ord, d.ord;
+  order by o.ordinality, d.ord;
 
   perform agent_runtime._advance_tasks(task_ids);
 end

@@ -109,23 +109,23 @@ begin
          min(x.ord) filter (where v_parent.id is not null and x.app <> v_parent.app_name) as child_app
     into v_check
   from (
-    select e.ord, e.target, e.input, e.given, g.name is not null as is_agent, w.version,
+    select e.ordinality as ord, e.target, e.input, e.given, g.name is not null as is_agent, w.version,
            coalesce(g.input_schema, w.definition -> 'input_schema', '{}'::jsonb) as input_schema,
            coalesce(e.given, agent_runtime._uuid_v7()::text) as session_id, s.id is not null as existing,
-           coalesce(s.app_name, o.app_name, v_parent.app_name,
+           coalesce(s.app_name, e.app_name, v_parent.app_name,
                     case when cardinality(v_apps) = 1 then v_apps[1] end, e.target) as app,
-           coalesce(s.user_id, o.user_id, v_parent.user_id, 'anonymous') as usr,
-           o.app_name as opt_app, o.user_id as opt_user, o.idempotency_key,
-           case when o.idempotency_key is not null then
+           coalesce(s.user_id, e.user_id, v_parent.user_id, 'anonymous') as usr,
+           e.app_name as opt_app, e.user_id as opt_user, e.idempotency_key,
+           case when e.idempotency_key is not null then
              (select t.id from agent_runtime.tasks t
-              where t.idempotency_key = o.idempotency_key and (v_apps is null or t.app_name = any (v_apps))
-              order by t.app_name = coalesce(s.app_name, o.app_name, v_parent.app_name,
+              where t.idempotency_key = e.idempotency_key and (v_apps is null or t.app_name = any (v_apps))
+              order by t.app_name = coalesce(s.app_name, e.app_name, v_parent.app_name,
                                              case when cardinality(v_apps) = 1 then v_apps[1] end, e.target) desc,
                        t.created_at
               limit 1) end as found
-    from unnest(v_target, inputs, coalesce(session_ids, array_fill(null::text, array[v_n])))
-         with ordinality as e(target, input, given, ord)
-    join unnest(v_opts) with ordinality as o on o.ordinality = e.ord
+    -- each task's options beside it, read by field name (ROWS FROM zips the arrays: no join)
+    from rows from (unnest(v_target), unnest(inputs), unnest(coalesce(session_ids, array_fill(null::text, array[v_n]))),
+                    unnest(v_opts)) with ordinality as e(target, input, given)
     left join agent_runtime.agents g on g.name = e.target
     left join lateral (select w.version, w.definition from agent_runtime.workflows w
                        where g.name is null and w.name = e.target order by w.version desc limit 1) w on true
@@ -213,14 +213,14 @@ begin
   v_new := array(select case when e.found is null then agent_runtime._uuid_v7() end from unnest(v_task) with ordinality as e(found, ord)
                  order by e.ord);
   with fresh as (
-    select e.ord, e.id, e.target, e.version, e.input, e.session_id, e.existing, e.app, e.usr,
-           o.queue, o.priority, o.run_at, o.max_attempts, o.backoff_seconds, o.max_backoff_seconds,
-           o.timeout, o.metadata, o.idempotency_key, o.concurrency_key, o.concurrency_limit, o.deadline,
-           coalesce(o.fairness_key, e.app) as fair_key,
-           row_number() over (partition by e.app, o.idempotency_key order by e.ord) as nth
-    from unnest(v_new, v_target, v_version, inputs, v_session, v_existing, v_app, v_user)
-         with ordinality as e(id, target, version, input, session_id, existing, app, usr, ord)
-    join unnest(v_opts) with ordinality as o on o.ordinality = e.ord
+    select e.ordinality as ord, e.id, e.target, e.version, e.input, e.session_id, e.existing, e.app, e.usr,
+           e.queue, e.priority, e.run_at, e.max_attempts, e.backoff_seconds, e.max_backoff_seconds,
+           e.timeout, e.metadata, e.idempotency_key, e.concurrency_key, e.concurrency_limit, e.deadline,
+           coalesce(e.fairness_key, e.app) as fair_key,
+           row_number() over (partition by e.app, e.idempotency_key order by e.ordinality) as nth
+    from rows from (unnest(v_new), unnest(v_target), unnest(v_version), unnest(inputs), unnest(v_session),
+                    unnest(v_existing), unnest(v_app), unnest(v_user), unnest(v_opts))
+         with ordinality as e(id, target, version, input, session_id, existing, app, usr)
     where e.id is not null
   ), inserted as (
     insert into agent_runtime.tasks as t

@@ -161,12 +161,41 @@ public sealed class ClientCommandsTests(DatabaseFixture db) : IClassFixture<Data
     }
 
     [Fact]
+    public async Task Submit_passes_the_retry_policy_timeout_app_and_user()
+    {
+        var agent = await _rt.NewAgentAsync();
+
+        var result = await RunAsync("submit", agent, "--backoff-seconds", "0.5", "--max-backoff-seconds", "30", "--timeout", "45",
+            "--app-name", "cli-app", "--user-id", "cli-user", "--json");
+
+        Assert.Equal((0, ""), (result.Code, result.Err));
+        using var json = JsonDocument.Parse(result.Out);
+        var row = Assert.Single(await _rt.RowsAsync(
+            "select s.backoff_seconds, s.max_backoff_seconds, s.timeout_seconds, t.app_name, t.user_id " +
+            "from agent_runtime.tasks t join agent_runtime.steps s on s.task_id = t.id where t.id = $1",
+            json.RootElement.GetProperty("task_id").GetGuid()));
+        Assert.Equal(new object?[] { 0.5, 30.0, 45, "cli-app", "cli-user" }, row);
+    }
+
+    [Fact]
+    public async Task Submit_refuses_an_option_out_of_the_catalog_range_with_exit_1_and_submits_nothing()
+    {
+        var agent = await _rt.NewAgentAsync();
+
+        var result = await RunAsync("submit", agent, "--timeout", "0");
+
+        Assert.Equal(1, result.Code);
+        Assert.Contains("option \"timeout\" must be an integer from 1 to 604800, got '0' (AR001)", result.Err);
+        Assert.Equal(0, await CountTasksAsync(agent));
+    }
+
+    [Fact]
     public async Task Submit_wait_exits_0_with_the_output_when_a_worker_completes_the_task()
     {
         var agent = await _rt.NewAgentAsync();
         var worker = WorkAsync(agent, step => _rt.CompleteAsync(step.StepId, step.LeaseToken, """{"summary":"short"}"""));
 
-        var result = await RunAsync("submit", agent, "--input", "{}", "--wait", "--timeout", "30");
+        var result = await RunAsync("submit", agent, "--input", "{}", "--wait", "--wait-timeout", "30");
         await worker;
 
         Assert.Equal((0, ""), (result.Code, result.Err));
@@ -197,7 +226,7 @@ public sealed class ClientCommandsTests(DatabaseFixture db) : IClassFixture<Data
     {
         var agent = await _rt.NewAgentAsync();
 
-        var result = await RunAsync("submit", agent, "--wait", "--timeout", "0.5");
+        var result = await RunAsync("submit", agent, "--wait", "--wait-timeout", "0.5");
 
         Assert.Equal(1, result.Code);
         var taskId = Field(result, "task_id");
@@ -211,7 +240,9 @@ public sealed class ClientCommandsTests(DatabaseFixture db) : IClassFixture<Data
     [InlineData("--run-at", "soon", "--run-at must be an ISO 8601 time such as 2026-01-31T12:00:00Z, got 'soon'")]
     [InlineData("--deadline", "tomorrow", "--deadline must be an ISO 8601 time such as 2026-01-31T12:00:00Z, got 'tomorrow'")]
     [InlineData("--priority", "high", "'high'")]
-    [InlineData("--timeout", "5", "--timeout applies to waiting: add --wait")]
+    [InlineData("--wait-timeout", "5", "--wait-timeout applies to waiting: add --wait")]
+    [InlineData("--timeout", "2.5", "'2.5'")]
+    [InlineData("--backoff-seconds", "soon", "'soon'")]
     public async Task Bad_submit_arguments_exit_2_with_a_clear_message_and_submit_nothing(string option, string value, string message)
     {
         var agent = await _rt.NewAgentAsync();
