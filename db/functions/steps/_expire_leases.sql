@@ -1,11 +1,11 @@
--- Settles running steps whose lease expired (their host is gone or stuck, or the run went past
--- its timeout: leases never reach further than the timeout plus 10 s). The lost run counts as a
--- failed attempt (error code timeout when it was the timeout) and is settled like a reported
--- failure: ready again after the same backoff (_retry_at) while attempts remain, else failed with
--- its task (_fail_runs, error lease_expired unless it timed out); canceled when cancellation was
--- requested (_cancel_runs). Called by claim_step for the agents it claims (only when a probe of
--- the expiry index finds any), so progress never waits for reap_expired, and by reap_expired for
--- all agents. Steps locked by someone else are skipped: their holder is settling them. Returns
+-- Settles running steps whose lease expired (their host is gone or stuck, or the run went past its
+-- timeout: leases never reach further than the timeout plus 10 s). The lost run counts as a failed
+-- attempt (error code timeout when it was the timeout) and is settled like a reported failure:
+-- ready again after the same backoff (_retry_at, _retry_runs) while attempts remain, else failed
+-- with its task (_fail_runs, error lease_expired unless it timed out); canceled when cancellation
+-- was requested (_cancel_runs). Called by claim_step for the agents it claims (only when a probe
+-- of the expiry index finds any), so progress never waits for reap_expired, and by reap_expired
+-- for all agents. Steps locked by someone else are skipped: their holder is settling them. Returns
 -- how many steps it settled.
 create or replace function agent_runtime._expire_leases(agents text[], max_steps integer)
 returns integer
@@ -15,6 +15,9 @@ as $$
 #variable_conflict use_column
 declare
   v_settled integer;
+  v_retried bigint[];
+  v_retry_ats timestamptz[];
+  v_retry_errors jsonb[];
   v_canceled bigint[];
   v_failed bigint[];
   v_errors jsonb[];
@@ -35,31 +38,23 @@ begin
     order by s.lease_expires_at
     limit _expire_leases.max_steps
     for update skip locked
-  ), retried as (
-    update agent_runtime.steps s
-    set status = 'ready', run_at = e.retry_at, error = coalesce(e.timeout_error, s.error),
-        lease_token = null, lease_expires_at = null, updated_at = now()
-    from expired e
-    where s.id = e.id and e.retry_at is not null
-    returning s.id, s.task_id, s.agent, s.key, s.attempt, s.leased_by, s.run_at
-  ), logged as (
-    insert into agent_runtime.events (type, task_id, step_id, worker_id, data)
-    select 'step.ready', r.task_id, r.id, r.leased_by,
-           jsonb_build_object('reason', 'lease_expired', 'attempt', r.attempt, 'agent', r.agent, 'key', r.key)
-           || case when r.run_at > now() then jsonb_build_object('run_at', r.run_at) else '{}' end
-    from retried r
-    order by r.id
   )
   select count(*)::integer,
+         array_agg(e.id order by e.id) filter (where e.retry_at is not null),
+         array_agg(e.retry_at order by e.id) filter (where e.retry_at is not null),
+         array_agg(e.timeout_error order by e.id) filter (where e.retry_at is not null),
          array_agg(e.id order by e.id) filter (where e.cancel_requested),
          array_agg(e.id order by e.id) filter (where not e.cancel_requested and e.retry_at is null),
          array_agg(coalesce(e.timeout_error,
                             jsonb_build_object('code', 'lease_expired',
                                                'message', format('the lease of attempt %s expired and no attempts remain', e.attempt)))
                    order by e.id) filter (where not e.cancel_requested and e.retry_at is null)
-    into v_settled, v_canceled, v_failed, v_errors
+    into v_settled, v_retried, v_retry_ats, v_retry_errors, v_canceled, v_failed, v_errors
   from expired e;
 
+  if v_retried is not null then
+    perform agent_runtime._retry_runs(v_retried, v_retry_ats, v_retry_errors, 'lease_expired');
+  end if;
   if v_canceled is not null then
     perform from agent_runtime._cancel_runs(v_canceled, 'lease_expired');
   end if;

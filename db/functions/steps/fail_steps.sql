@@ -1,9 +1,9 @@
--- Reports many failed runs in one round trip. A retryable failure with attempts left puts the
--- step back to ready after an exponential, jittered backoff (_retry_at); otherwise the step and
--- its task fail with the error (_fail_runs). Never raises for one element: an error that is not
--- a valid report (not an object, nested too deep, too large; _check_results) refuses that element
--- alone. One row per distinct step id, ordered by step id, with its outcome (code and message
--- are NULL but for refused):
+-- Reports many failed runs in one round trip. A retryable failure with attempts left puts the step
+-- back to ready after an exponential, jittered backoff (_retry_at, _retry_runs); otherwise the
+-- step and its task fail with the error (_fail_runs). Never raises for one element: an error that
+-- is not a valid report (not an object, nested too deep, too large; _check_results) refuses that
+-- element alone. One row per distinct step id, ordered by step id, with its outcome (code and
+-- message are NULL but for refused):
 --   retry_scheduled  claimable again after the backoff
 --   failed           the step and its task failed
 --   refused          the error is not a valid report (code and message: the AR error fail_step
@@ -40,6 +40,8 @@ declare
   v_messages text[];
   v_locked agent_runtime._leased_step[];
   v_retried bigint[];
+  v_retry_ats timestamptz[];
+  v_retry_errors jsonb[];
   v_failed bigint[];
   v_failures jsonb[];
 begin
@@ -75,31 +77,20 @@ begin
   from agent_runtime._lock_leased_steps(v_ids, v_tokens) as l;
 
   -- MUTATE: the runs still going under these leases retry after the backoff, or fail for good
-  with decided as (
-    select u.step_id, u.error,
-           agent_runtime._retry_at(s.attempt, s.max_attempts, s.backoff_seconds, s.max_backoff_seconds, u.retryable) as retry_at
-    from unnest(v_locked, v_errors, v_retryable) as u(step_id, task_id, status, token_ok, wait_reason, error, retryable)
-    join agent_runtime.steps s on s.id = u.step_id
-    where u.token_ok and u.status = 'running'
-  ), retried as (
-    update agent_runtime.steps s
-    set status = 'ready', run_at = d.retry_at, error = d.error, lease_expires_at = null, updated_at = now()
-    from decided d
-    where s.id = d.step_id and d.retry_at is not null
-    returning s.id, s.task_id, s.agent, s.key, s.leased_by, s.attempt, s.run_at, s.error
-  ), logged as (
-    insert into agent_runtime.events (type, task_id, step_id, worker_id, data)
-    select 'step.ready', x.task_id, x.id, x.leased_by,
-           jsonb_build_object('agent', x.agent, 'key', x.key, 'reason', 'retry', 'attempt', x.attempt, 'error', x.error)
-           || case when x.run_at > now() then jsonb_build_object('run_at', x.run_at) else '{}' end
-    from retried x
-    order by x.id
-  )
   select array_agg(d.step_id order by d.step_id) filter (where d.retry_at is not null),
+         array_agg(d.retry_at order by d.step_id) filter (where d.retry_at is not null),
+         array_agg(d.error order by d.step_id) filter (where d.retry_at is not null),
          array_agg(d.step_id order by d.step_id) filter (where d.retry_at is null),
          array_agg(d.error order by d.step_id) filter (where d.retry_at is null)
-    into v_retried, v_failed, v_failures
-  from decided d;
+    into v_retried, v_retry_ats, v_retry_errors, v_failed, v_failures
+  from (select u.step_id, u.error,
+               agent_runtime._retry_at(s.attempt, s.max_attempts, s.backoff_seconds, s.max_backoff_seconds, u.retryable) as retry_at
+        from unnest(v_locked, v_errors, v_retryable) as u(step_id, task_id, status, token_ok, wait_reason, error, retryable)
+        join agent_runtime.steps s on s.id = u.step_id
+        where u.token_ok and u.status = 'running') d;
+  if v_retried is not null then
+    perform agent_runtime._retry_runs(v_retried, v_retry_ats, v_retry_errors, 'retry');
+  end if;
   if v_failed is not null then
     perform agent_runtime._fail_runs(v_failed, v_failures, null);
   end if;
