@@ -107,6 +107,7 @@ grant execute on function
   agent_runtime.reject_step(bigint, uuid, jsonb),
   agent_runtime.release_steps(bigint[], uuid[]),
   agent_runtime.heartbeat(text, integer, bigint[], uuid[]),
+  agent_runtime.record_usage(bigint, uuid, text, integer, integer),
   agent_runtime.acquire_lock(text, text, integer, uuid),
   agent_runtime.extend_lock(text, bigint, uuid, integer),
   agent_runtime.release_lock(text, bigint, uuid),
