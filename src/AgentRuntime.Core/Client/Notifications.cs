@@ -15,6 +15,12 @@ public static class Notifications
     /// <summary>Payload: the tag (<see cref="TaskTag"/>) of a task whose status changed.</summary>
     public const string TaskStatusChannel = "agent_runtime_task_status";
 
+    /// <summary>
+    /// Payload: the tag (<see cref="TaskTag"/>) of a task that appended output (append_output): read
+    /// on with read_output after the last sequence read.
+    /// </summary>
+    public const string TaskOutputChannel = "agent_runtime_task_output";
+
     /// <summary>Payload: empty. Events were written: read on after the last position read.</summary>
     public const string EventsChannel = "agent_runtime_events";
 
