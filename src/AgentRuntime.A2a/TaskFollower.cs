@@ -81,9 +81,9 @@ internal sealed class OutputCursor(long sendAfter)
 /// Follows a task for a stream or a blocking SendMessage: the task as it is, then an event for each
 /// change of its status (artifacts first when it brings new ones), until the task is finished or
 /// waits for its client (input-required, auth-required), or the server shuts down. A stream also
-/// gets the task's output, a chunk at a time as it commits, every chunk committed before a status
-/// change ahead of that change. Each change is read as the caller, so a follower sees exactly what
-/// GetTask and read_output would show it.
+/// gets the task's output, a chunk at a time as it commits, every chunk committed before the
+/// status that ends the stream ahead of it. Each change is read as the caller, so a follower sees
+/// exactly what GetTask and read_output would show it.
 /// </summary>
 internal sealed class TaskFollower(RuntimeClient calls, TaskStatusHub hub, IHostApplicationLifetime lifetime)
 {
@@ -139,34 +139,47 @@ internal sealed class TaskFollower(RuntimeClient calls, TaskStatusHub hub, IHost
             if (!changes.HasFlag(TaskChanges.Status))
             {
                 // Output only: the status is read when its own notification comes.
-                var appended = await calls.ReadOutputAsync(caller, taskId, output!.Seq, OutputPage, cancellationToken);
-                pacer.Read(appended.Count > 0);
-                await foreach (var chunk in OutputAsync(caller, taskId, task, output, appended, cancellationToken))
+                var page = await calls.ReadOutputAsync(caller, taskId, output!.Seq, OutputPage, cancellationToken);
+                pacer.Read(page.Count > 0);
+                await foreach (var chunk in OutputAsync(caller, taskId, task, output, page, cancellationToken))
                 {
                     yield return chunk;
                 }
                 continue;
             }
             var (next, nextChunks) = await ReadAsync(caller, taskId, historyLength, output, cancellationToken);
-            pacer.Read(Status(next) != Status(task) || nextChunks.Count > 0);
-            await foreach (var chunk in OutputAsync(caller, taskId, next, output, nextChunks, cancellationToken))
+            var statusChanged = Status(next) != Status(task);
+            pacer.Read(statusChanged || nextChunks.Count > 0);
+            final = statusChanged && EndsStream(next, sentAt);
+            // The chunks were read after the task, so some may have committed after its status: a
+            // status that ends the stream comes after all of them, any other before them.
+            var appended = OutputAsync(caller, taskId, next, output, nextChunks, cancellationToken);
+            if (final)
             {
-                yield return chunk;
-            }
-            if (Status(next) == Status(task))
-            {
-                continue;
-            }
-            foreach (var artifact in (next["artifacts"] as JsonArray ?? []).OfType<JsonObject>())
-            {
-                if (seenArtifacts.Add((string?)artifact["artifactId"] ?? ""))
+                await foreach (var chunk in appended)
                 {
-                    yield return new TaskEvent.ArtifactAdded(next, artifact);
+                    yield return chunk;
                 }
             }
-            task = next;
-            final = EndsStream(task, sentAt);
-            yield return new TaskEvent.StatusChanged(task, final);
+            if (statusChanged)
+            {
+                foreach (var artifact in (next["artifacts"] as JsonArray ?? []).OfType<JsonObject>())
+                {
+                    if (seenArtifacts.Add((string?)artifact["artifactId"] ?? ""))
+                    {
+                        yield return new TaskEvent.ArtifactAdded(next, artifact);
+                    }
+                }
+                task = next;
+                yield return new TaskEvent.StatusChanged(task, final);
+            }
+            if (!final)
+            {
+                await foreach (var chunk in appended)
+                {
+                    yield return chunk;
+                }
+            }
         }
     }
 

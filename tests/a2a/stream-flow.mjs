@@ -6,8 +6,9 @@
 //    the last sequence seen); once the worker wrote "appended" (chunks committed meanwhile), the
 //    client resubscribes (resubscribeTask: SubscribeToTask / tasks/resubscribe), writes
 //    "resubscribed" at its first event, and reads to the end.
-// Prints what it saw as JSON: per event its kind, and for output chunks seq, attempt, append,
-// lastChunk and text; the test checks it.
+// Prints what it saw as JSON: per event its kind (task, status, chunk of the streamed output, or
+// artifact: one GetTask lists), and for chunks seq, attempt, append, lastChunk and text; the test
+// checks it.
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
@@ -53,6 +54,10 @@ function seen({ $case, value }) {
   switch ($case) {
     case "artifactUpdate": {
       const part = value.artifact.parts[0].content;
+      if (!value.artifact.artifactId.includes("/output/")) {
+        // An artifact GetTask lists (the task's output, an artifact made of an output's last chunk).
+        return { kind: "artifact", artifactId: value.artifact.artifactId, text: part.$case === "text" ? part.value : undefined };
+      }
       return {
         kind: "chunk", taskId: value.taskId, artifactId: value.artifact.artifactId, name: value.artifact.name,
         seq: Number(value.metadata?.seq), attempt: Number(value.metadata?.attempt), append: value.append,

@@ -118,6 +118,8 @@ public sealed class A2aOutputSdkTests(DatabaseFixture db, ITestOutputHelper outp
         Assert.Equal([false, true, true, true], chunks.Select(c => (bool)c["append"]!));
         Assert.Equal([false, false, false, true], chunks.Select(c => (bool)c["lastChunk"]!));
         Assert.Equal(string.Concat(s_tokens), Rebuilt(chunks));
+        // The last chunk made the text an artifact of the task, which comes whole with the completion.
+        Assert.Contains(events, e => (string?)e!["kind"] == "artifact" && (string?)e["text"] == string.Concat(s_tokens));
         // The final status ends the stream, after every chunk.
         Assert.Equal("status", (string?)events[^1]!["kind"]);
         Assert.Equal("TASK_STATE_COMPLETED", (string?)events[^1]!["state"]);
