@@ -48,9 +48,10 @@ internal static class OutputArtifact
 }
 
 /// <summary>
-/// Where a stream is in the task's output. A chunk appends to its artifact when the chunk before
-/// it in that artifact was of the same attempt and not its last; so a retried attempt's chunks
-/// start the artifact again, and so does a chunk after a last one. Chunks up to
+/// Where a stream is in the task's output. A chunk appends to its artifact when it continues the
+/// artifact's run as append_output counts runs: the chunk before it in that artifact was of the
+/// same attempt and not its last. So a retried attempt's chunks start the artifact again, and so
+/// does a chunk after a last one. Chunks up to
 /// <paramref name="sendAfter"/> are read (for that rule) but not sent: the client has them.
 /// </summary>
 internal sealed class OutputCursor(long sendAfter)
