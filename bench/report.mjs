@@ -37,7 +37,7 @@ function markdown(r) {
   p('This is not a test and CI does not run it. To reproduce (as root, on a quiet machine):', '');
   p('```sh', 'scripts/bench.sh                       # everything, ~15 min (more while it waits for a quiet machine): docs/benchmarks.*',
     'scripts/bench.sh --quick               # small sizes, a few minutes (results in the scratch folder)',
-    'scripts/bench.sh --only host,latency   # some sections: host sql submit latency claim recovery rss fairness purge adk', '```', '');
+    'scripts/bench.sh --only host,latency   # some sections: host sql submit latency claim recovery rss fairness purge adk output', '```', '');
   const busyWindows = collectCpu(r).filter((x) => x.cpu.foreign_percent >= 10);
   if (busyWindows.length > 0) {
     p(`> **Shared machine.** In ${busyWindows.length} of ${collectCpu(r).length} timed windows other processes on the machine ` +
@@ -223,6 +223,10 @@ function markdown(r) {
     p(...adkMarkdown(s.adk, '## 10. '));
   }
 
+  if (s.output) {
+    p(...outputMarkdown(s.output, '## 11. '));
+  }
+
   p('## Measurement conditions', '');
   const checks = r.quiet_checks ?? [];
   const busy = checks.filter((x) => x.foreign_percent >= 15);
@@ -251,6 +255,24 @@ function markdown(r) {
     p('');
   }
   return lines.join('\n') + '\n';
+}
+
+/** The streamed output section (append_output, read_output); exported like adkMarkdown. */
+export function outputMarkdown(x, numbering = '## ') {
+  const lines = [];
+  const p = (...l) => lines.push(...l);
+  p(`${numbering}Streamed output`, '');
+  p(`\`append_output\` of a token-sized text chunk (${esc(x.chunk)}), one call and one commit per chunk (fsync on), ` +
+    `each connection on a step of its own (a fresh one every ${fmt(x.step_chunks)} chunks), for ${x.seconds} s; ` +
+    'then one chunk at a time to one task, read by a listener (LISTEN agent_runtime_task_output, then `read_output` after its last sequence).', '');
+  p(table(['connections', 'chunks/s', 'CPU busy (others)'], Object.values(x.throughput).map((t) =>
+    [fmt(t.connections), `**${fmt(t.chunks_per_s)}**`, cpu(t.cpu)])), '');
+  const l = x.latency;
+  p(table(['what', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'samples'], [
+    [l.received.label, `**${ms(l.received.p50)}**`, ms(l.received.p90), ms(l.received.p99), ms(l.received.max), fmt(l.received.n)],
+    [l.append_call.label, ms(l.append_call.p50), ms(l.append_call.p90), ms(l.append_call.p99), ms(l.append_call.max), fmt(l.append_call.n)],
+  ]), '');
+  return lines;
 }
 
 /**
@@ -311,6 +333,8 @@ function collectCpu(r) {
   if (s.recovery?.cpu) out.push({ label: 'recovery', cpu: s.recovery.cpu });
   if (s.fairness?.cpu_fair) out.push({ label: 'fairness', cpu: s.fairness.cpu_fair });
   if (s.purge?.claims_during_purge?.cpu) out.push({ label: 'purge', cpu: s.purge.claims_during_purge.cpu });
+  for (const x of Object.values(s.output?.throughput ?? {})) if (x.cpu) out.push({ label: `output ${x.connections} connections`, cpu: x.cpu });
+  if (s.output?.latency?.received?.cpu) out.push({ label: 'output latency', cpu: s.output.latency.received.cpu });
   return out;
 }
 
@@ -347,6 +371,9 @@ function targets(r) {
   if (s.fairness?.tenants) {
     const off = Math.max(...s.fairness.tenants.map((t) => Math.abs(t.share_percent - t.share_expected_percent) / t.share_expected_percent));
     rows.push(['fair share: every tenant within 25% of its weighted share while all have work', `worst ${fmt(off * 100, 0)}% off`, yes(off <= 0.25)]);
+  }
+  if (s.output?.latency?.received) {
+    rows.push(['streamed output: chunk commit -> client receipt p50 <= 5 ms', `${ms(s.output.latency.received.p50)} ms`, yes(s.output.latency.received.p50 <= 5)]);
   }
   const c = s.claim;
   if (c?.ratio_large_to_small) {

@@ -61,6 +61,7 @@ const SECTIONS = {
   fairness: ['./section-fairness.mjs', 'fairnessSection'],
   purge: ['./section-purge.mjs', 'purgeSection'],
   adk: ['./section-adk.mjs', 'adkSection'],
+  output: ['./section-output.mjs', 'outputSection'],
 };
 
 async function main() {

@@ -4,7 +4,7 @@
 #
 #   scripts/bench.sh                      every section, full sizes; writes docs/benchmarks.{md,json,svg}
 #   scripts/bench.sh --quick              every section, small sizes (a few minutes; for development)
-#   scripts/bench.sh --only host,latency  some sections (host sql submit latency claim recovery rss fairness purge adk)
+#   scripts/bench.sh --only host,latency  some sections (host sql submit latency claim recovery rss fairness purge adk output)
 #
 # Options:
 #   --quick                small sizes everywhere (results go to the scratch folder unless --out)
@@ -68,7 +68,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-all_sections="host,sql,submit,latency,claim,recovery,rss,fairness,purge,adk"
+all_sections="host,sql,submit,latency,claim,recovery,rss,fairness,purge,adk,output"
 sections="${only:-$all_sections}"
 for s in ${sections//,/ }; do
   case ",$all_sections," in *",$s,"*) ;; *) die "unknown section '$s' (sections: $all_sections)" ;; esac

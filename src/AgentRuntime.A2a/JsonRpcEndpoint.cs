@@ -103,7 +103,7 @@ internal sealed class JsonRpcEndpoint(
                 if (!send.ReturnImmediately)
                 {
                     // Blocking (the default): the task once it is finished or waits for its client.
-                    await foreach (var update in follower.FollowAsync(caller, TaskId(task), sentAt, send.HistoryLength, cancellationToken))
+                    await foreach (var update in follower.FollowAsync(caller, TaskId(task), sentAt, send.HistoryLength, null, cancellationToken))
                     {
                         task = update.Task;
                     }
@@ -162,6 +162,7 @@ internal sealed class JsonRpcEndpoint(
         Guid taskId;
         DateTimeOffset? sentAt = null;
         int? historyLength;
+        long outputAfter = 0;
         if (method == A2aMethod.SendStreamingMessage)
         {
             var send = dialect.ReadSend(parameters);
@@ -174,9 +175,10 @@ internal sealed class JsonRpcEndpoint(
             var query = dialect.ReadTask(parameters);
             taskId = ParseTaskId(query.TaskId);
             historyLength = query.HistoryLength;
+            outputAfter = OutputAfter(query.Metadata);
         }
         var first = true;
-        await foreach (var update in follower.FollowAsync(caller, taskId, sentAt, historyLength, cancellationToken))
+        await foreach (var update in follower.FollowAsync(caller, taskId, sentAt, historyLength, outputAfter, cancellationToken))
         {
             if (first && method == A2aMethod.SubscribeToTask && TaskStatuses.IsFinished((string)update.Task["status"]!["state"]!))
             {
@@ -186,6 +188,18 @@ internal sealed class JsonRpcEndpoint(
             yield return update;
         }
     }
+
+    /// <summary>
+    /// Where a subscription's output starts: after the sequence its metadata names as after_seq
+    /// (the last a client that reconnects has), else from the first chunk.
+    /// </summary>
+    private static long OutputAfter(JsonObject? metadata) =>
+        (metadata is null ? null : Params.OptionalLong(metadata, "after_seq", "params.metadata")) switch
+        {
+            null => 0,
+            >= 0 and var after => after,
+            var after => throw A2aError.InvalidParams($"params.metadata.after_seq must be 0 or more, got {after}"),
+        };
 
     /// <summary>Starts a task with the message, or sends it to the task it names; returns the task and, for the latter, when it was sent.</summary>
     private async Task<(JsonObject Task, DateTimeOffset? SentAt)> SendAsync(Caller caller, string? agent, SendParams send,

@@ -10,6 +10,9 @@ internal sealed record PushConfig(Guid? Id, string Url, string? Token, JsonObjec
 /// <summary>A push-notification config as stored, with its id and task.</summary>
 internal sealed record StoredPushConfig(Guid Id, Guid TaskId, string Url, string? Token, JsonObject? Authentication);
 
+/// <summary>A chunk of a task's streamed output (read_output): text when <see cref="Chunk"/> is a JSON string, data otherwise.</summary>
+internal sealed record OutputChunk(long Seq, string Artifact, JsonNode? Chunk, int Attempt, bool Last);
+
 /// <summary>A registered agent or workflow (list_targets).</summary>
 internal sealed record Target(string Name, string Kind, string Description, DateTimeOffset UpdatedAt);
 
@@ -62,6 +65,24 @@ internal sealed class RuntimeClient(NpgsqlDataSource dataSource)
 
     public Task<JsonObject> GetTaskAsync(Caller caller, Guid taskId, int? historyLength, CancellationToken cancellationToken) =>
         AsCallerAsync(caller, connection => GetTaskAsync(connection, taskId, historyLength, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// The task, then (read after it, so every chunk committed before the status it shows is among
+    /// them) the chunks of its output after <paramref name="afterSeq"/>, at most <paramref name="maxChunks"/>.
+    /// </summary>
+    public Task<(JsonObject Task, IReadOnlyList<OutputChunk> Output)> GetTaskAndOutputAsync(Caller caller, Guid taskId, int? historyLength,
+        long afterSeq, int maxChunks, CancellationToken cancellationToken) =>
+        AsCallerAsync(caller, async connection =>
+        {
+            var task = await GetTaskAsync(connection, taskId, historyLength, cancellationToken);
+            return (task, await connection.ListAsync(ReadOutput, cancellationToken, Sql.Uuid(taskId), Sql.Bigint(afterSeq), Sql.Integer(maxChunks)));
+        }, cancellationToken);
+
+    /// <summary>The chunks of the task's output after <paramref name="afterSeq"/>, at most <paramref name="maxChunks"/>, in sequence order.</summary>
+    public Task<IReadOnlyList<OutputChunk>> ReadOutputAsync(Caller caller, Guid taskId, long afterSeq, int maxChunks,
+        CancellationToken cancellationToken) =>
+        AsCallerAsync(caller, connection => connection.ListAsync(ReadOutput, cancellationToken, Sql.Uuid(taskId), Sql.Bigint(afterSeq),
+            Sql.Integer(maxChunks)), cancellationToken);
 
     /// <summary>
     /// A page of tasks (list_tasks), each as get_a2a_task returns it, and the token of the next
@@ -174,6 +195,11 @@ internal sealed class RuntimeClient(NpgsqlDataSource dataSource)
                     row.Get<DateTimeOffset>("updated_at"), tooDeep.Message), row.Get<string>("page_token"));
             }
         });
+
+    private static readonly SqlCall<OutputChunk> ReadOutput = SqlCall.Rows(
+        "read_output(task_id, after_seq, max_chunks)", "seq, artifact, chunk, attempt, last",
+        row => new OutputChunk(row.Get<long>("seq"), row.Get<string>("artifact"), row.Json("chunk"), row.Get<int>("attempt"),
+            row.Get<bool>("last")));
 
     private static readonly SqlCall CancelTask = SqlCall.Function("cancel_task(task_id, reason)");
 

@@ -21,8 +21,8 @@ internal enum A2aMethod
 internal sealed record SendParams(JsonObject Message, string? TaskId, string? ContextId, JsonObject? Metadata, PushConfig? Push,
     int? HistoryLength, bool ReturnImmediately);
 
-/// <summary>A task named by a request (GetTask, CancelTask, SubscribeToTask).</summary>
-internal sealed record TaskParams(string TaskId, int? HistoryLength);
+/// <summary>A task named by a request (GetTask, CancelTask, SubscribeToTask), with the request's metadata.</summary>
+internal sealed record TaskParams(string TaskId, int? HistoryLength, JsonObject? Metadata);
 
 /// <summary>A push config named by a request; <see cref="ConfigId"/> null: the task's configs (list), or its first (0.3 get).</summary>
 internal sealed record PushConfigParams(string TaskId, string? ConfigId);

@@ -39,6 +39,16 @@ internal static class Params
             _ => throw A2aError.InvalidParams($"{path}.{name} must be an integer"),
         };
 
+    public static long? OptionalLong(JsonObject parent, string name, string path) =>
+        parent[name] switch
+        {
+            null => null,
+            JsonValue value when value.TryGetValue<long>(out var number) => number,
+            // Protobuf's JSON mapping sends 64-bit integers as strings.
+            JsonValue value when value.TryGetValue<string>(out var text) && long.TryParse(text, out var parsed) => parsed,
+            _ => throw A2aError.InvalidParams($"{path}.{name} must be an integer"),
+        };
+
     public static bool? OptionalBool(JsonObject parent, string name, string path) =>
         parent[name] switch
         {

@@ -46,7 +46,8 @@ internal sealed class V03Dialect : IA2aDialect
     }
 
     public TaskParams ReadTask(JsonObject parameters) =>
-        new(Params.String(parameters, "id", "params"), Params.OptionalInt(parameters, "historyLength", "params"));
+        new(Params.String(parameters, "id", "params"), Params.OptionalInt(parameters, "historyLength", "params"),
+            Params.OptionalObject(parameters, "metadata", "params"));
 
     public PushConfigParams ReadPushConfigRef(JsonObject parameters, A2aMethod method) =>
         new(Params.String(parameters, "id", "params"), method switch
@@ -83,6 +84,16 @@ internal sealed class V03Dialect : IA2aDialect
             ["contextId"] = added.Task["contextId"]!.DeepClone(),
             ["artifact"] = added.Artifact.DeepClone(),
             ["lastChunk"] = true,
+        },
+        TaskEvent.OutputAppended appended => new JsonObject
+        {
+            ["kind"] = "artifact-update",
+            ["taskId"] = appended.Task["id"]!.DeepClone(),
+            ["contextId"] = appended.Task["contextId"]!.DeepClone(),
+            ["artifact"] = OutputArtifact.Of((string)appended.Task["id"]!, appended.Chunk),
+            ["append"] = appended.Append,
+            ["lastChunk"] = appended.Chunk.Last,
+            ["metadata"] = OutputArtifact.Metadata(appended.Chunk),
         },
         _ => throw new ArgumentOutOfRangeException(nameof(update)),
     };

@@ -49,7 +49,8 @@ internal sealed class V1Dialect : IA2aDialect
     }
 
     public TaskParams ReadTask(JsonObject parameters) =>
-        new(Params.String(parameters, "id", "params"), Params.OptionalInt(parameters, "historyLength", "params"));
+        new(Params.String(parameters, "id", "params"), Params.OptionalInt(parameters, "historyLength", "params"),
+            Params.OptionalObject(parameters, "metadata", "params"));
 
     public PushConfigParams ReadPushConfigRef(JsonObject parameters, A2aMethod method) =>
         new(Params.String(parameters, "taskId", "params"),
@@ -146,6 +147,18 @@ internal sealed class V1Dialect : IA2aDialect
                 ["contextId"] = added.Task["contextId"]!.DeepClone(),
                 ["artifact"] = Artifact(added.Artifact),
                 ["lastChunk"] = true,
+            },
+        },
+        TaskEvent.OutputAppended appended => new JsonObject
+        {
+            ["artifactUpdate"] = new JsonObject
+            {
+                ["taskId"] = appended.Task["id"]!.DeepClone(),
+                ["contextId"] = appended.Task["contextId"]!.DeepClone(),
+                ["artifact"] = Artifact(OutputArtifact.Of((string)appended.Task["id"]!, appended.Chunk)),
+                ["append"] = appended.Append,
+                ["lastChunk"] = appended.Chunk.Last,
+                ["metadata"] = OutputArtifact.Metadata(appended.Chunk),
             },
         },
         _ => throw new ArgumentOutOfRangeException(nameof(update)),
