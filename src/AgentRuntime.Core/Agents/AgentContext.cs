@@ -1,8 +1,13 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace AgentRuntime.Agents;
 
-/// <summary>Everything an agent gets for one run of a step (what claim_step returned).</summary>
+/// <summary>
+/// Everything an agent gets for one run of a step (what claim_step returned), and what the run
+/// writes while it runs: checkpoints (<see cref="RunStepAsync{T}"/>) and streamed output
+/// (<see cref="AppendOutputAsync(string, string, bool, CancellationToken)"/>).
+/// </summary>
 public sealed record AgentContext
 {
     public required long StepId { get; init; }
@@ -36,4 +41,39 @@ public sealed record AgentContext
     /// and when (<c>yielded_at</c>). Null on a fresh run.
     /// </summary>
     public JsonObject? ResumedFrom { get; init; }
+
+    /// <summary>The lease this run holds: what fences everything the run writes.</summary>
+    public Guid LeaseToken { get; init; }
+
+    /// <summary>How the run writes checkpoints and output; null for a context that no claim made (then those calls throw).</summary>
+    public StepRun? Run { get; init; }
+
+    /// <summary>
+    /// Runs <paramref name="step"/> once across the step's attempts: its result is recorded as the
+    /// checkpoint <paramref name="name"/> (serialized with System.Text.Json), and a later attempt
+    /// (after a failure, a lost lease, a crash) gets the recorded result without running it. Each
+    /// call extends the lease. Names are the step's own: give each call a distinct, stable one.
+    /// </summary>
+    /// <exception cref="Errors.StaleLeaseException">The lease moved on: this run is over.</exception>
+    public Task<T> RunStepAsync<T>(
+        string name, Func<CancellationToken, Task<T>> step, CancellationToken cancellationToken, JsonSerializerOptions? options = null) =>
+        RequireRun().RunStepAsync(name, step, cancellationToken, options);
+
+    /// <summary>Streams a chunk of text of <paramref name="artifact"/> to the task's readers; <paramref name="last"/> closes the artifact.</summary>
+    /// <returns>The chunk's sequence number in the task's output.</returns>
+    /// <exception cref="Errors.StaleLeaseException">The lease moved on: this run is over.</exception>
+    public Task<long> AppendOutputAsync(string artifact, string text, bool last = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return RequireRun().AppendOutputAsync(artifact, JsonValue.Create(text), last, cancellationToken);
+    }
+
+    /// <summary>Streams a chunk of data (any JSON but a string, which is text) of <paramref name="artifact"/>; <paramref name="last"/> closes it.</summary>
+    /// <returns>The chunk's sequence number in the task's output.</returns>
+    /// <exception cref="Errors.StaleLeaseException">The lease moved on: this run is over.</exception>
+    public Task<long> AppendOutputAsync(string artifact, JsonNode? chunk, bool last = false, CancellationToken cancellationToken = default) =>
+        RequireRun().AppendOutputAsync(artifact, chunk, last, cancellationToken);
+
+    private StepRun RequireRun() =>
+        Run ?? throw new InvalidOperationException("this context was not made by a claim: it has no lease to record checkpoints or output with");
 }

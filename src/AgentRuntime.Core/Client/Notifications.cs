@@ -15,11 +15,17 @@ public static class Notifications
     /// <summary>Payload: the tag (<see cref="TaskTag"/>) of a task whose status changed.</summary>
     public const string TaskStatusChannel = "agent_runtime_task_status";
 
+    /// <summary>
+    /// Payload: the tag (<see cref="TaskTag"/>) of a task whose streamed output grew (append_output).
+    /// Listeners read on with read_output after the last sequence number they read.
+    /// </summary>
+    public const string TaskOutputChannel = "agent_runtime_task_output";
+
     /// <summary>Payload: empty. Events were written: read on after the last position read.</summary>
     public const string EventsChannel = "agent_runtime_events";
 
     /// <summary>
-    /// A task's tag on <see cref="TaskStatusChannel"/>: the first 16 hex digits of the SHA-256 of its
+    /// A task's tag on <see cref="TaskStatusChannel"/> and <see cref="TaskOutputChannel"/>: the first 16 hex digits of the SHA-256 of its
     /// id as text (lower case, with hyphens), as <c>_notify_events</c> computes it. Only who knows the
     /// id can tell which task changed.
     /// </summary>

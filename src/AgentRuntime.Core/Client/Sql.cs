@@ -29,6 +29,10 @@ public static class Sql
     public static NpgsqlParameter Jsonb(JsonNode? value, string what = "the value") =>
         Typed(value is null ? null : ClientJson.Write(value, what), NpgsqlDbType.Jsonb);
 
+    /// <summary>A jsonb that is never SQL NULL: a null value is JSON <c>null</c> (a checkpoint or chunk may be null).</summary>
+    public static NpgsqlParameter JsonbValue(JsonNode? value, string what = "the value") =>
+        Typed(ClientJson.Write(value, what), NpgsqlDbType.Jsonb);
+
     /// <summary>A jsonb[]: a null element is JSON null, not SQL NULL.</summary>
     public static NpgsqlParameter JsonbArray(IEnumerable<JsonNode?>? values, string what = "the value") =>
         Typed(values?.Select(v => ClientJson.Write(v, what)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Jsonb);

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using AgentRuntime.Agents;
+using AgentRuntime.Errors;
 using Npgsql;
 
 namespace AgentRuntime.Client;
@@ -98,6 +99,36 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
         _db.ListAsync(Heartbeat, cancellationToken, Sql.Text(workerId), Sql.Integer(leaseSeconds),
             Sql.BigintArray(steps.Select(s => s.StepId)), Sql.UuidArray(steps.Select(s => s.LeaseToken)));
 
+    /// <summary>
+    /// Records <paramref name="output"/> as the checkpoint <paramref name="name"/> of the running
+    /// attempt, and extends the lease as a heartbeat does. Returns what the step keeps under that
+    /// name: <paramref name="output"/>, or the output recorded first (by this or an earlier attempt),
+    /// unchanged. A lease moved on throws <see cref="StaleLeaseException"/> (nothing written).
+    /// </summary>
+    public async Task<JsonNode?> SaveCheckpointAsync(
+        long stepId, Guid leaseToken, string name, JsonNode? output, CancellationToken cancellationToken)
+    {
+        var stored = await _db.ValueAsync<string>(SaveCheckpoint, cancellationToken, Sql.Bigint(stepId), Sql.Uuid(leaseToken),
+            Sql.Text(name), Sql.JsonbValue(output, "the checkpoint"));
+        return ClientJson.Parse(stored, $"checkpoint {name}");
+    }
+
+    /// <summary>Every checkpoint of the step, earlier attempts' too, oldest first (the lease must be the step's running one).</summary>
+    public Task<IReadOnlyList<Checkpoint>> GetCheckpointsAsync(long stepId, Guid leaseToken, CancellationToken cancellationToken) =>
+        _db.ListAsync(GetCheckpoints, cancellationToken, Sql.Bigint(stepId), Sql.Uuid(leaseToken));
+
+    /// <summary>
+    /// Appends a chunk to the task's streamed output (a JSON string is text, any other value data)
+    /// and returns its sequence number; <paramref name="last"/> closes <paramref name="artifact"/>,
+    /// which then becomes an artifact of the task. Listeners of
+    /// <see cref="Notifications.TaskOutputChannel"/> are told. A lease moved on throws
+    /// <see cref="StaleLeaseException"/> (nothing written).
+    /// </summary>
+    public Task<long> AppendOutputAsync(
+        long stepId, Guid leaseToken, string artifact, JsonNode? chunk, bool last, CancellationToken cancellationToken) =>
+        _db.ValueAsync<long>(AppendOutput, cancellationToken, Sql.Bigint(stepId), Sql.Uuid(leaseToken), Sql.Text(artifact),
+            Sql.JsonbValue(chunk, "the chunk"), Sql.Boolean(last));
+
     private static readonly SqlCall RegisterAgent = SqlCall.Function("register_agent(name, description, input_schema)");
 
     private static readonly SqlCall RegisterWorker = SqlCall.Function("register_worker(worker_id, agents, info)");
@@ -125,11 +156,20 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
     private static readonly SqlCall<StepOutcome> Heartbeat = SqlCall.Rows(
         "heartbeat(worker_id, lease_seconds, step_ids, lease_tokens)", "step_id, reason", row => ReadOutcome(row, "reason"));
 
-    private static ClaimedStep ReadClaimedStep(NpgsqlDataReader reader, DateTimeOffset claimedAt)
+    private static readonly SqlCall SaveCheckpoint = SqlCall.Function("save_checkpoint(step_id, lease_token, name, output)");
+
+    private static readonly SqlCall<Checkpoint> GetCheckpoints = SqlCall.Rows(
+        "get_checkpoints(step_id, lease_token)", "name, output, attempt, created_at",
+        row => new Checkpoint(row.Get<string>("name"), row.Json("output"), row.Get<int>("attempt"), row.Get<DateTimeOffset>("created_at")));
+
+    private static readonly SqlCall AppendOutput = SqlCall.Function("append_output(step_id, lease_token, artifact, chunk, last)");
+
+    private ClaimedStep ReadClaimedStep(NpgsqlDataReader reader, DateTimeOffset claimedAt)
     {
         // Each row on its own: a step whose JSON cannot be read still belongs to the claim
         // (it is leased) and is handed over with the reason, never failing its neighbours.
         var stepId = reader.Get<long>("step_id");
+        var leaseToken = reader.Get<Guid>("lease_token");
         string? unreadable = null;
         JsonNode? Json(string column)
         {
@@ -159,8 +199,10 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
             Timeout = reader.Nullable<int>("timeout_seconds") is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
             Metadata = Json("metadata") as JsonObject ?? [],
             ResumedFrom = Json("resumed_from") as JsonObject,
+            LeaseToken = leaseToken,
+            Run = new StepRun(this, stepId, leaseToken),
         };
-        return new ClaimedStep(context, reader.Get<Guid>("lease_token"), reader.Get<DateTimeOffset>("lease_expires_at"), claimedAt)
+        return new ClaimedStep(context, leaseToken, reader.Get<DateTimeOffset>("lease_expires_at"), claimedAt)
         {
             Unreadable = unreadable,
         };

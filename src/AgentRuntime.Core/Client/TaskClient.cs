@@ -19,6 +19,7 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
     private readonly RuntimeConnection _db = dataSource;
 
     private const int EventBatchSize = 500;
+    private const int OutputBatchSize = 1000;
     private static readonly TimeSpan HeldBackFirstDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan HeldBackLastDelay = TimeSpan.FromSeconds(3.2);
 
@@ -203,6 +204,81 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
         }
     }
 
+    /// <summary>
+    /// The task's streamed output after sequence number <paramref name="afterSeq"/> (0: from the
+    /// start), in order, at most <paramref name="maxChunks"/> (1-1000). A reader that reconnects
+    /// passes the last sequence number it read and misses nothing.
+    /// </summary>
+    public Task<IReadOnlyList<OutputChunk>> ReadOutputAsync(
+        Guid taskId, long afterSeq = 0, int maxChunks = OutputBatchSize, CancellationToken cancellationToken = default) =>
+        ReadOutputAsync(_db, taskId, afterSeq, maxChunks, cancellationToken);
+
+    /// <summary>
+    /// The task's streamed output as it is appended (LISTEN <see cref="Notifications.TaskOutputChannel"/>,
+    /// read_output after the last chunk read), from after <paramref name="afterSeq"/>; it ends once the
+    /// task is finished and every chunk is read. A retried attempt's chunks follow the earlier
+    /// attempt's, each with its <see cref="OutputChunk.Attempt"/>.
+    /// </summary>
+    public async IAsyncEnumerable<OutputChunk> WatchOutputAsync(
+        Guid taskId, long afterSeq = 0, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        RuntimeConnection db = connection;
+        var tag = Notifications.TaskTag(taskId);
+        var grew = false;
+        var changed = true;
+        connection.Notification += (_, e) =>
+        {
+            if (e.Payload == tag)
+            {
+                grew |= e.Channel == Notifications.TaskOutputChannel;
+                changed |= e.Channel == Notifications.TaskStatusChannel;
+            }
+        };
+        // Listening starts before the first read, so a chunk or a status change between the two is not missed.
+        await db.ExecuteBatchAsync(cancellationToken, ListenTaskOutput.BatchCommand(), ListenTaskStatus.BatchCommand());
+        var pacer = new HintPacer();
+        var after = afterSeq;
+        while (true)
+        {
+            await pacer.PaceAsync(cancellationToken);
+            // The status first: the output a finished task's run appended was committed before it finished.
+            var finished = false;
+            if (changed)
+            {
+                changed = false;
+                finished = TaskStatuses.IsFinished((await GetAsync(db, taskId, 0, cancellationToken)).Status);
+            }
+            grew = false;
+            var found = false;
+            IReadOnlyList<OutputChunk> batch;
+            do
+            {
+                batch = await ReadOutputAsync(db, taskId, after, OutputBatchSize, cancellationToken);
+                foreach (var chunk in batch)
+                {
+                    after = chunk.Seq;
+                    yield return chunk;
+                }
+                found |= batch.Count > 0;
+            }
+            while (batch.Count == OutputBatchSize);
+            if (finished)
+            {
+                yield break;
+            }
+            pacer.Read(found);
+            var recheckAt = clock.Elapsed + FallbackPollInterval;
+            while (!grew && !changed && clock.Elapsed < recheckAt)
+            {
+                await WaitForNotificationAsync(connection, recheckAt - clock.Elapsed, cancellationToken);
+            }
+            // No hint came within the interval (one sent while listening began can be lost): look at both again.
+            changed |= !grew;
+        }
+    }
+
     private static readonly SqlCall<SubmittedTask> SubmitTask = SqlCall.Rows(
         "submit_task(target, input, session_id, options)", "task_id, session_id, status, created",
         row => new SubmittedTask(row.Get<Guid>("task_id"), row.Get<string>("session_id"), row.Get<string>("status"), row.Get<bool>("created")));
@@ -281,6 +357,13 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
     // The LISTEN ends when the connection goes back to the pool, which resets it (DISCARD ALL).
     private static readonly SqlCall ListenTaskStatus = SqlCall.Statement($"listen {Notifications.TaskStatusChannel}");
 
+    private static readonly SqlCall ListenTaskOutput = SqlCall.Statement($"listen {Notifications.TaskOutputChannel}");
+
+    private static readonly SqlCall<OutputChunk> ReadOutput = SqlCall.Rows(
+        "read_output(task_id, after_seq, max_chunks)", "seq, artifact, chunk, attempt, last, created_at",
+        row => new OutputChunk(row.Get<long>("seq"), row.Get<string>("artifact"), row.Json("chunk"), row.Get<int>("attempt"),
+            row.Get<bool>("last"), row.Get<DateTimeOffset>("created_at")));
+
     private static readonly SqlCall ListenEvents = SqlCall.Statement($"listen {Notifications.EventsChannel}");
 
     private static async Task<TaskDetails> GetAsync(
@@ -299,6 +382,10 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
     private static Task<IReadOnlyList<RuntimeEvent>> ReadEventsAsync(
         RuntimeConnection db, string? afterPosition, int maxEvents, Guid? taskId, bool fromStart, CancellationToken cancellationToken) =>
         db.ListAsync(ReadEvents, cancellationToken, Sql.Text(afterPosition), Sql.Integer(maxEvents), Sql.Uuid(taskId), Sql.Boolean(fromStart));
+
+    private static Task<IReadOnlyList<OutputChunk>> ReadOutputAsync(
+        RuntimeConnection db, Guid taskId, long afterSeq, int maxChunks, CancellationToken cancellationToken) =>
+        db.ListAsync(ReadOutput, cancellationToken, Sql.Uuid(taskId), Sql.Bigint(afterSeq), Sql.Integer(maxChunks));
 
     private static Task<bool> WaitForNotificationAsync(NpgsqlConnection connection, TimeSpan timeout, CancellationToken cancellationToken) =>
         // Whole milliseconds, at least one: Npgsql takes a timeout of 0 as "wait forever".

@@ -213,6 +213,15 @@ public sealed class WorkerService : BackgroundService
         {
             result = AgentResult.Fail("abandoned");
         }
+        catch (StaleLeaseException refused)
+        {
+            // A checkpoint or chunk was refused for its lease: the step is no longer this run's
+            // (it expired and another run may hold it, or the step was canceled), so nothing the
+            // run returns can count.
+            _logger.LogInformation("Step {StepId} lost its lease while running: {Error}", context.StepId, refused.Message);
+            running.AbandonAny("lease_lost");
+            result = AgentResult.Fail("abandoned");
+        }
         catch (Exception ex)
         {
             // The stack trace (source paths, internals) stays in this host's log; every client can
