@@ -20,3 +20,13 @@ public sealed record OutputChunk(long Seq, string Artifact, JsonNode? Chunk, int
     /// <summary>The text of a text chunk; null for a data chunk.</summary>
     public string? Text => Chunk is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 }
+
+/// <summary>
+/// What <c>record_usage</c> answered: <paramref name="Outcome"/> <c>recorded</c>, or
+/// <c>budget_exceeded</c> when <paramref name="TaskTokens"/> (input and output, all attempts) passed
+/// <paramref name="MaxTokens"/>: the task has failed for good and the run must stop.
+/// </summary>
+public sealed record UsageOutcome(string Outcome, long TaskTokens, int? MaxTokens)
+{
+    public bool BudgetExceeded => Outcome == "budget_exceeded";
+}
