@@ -101,13 +101,26 @@ internal static class SubmitCommand
                 result.AddError("--wait-timeout applies to waiting: add --wait.");
             }
         });
+        var stream = new Option<bool>("--stream")
+        {
+            Description = "With --wait: print the task's streamed text output as its agent appends it (LISTEN), then the outcome. " +
+                          "A retried attempt streams again, announced on stderr; data chunks are printed only with --json, " +
+                          "which prints every chunk as a JSON line before the finished task.",
+        };
+        stream.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<bool>() && !result.GetValue(wait))
+            {
+                result.AddError("--stream prints the output while waiting: add --wait.");
+            }
+        });
         var json = ClientCommand.JsonOption("the submitted task (with --wait: the finished task)");
         var connection = ConnectionSettings.Option();
 
         var command = new Command("submit", "Submit a task to an agent; prints its id and session, or with --wait its outcome.")
         {
             target, input, session, idempotencyKey, priority, queue, runAt, maxAttempts, backoffSeconds, maxBackoffSeconds, runTimeout,
-            metadata, appName, userId, concurrencyKey, concurrencyLimit, fairnessKey, deadline, wait, waitTimeout, json, connection,
+            metadata, appName, userId, concurrencyKey, concurrencyLimit, fairnessKey, deadline, wait, waitTimeout, stream, json, connection,
         };
         command.SetAction(async (parseResult, invocationToken) =>
         {
@@ -162,6 +175,10 @@ internal static class SubmitCommand
                 TaskDetails finished;
                 try
                 {
+                    if (parseResult.GetValue(stream))
+                    {
+                        await StreamAsync(client, submitted.TaskId, waitFor, output, error, asJson, cancellationToken);
+                    }
                     finished = await client.WaitAsync(submitted.TaskId, waitFor, cancellationToken);
                 }
                 catch (TimeoutException ex)
@@ -181,6 +198,59 @@ internal static class SubmitCommand
             }, invocationToken);
         });
         return command;
+    }
+
+    /// <summary>
+    /// Prints the task's streamed output until the task is finished: text as it comes (a newline
+    /// between artifacts and at the end), or with <paramref name="asJson"/> each chunk as a JSON line.
+    /// </summary>
+    private static async Task StreamAsync(
+        TaskClient client, Guid taskId, TimeSpan? waitFor, TextWriter output, TextWriter error, bool asJson, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (waitFor is { } timeout)
+        {
+            limit.CancelAfter(timeout);
+        }
+        OutputChunk? previous = null;
+        var openLine = false;
+        try
+        {
+            await foreach (var chunk in client.WatchOutputAsync(taskId, cancellationToken: limit.Token))
+            {
+                if (asJson)
+                {
+                    await output.WriteLineAsync(JsonSerializer.Serialize(chunk, ClientOutput.Compact));
+                }
+                else if (chunk.Text is { } text)
+                {
+                    if (openLine && (chunk.Attempt != previous!.Attempt || chunk.Artifact != previous.Artifact))
+                    {
+                        await output.WriteLineAsync();
+                        openLine = false;
+                    }
+                    if (previous is not null && chunk.Attempt != previous.Attempt)
+                    {
+                        await error.WriteLineAsync($"agent-runtime submit: attempt {chunk.Attempt} runs again; its output follows");
+                    }
+                    await output.WriteAsync(text);
+                    openLine = text.Length > 0 ? !text.EndsWith('\n') : openLine;
+                    previous = chunk;
+                }
+                await output.FlushAsync(limit.Token);
+            }
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"task {taskId} did not finish within {waitFor!.Value.TotalSeconds:0.###} s");
+        }
+        finally
+        {
+            if (openLine)
+            {
+                await output.WriteLineAsync();
+            }
+        }
     }
 
     private static async Task WriteSubmittedAsync(TextWriter output, SubmittedTask submitted, bool asJson)

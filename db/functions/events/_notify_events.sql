@@ -6,9 +6,8 @@
 --     only wake-up NOTIFY there is. Agents are a catalog every client may list (list_targets).
 --     For a step due later the host learns its due time (next_due_at) and sleeps until then;
 --   agent_runtime_task_status: for every task status change (task.<status>), in event order, the
---     task's tag: the first 16 hex digits of the SHA-256 of its id as text (lower case, with
---     hyphens). Only who knows the id can tell which task changed; it re-reads the task to learn
---     how;
+--     task's tag (_task_tag). Only who knows the id can tell which task changed; it re-reads the
+--     task to learn how;
 --   agent_runtime_events: an empty payload, once per statement that wrote events (listeners then
 --     read_events after the position they last read).
 create or replace function agent_runtime._notify_events()
@@ -23,8 +22,7 @@ begin
         where e.type = 'step.ready' and e.data ->> 'agent' is not null) w
   order by w.agent;
 
-  perform pg_notify('agent_runtime_task_status',
-                    left(encode(sha256(convert_to(e.task_id::text, 'UTF8')), 'hex'), 16))
+  perform pg_notify('agent_runtime_task_status', agent_runtime._task_tag(e.task_id))
   from new_events e
   where e.type like 'task.%' and substr(e.type, 6) = any (agent_runtime._task_statuses())
     and e.task_id is not null

@@ -1,5 +1,5 @@
 -- Every option of a task (submit_task, submit_tasks, spawned children, schedules), of a workflow
--- step (define_workflow) and of a queue (configure_queue): its name, type, range and default, in
+-- step (define_workflow), of a queue (configure_queue) and of a retry (retry_task): its name, type, range and default, in
 -- the one place that states them. The functions check options against it (_check_options) and
 -- take their defaults from it; clients, the CLI and the docs read it rather than repeat it.
 --   type: integer or number (minimum..maximum), boolean, timestamp (ISO 8601, finite),
@@ -69,6 +69,12 @@ begin
        'Claims beyond this rate wait (a token bucket, refilled continuously). Default: no limit.'),
       ('burst', 'number', 1, 1000000, null,
        'The most tokens saved up. Default: the rate, at least 1.')
-  ) as q (name, type, minimum, maximum, default_value, description);
+  ) as q (name, type, minimum, maximum, default_value, description)
+  union all
+  select 'retry', r.name, r.type, r.minimum, r.maximum, r.default_value, r.description
+  from (values
+      ('reset_checkpoints', 'boolean', null::numeric, null::numeric, 'false'::jsonb,
+       'Delete the checkpoints of the steps that run again, so that their work is done anew.')
+  ) as r (name, type, minimum, maximum, default_value, description);
 end
 $$;

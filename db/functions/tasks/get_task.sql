@@ -3,7 +3,11 @@
 -- that spawned it (parent_step_id) and the children its steps spawned ([{task_id, step_id,
 -- target, status}], oldest first), and its history: the task's messages (the events of its
 -- session linked to it that have content), oldest first, each as get_session returns events;
--- history_length keeps only the newest N (0: none; NULL: all).
+-- history_length keeps only the newest N (0: none; NULL: all). Each step lists its checkpoints
+-- ({name, attempt, size_bytes, created_at}, oldest first: their outputs can be large, and are
+-- the running step's to read, get_checkpoints); streamed_output sums up the streamed output
+-- ({last_seq, artifacts: [{artifact, step_id, attempt, chunks, size_bytes, first_seq, last_seq,
+-- last}]}, each artifact's latest run per step; NULL when none), whose chunks read_output reads.
 create or replace function agent_runtime.get_task(task_id uuid, history_length integer default null)
 returns agent_runtime.task_details
 language plpgsql stable security definer
@@ -41,7 +45,17 @@ begin
                                                        'target', c.target, 'status', c.status)
                                     order by c.created_at, c.parent_step_id, c.spawn_index), '[]'::jsonb)
           from agent_runtime.tasks c
-          where c.parent_step_id in (select s.id from agent_runtime.steps s where s.task_id = t.id))
+          where c.parent_step_id in (select s.id from agent_runtime.steps s where s.task_id = t.id)),
+         (select jsonb_build_object(
+                   'last_seq', h.last_seq,
+                   'artifacts', (select jsonb_agg(jsonb_build_object(
+                                          'artifact', o.artifact, 'step_id', o.step_id, 'attempt', o.attempt,
+                                          'chunks', o.chunks, 'size_bytes', o.bytes, 'first_seq', o.first_seq,
+                                          'last_seq', o.last_seq, 'last', o.ended) order by o.first_seq, o.step_id)
+                                 from agent_runtime.output_streams o
+                                 where o.task_id = t.id))
+          from agent_runtime.output_heads h
+          where h.task_id = t.id)
   into v_task
   from agent_runtime.tasks t
   left join lateral (
@@ -53,7 +67,12 @@ begin
              'run_at', s.run_at, 'leased_by', s.leased_by, 'lease_expires_at', s.lease_expires_at,
              'cancel_requested', s.cancel_requested, 'error', s.error,
              'wait_reason', s.wait_reason, 'resume_at', s.resume_at,
-             'started_at', s.started_at, 'completed_at', s.completed_at) order by s.id) as steps
+             'started_at', s.started_at, 'completed_at', s.completed_at,
+             'checkpoints', (select coalesce(jsonb_agg(jsonb_build_object('name', c.name, 'attempt', c.attempt,
+                                                                          'size_bytes', c.size_bytes, 'created_at', c.created_at)
+                                                       order by c.created_at, c.name), '[]'::jsonb)
+                             from agent_runtime.step_checkpoints c
+                             where c.step_id = s.id)) order by s.id) as steps
     from agent_runtime.steps s
     where s.task_id = t.id
   ) st on true

@@ -3,8 +3,13 @@
 -- conditions and inputs are evaluated anew, while completed steps, map elements included, keep
 -- their outputs). A run still going from before the cancel loses its lease, so its result is
 -- rejected. Children that a re-run step spawned before are detached from it: it spawns anew.
--- Steps are locked before the task, as everywhere.
-create or replace function agent_runtime.retry_task(task_id uuid)
+-- The re-run steps keep their checkpoints (save_checkpoint), which their runs then reuse, unless
+-- options say {"reset_checkpoints": true} (option_catalog, scope 'retry'): then those steps'
+-- checkpoints are deleted and the work runs anew; the streamed output stays either way
+-- (read_output). Steps are locked before the task, as everywhere. Refused: AR011 (no such task,
+-- or one of another app), AR031 (not failed or canceled), AR003 (an unknown option), AR001 (an
+-- option of the wrong type).
+create or replace function agent_runtime.retry_task(task_id uuid, options jsonb default null)
 returns void
 language plpgsql volatile security definer
 set search_path = pg_catalog, pg_temp
@@ -12,8 +17,11 @@ as $$
 #variable_conflict use_column
 declare
   v_task agent_runtime.tasks;
+  v_reset boolean;
 begin
   -- GUARD
+  perform agent_runtime._check_json(retry_task.options, 'options');
+  v_reset := ((agent_runtime._check_options('retry', array[retry_task.options]))[1] ->> 'reset_checkpoints')::boolean;
   perform agent_runtime._check_task_visible(retry_task.task_id);
 
   -- LOCK: the task's steps, then the task
@@ -34,6 +42,12 @@ begin
   set status = 'submitted', output = null, error = null, cancel_reason = null,
       completed_at = null, updated_at = now()
   where t.id = retry_task.task_id;
+
+  if v_reset then
+    delete from agent_runtime.step_checkpoints c
+    using agent_runtime.steps s
+    where s.task_id = retry_task.task_id and s.status <> 'completed' and c.step_id = s.id;
+  end if;
 
   update agent_runtime.tasks c
   set parent_step_id = null, updated_at = now()
@@ -56,7 +70,8 @@ begin
   insert into agent_runtime.events (type, task_id, step_id, data)
   select x.type, retry_task.task_id, x.step_id, x.data
   from (select 0 as n, null::bigint as step_id, 'task.submitted' as type,
-               jsonb_build_object('from', v_task.status, 'retry', true) as data
+               jsonb_build_object('from', v_task.status, 'retry', true)
+                 || case when v_reset then '{"reset_checkpoints": true}'::jsonb else '{}'::jsonb end as data
         union all
         select 1, r.id, 'step.ready', jsonb_build_object('agent', r.agent, 'key', r.key, 'reason', 'task retried')
         from reset r where r.status = 'ready') x

@@ -19,7 +19,7 @@ internal sealed class ConsoleClient(RuntimeClient calls, MemoryClient memory)
             select jsonb_build_object(
               'role', current_user,
               'cancel', has_function_privilege('agent_runtime.cancel_task(uuid, text)', 'EXECUTE'),
-              'retry', has_function_privilege('agent_runtime.retry_task(uuid)', 'EXECUTE'),
+              'retry', has_function_privilege('agent_runtime.retry_task(uuid, jsonb)', 'EXECUTE'),
               'requeue', has_function_privilege('agent_runtime.requeue_step(bigint)', 'EXECUTE'),
               'configure_queue', has_function_privilege('agent_runtime.configure_queue(text, jsonb)', 'EXECUTE'),
               'pause_schedule', has_function_privilege('agent_runtime.pause_schedule(text, text)', 'EXECUTE'))

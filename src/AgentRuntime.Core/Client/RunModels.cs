@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 
 namespace AgentRuntime.Client;
 
@@ -18,6 +19,7 @@ public sealed record Checkpoint(string Name, JsonNode? Output, int Attempt, Date
 public sealed record OutputChunk(long Seq, string Artifact, JsonNode? Chunk, int Attempt, bool Last, DateTimeOffset CreatedAt)
 {
     /// <summary>The text of a text chunk; null for a data chunk.</summary>
+    [JsonIgnore]
     public string? Text => Chunk is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 }
 

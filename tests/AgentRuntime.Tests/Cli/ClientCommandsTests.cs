@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using AgentRuntime.Cli;
 using AgentRuntime.Tests.Infrastructure;
 using AgentRuntime.Tests.Support;
@@ -476,6 +477,88 @@ public sealed class ClientCommandsTests(DatabaseFixture db) : IClassFixture<Data
         Assert.Equal(["task.submitted", "step.ready", "step.canceled", "task.canceled"], events.Select(e => e.GetProperty("type").GetString()));
         Assert.All(events, e => Assert.Equal(taskId, e.GetProperty("task_id").GetGuid()));
         Assert.True(events[1].GetProperty("step_id").GetInt64() > 0);
+    }
+
+    /// <summary>Plays a streaming worker: appends the chunks, then completes the step.</summary>
+    private Task StreamAsync(string agent, params (string Artifact, JsonNode Chunk, bool Last)[] chunks) =>
+        WorkAsync(agent, async step =>
+        {
+            foreach (var (artifact, chunk, last) in chunks)
+            {
+                await step.Context.AppendOutputAsync(artifact, chunk, last);
+            }
+            await _rt.CompleteAsync(step.StepId, step.LeaseToken, """{"done":true}""");
+        });
+
+    [Fact]
+    public async Task Submit_wait_stream_prints_the_text_chunks_as_they_come_then_the_outcome()
+    {
+        var agent = await _rt.NewAgentAsync();
+        var worker = StreamAsync(agent, ("answer", "Hel", false), ("answer", "lo, world", true), ("usage", new JsonObject { ["tokens"] = 3 }, true));
+
+        var result = await RunAsync("submit", agent, "--wait", "--stream", "--wait-timeout", "30");
+        await worker;
+
+        Assert.Equal((0, ""), (result.Code, result.Err));
+        var lines = result.Lines;
+        Assert.StartsWith("task_id ", lines[0]);
+        Assert.StartsWith("session_id ", lines[1]);
+        Assert.Equal("Hello, world", lines[2]);
+        Assert.Contains(lines, l => l == "status        completed");
+        Assert.DoesNotContain("tokens", result.Out);
+    }
+
+    [Fact]
+    public async Task Submit_wait_stream_json_prints_every_chunk_as_a_json_line_before_the_finished_task()
+    {
+        var agent = await _rt.NewAgentAsync();
+        var worker = StreamAsync(agent, ("answer", "Hi", true), ("usage", new JsonObject { ["tokens"] = 3 }, true));
+
+        var result = await RunAsync("submit", agent, "--wait", "--stream", "--json");
+        await worker;
+
+        Assert.Equal((0, ""), (result.Code, result.Err));
+        var chunks = result.Lines.Take(2).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal([(1L, "answer", "\"Hi\"", 1), (2L, "usage", """{"tokens":3}""", 1)],
+            chunks.Select(c => ((long)c["seq"]!, (string)c["artifact"]!, c["chunk"]!.ToJsonString(), (int)c["attempt"]!)));
+        using var finished = JsonDocument.Parse(string.Join('\n', result.Lines.Skip(2)));
+        Assert.Equal("completed", finished.RootElement.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Stream_without_wait_is_a_usage_error_and_submits_nothing()
+    {
+        var agent = await _rt.NewAgentAsync();
+
+        var result = await RunAsync("submit", agent, "--stream");
+
+        Assert.Equal(2, result.Code);
+        Assert.Contains("--stream prints the output while waiting: add --wait.", result.Err);
+        Assert.Equal(0, await CountTasksAsync(agent));
+    }
+
+    [Fact]
+    public async Task Watch_of_a_task_shows_its_output_chunks_beside_its_events()
+    {
+        var agent = await _rt.NewAgentAsync();
+        var taskId = Field(await RunAsync("submit", agent), "task_id");
+        await StreamAsync(agent, ("answer", "Hel", false), ("answer", "lo", true));
+        var output = new SharedWriter();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var watch = RunWithAsync(db.ConnectionString, ["watch", "--task", taskId.ToString(), "--from-start"], output, stop.Token);
+        while (!(output.ToString().Contains("task.completed") && output.ToString().Contains("\"lo\"")) && !stop.IsCancellationRequested)
+        {
+            await Task.Delay(50);
+        }
+        await stop.CancelAsync();
+        var result = await watch;
+
+        Assert.Equal((0, ""), (result.Code, result.Err));
+        var chunks = result.Lines.Where(l => l.Contains("  output  ")).ToList();
+        Assert.Equal(2, chunks.Count);
+        Assert.Matches($@"^\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z  output\s+{taskId}  -\s+-\s+\{{""seq"":1,""artifact"":""answer"",""attempt"":1,""last"":false,""chunk"":""Hel""\}}$", chunks[0]);
+        Assert.EndsWith("""{"seq":2,"artifact":"answer","attempt":1,"last":true,"chunk":"lo"}""", chunks[1]);
     }
 
     [DllImport("libc", SetLastError = true)]

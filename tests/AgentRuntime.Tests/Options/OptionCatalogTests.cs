@@ -20,7 +20,7 @@ public sealed class OptionCatalogTests(DatabaseFixture db) : IClassFixture<Datab
         var rows = await _rt.RowsAsync("select scope, name, type, description from agent_runtime.option_catalog()");
 
         Assert.Equal(rows.Count, rows.Select(r => ((string)r[0]!, (string)r[1]!)).Distinct().Count());
-        Assert.Equal(["queue", "step", "task"], rows.Select(r => (string)r[0]!).Distinct().Order());
+        Assert.Equal(["queue", "retry", "step", "task"], rows.Select(r => (string)r[0]!).Distinct().Order());
         Assert.All(rows, r => Assert.Contains((string)r[2]!, s_types));
         Assert.All(rows, r => Assert.False(string.IsNullOrWhiteSpace((string)r[3]!), $"{r[0]} option {r[1]} has no description"));
         Assert.Equal(
@@ -31,6 +31,7 @@ public sealed class OptionCatalogTests(DatabaseFixture db) : IClassFixture<Datab
             rows.Where(r => (string)r[0]! == "step").Select(r => (string)r[1]!).Order());
         Assert.Equal(["burst", "concurrency_limit", "paused", "rate_per_second"],
             rows.Where(r => (string)r[0]! == "queue").Select(r => (string)r[1]!).Order());
+        Assert.Equal(["reset_checkpoints"], rows.Where(r => (string)r[0]! == "retry").Select(r => (string)r[1]!));
     }
 
     [Fact]

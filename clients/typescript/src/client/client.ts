@@ -7,9 +7,9 @@ import type pg from 'pg';
 import { Database, type ConnectionOptions, run } from './database.js';
 import { TaskWatcher, type WaitOptions } from './notifications.js';
 import type {
-  AbandonedStep, AppendedEvent, ArtifactContent, ArtifactVersion, Claim, ClaimedPushDelivery, ClaimedStep,
+  AbandonedStep, AppendedEvent, ArtifactContent, ArtifactVersion, Checkpoint, Claim, ClaimedPushDelivery, ClaimedStep,
   CompleteOutcome, EventInfo, FailOutcome, Feedback, GraphCheckpointRow, InvariantViolation, Json, JsonObject,
-  LockGrant, MemoryMatch, PushConfig, QueueInfo, ReportOutcome, ScheduleInfo, SessionInfo, SessionPageEntry, SessionSummary,
+  LockGrant, MemoryMatch, OutputChunk, PushConfig, QueueInfo, ReportOutcome, ScheduleInfo, SessionInfo, SessionPageEntry, SessionSummary,
   SessionWithEvents, StepCompletion, StepEffects, StepFailure, StepLease, StepOutcome, SubmitOptions, SubmittedTask, Target,
   TaskDetails, TaskFilters, TaskSummary, TenantBinding, TimelineEntry, WorkflowInfo,
 } from './types.js';
@@ -446,6 +446,42 @@ export class AgentRuntimeClient {
   async rejectStep(stepId: number, leaseToken: string, reason: JsonObject): Promise<string> {
     return (await this.db.one<{ o: string }>('select agent_runtime.reject_step(step_id => $1, lease_token => $2::uuid, reason => $3::jsonb) as o',
       [stepId, leaseToken, jsonb(reason)]))!.o;
+  }
+
+  /**
+   * Records `output` as the checkpoint `name` of the running attempt and extends the lease as a
+   * heartbeat does; resolves to what the step keeps under that name: `output`, or the output
+   * recorded first (by this or an earlier attempt), unchanged. A lease moved on rejects with
+   * StaleLeaseError (nothing written).
+   */
+  async saveCheckpoint(stepId: number, leaseToken: string, name: string, output: Json): Promise<Json> {
+    return (await this.db.one<{ o: Json }>(
+      'select agent_runtime.save_checkpoint(step_id => $1, lease_token => $2::uuid, name => $3, output => $4::jsonb) as o',
+      [stepId, leaseToken, name, jsonb(output ?? null)]))!.o;
+  }
+
+  /** Every checkpoint of the step, earlier attempts' too, oldest first (the lease must be the step's running one). */
+  getCheckpoints(stepId: number, leaseToken: string): Promise<Checkpoint[]> {
+    return this.db.query<Checkpoint>('select * from agent_runtime.get_checkpoints(step_id => $1, lease_token => $2::uuid)',
+      [stepId, leaseToken]);
+  }
+
+  /**
+   * Appends a chunk to the task's streamed output (a string is text, any other JSON data) and
+   * resolves to its sequence number; `last` closes the artifact, which then becomes an artifact of
+   * the task. Listeners of agent_runtime_task_output are told. A lease moved on rejects with
+   * StaleLeaseError (nothing written).
+   */
+  async appendOutput(stepId: number, leaseToken: string, artifact: string, chunk: Json, last = false): Promise<number> {
+    return (await this.db.one<{ seq: number }>(
+      'select agent_runtime.append_output(step_id => $1, lease_token => $2::uuid, artifact => $3, chunk => $4::jsonb, last => $5) as seq',
+      [stepId, leaseToken, artifact, jsonb(chunk ?? null), last]))!.seq;
+  }
+
+  /** The task's output after sequence number `afterSeq` (0: from the start), in order, at most maxChunks (1-1000). */
+  readOutput(taskId: string, options: { afterSeq?: number; maxChunks?: number } = {}): Promise<OutputChunk[]> {
+    return this.db.query<OutputChunk>('select * from agent_runtime.read_output(task_id => $1::uuid, after_seq => $2, max_chunks => $3)',
+      [taskId, options.afterSeq ?? 0, options.maxChunks ?? 1000]);
   }
 
   releaseSteps(steps: { stepId: number; leaseToken: string }[]): Promise<StepOutcome[]> {

@@ -13,6 +13,8 @@ import type { AgentRuntimeClient } from './client.js';
 
 export const TASK_STATUS_CHANNEL = 'agent_runtime_task_status';
 export const WAKEUP_CHANNEL = 'agent_runtime_wakeup';
+/** Payload: the tag of a task whose streamed output grew: read on with read_output after the last seq read. */
+export const TASK_OUTPUT_CHANNEL = 'agent_runtime_task_output';
 
 /** The pause after a read that a hint brought and that found nothing new. */
 export const MIN_GAP_MS = 20;

@@ -373,6 +373,29 @@ export interface ArtifactEffect {
   metadata?: JsonObject;
 }
 
+/** A named result a running step recorded (get_checkpoints); `attempt` is the attempt that saved it. */
+export interface Checkpoint {
+  name: string;
+  output: Json;
+  attempt: number;
+  created_at: Date;
+}
+
+/**
+ * A chunk of a task's streamed output (read_output), in the task's gap-free `seq` order. A chunk
+ * that is a JSON string is text; any other value is data. `last` closes the artifact for the
+ * chunk's attempt; a retried attempt streams again after the earlier one's chunks, with its own
+ * attempt number.
+ */
+export interface OutputChunk {
+  seq: number;
+  artifact: string;
+  chunk: Json;
+  attempt: number;
+  last: boolean;
+  created_at: Date;
+}
+
 /** A checkpoint row of get_graph_checkpoint and list_graph_checkpoints. */
 export interface GraphCheckpointRow {
   thread_id: string;

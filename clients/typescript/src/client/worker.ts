@@ -16,17 +16,19 @@
  * - drains on SIGTERM and SIGINT (stop()): stops claiming, lets running steps finish for up to
  *   shutdownGraceMs, then aborts the rest and hands them back (release_steps) for another worker.
  *
- * What a step context will gain once the SQL has it: `ctx.step(name, fn)` (durable checkpoints
- * inside a step: save_checkpoint / get_checkpoints) and streamed output (append_output). Those
- * functions do not exist yet; StepContext is built by one method (createContext) so that they
- * slot in there without changing agents.
+ * Inside a run, `ctx.step(name, fn)` records fn's result as a checkpoint (save_checkpoint) that a
+ * later attempt of the step gets back without running fn (get_checkpoints, read once per run), and
+ * `ctx.appendOutput(artifact, chunk, last)` streams output to the task's readers (append_output).
+ * When the runtime refuses either for the lease (StaleLeaseError: the lease expired and moved on,
+ * or the task was canceled), the run is over: the error reaches the agent, and whatever the run
+ * ends with is dropped, never reported.
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { AgentRuntimeClient } from './client.js';
 import type { ConnectionOptions } from './database.js';
-import { isTransientError } from './errors.js';
+import { isTransientError, StaleLeaseError } from './errors.js';
 import { MIN_GAP_MS, WAKEUP_CHANNEL } from './notifications.js';
 import type { ClaimedStep, Json, JsonObject, StepCompletion, StepEffects, StepFailure } from './types.js';
 
@@ -52,6 +54,17 @@ export interface StepContext {
   readonly signal: AbortSignal;
   /** The worker's client, as its role: the step's session, artifacts and memory are reachable through it. */
   readonly client: AgentRuntimeClient;
+  /** The lease this run holds: what fences everything it writes. */
+  readonly leaseToken: string;
+  /**
+   * Runs `fn` once across the step's attempts: its result (JSON) is recorded as the checkpoint
+   * `name`, and a later attempt gets the recorded result without running fn. Resolves to what the
+   * runtime keeps (when another run recorded the name first, its result). Each call extends the
+   * lease. Give each call a distinct, stable name.
+   */
+  step<T extends Json>(name: string, fn: (signal: AbortSignal) => Promise<T> | T): Promise<T>;
+  /** Streams a chunk (a string is text, any other JSON data) of `artifact`; `last` closes it. Resolves to its sequence number. */
+  appendOutput(artifact: string, chunk: Json, last?: boolean): Promise<number>;
 }
 
 /** What a run can end with, besides returning an output (a completion) or throwing (a retryable failure). */
@@ -360,13 +373,35 @@ export class Worker {
 
   // --- running -------------------------------------------------------------------------------
 
-  /** The context of one run; checkpoints and streamed output will be added here (see the header). */
+  /** The context of one run, with its checkpoints (read once, on the first ctx.step) and its output. */
   private createContext(step: ClaimedStep, signal: AbortSignal): StepContext {
+    const client = this.client;
+    let checkpoints: Promise<Map<string, Json>> | undefined;
+    const recorded = () => {
+      checkpoints ??= client.getCheckpoints(step.step_id, step.lease_token)
+        .then((rows) => new Map(rows.map((c) => [c.name, c.output])));
+      checkpoints.catch(() => { checkpoints = undefined; }); // a failed read is tried again by the next call
+      return checkpoints;
+    };
     return {
       stepId: step.step_id, taskId: step.task_id, sessionId: step.session_id, appName: step.app_name, userId: step.user_id,
       stepKey: step.step_key, agent: step.agent, input: step.input, taskInput: step.task_input, attempt: step.attempt,
       maxAttempts: step.max_attempts, timeoutSeconds: step.timeout_seconds, metadata: step.metadata ?? {},
-      resumedFrom: step.resumed_from, signal, client: this.client,
+      resumedFrom: step.resumed_from, signal, client, leaseToken: step.lease_token,
+      async step<T extends Json>(name: string, fn: (signal: AbortSignal) => Promise<T> | T): Promise<T> {
+        if (!name) throw new TypeError('a step needs a name');
+        const known = await recorded();
+        if (known.has(name)) {
+          return structuredClone(known.get(name)) as T;
+        }
+        const result = await fn(signal);
+        const kept = await client.saveCheckpoint(step.step_id, step.lease_token, name, result === undefined ? null : result);
+        known.set(name, kept);
+        return structuredClone(kept) as T;
+      },
+      appendOutput(artifact: string, chunk: Json, last = false): Promise<number> {
+        return client.appendOutput(step.step_id, step.lease_token, artifact, chunk, last);
+      },
     };
   }
 
@@ -394,6 +429,11 @@ export class Worker {
       const value = await agent.run(this.createContext(step, controller.signal));
       result = isStepResult(value) ? value : { kind: 'complete', output: (value ?? null) as Json };
     } catch (error) {
+      if (error instanceof StaleLeaseError) {
+        // A checkpoint or chunk was refused for the lease: the step is no longer this run's.
+        entry.dropped = true;
+        this.logger.info(`step ${step.step_id} lost its lease while running: ${error.message}`);
+      }
       const err = error instanceof Error ? error : new Error(String(error));
       result = timedOut
         // the shape the runtime gives a run that outlived its timeout when no host reported it
