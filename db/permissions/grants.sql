@@ -113,6 +113,7 @@ grant execute on function
   agent_runtime.get_checkpoints(bigint, uuid),
   agent_runtime.append_output(bigint, uuid, text, jsonb, boolean),
   agent_runtime.read_output(uuid, bigint, integer),
+  agent_runtime.record_usage(bigint, uuid, text, integer, integer),
   agent_runtime.acquire_lock(text, text, integer, uuid),
   agent_runtime.extend_lock(text, bigint, uuid, integer),
   agent_runtime.release_lock(text, bigint, uuid),

@@ -201,14 +201,14 @@ public sealed class LlmAgent : IAgent
         if (run is not null)
         {
             var usage = await run.RecordUsageAsync(turn.Model ?? _options.Model, Tokens(turn.InputTokens), Tokens(turn.OutputTokens), cancellationToken);
-            if (usage.BudgetExceeded)
+            if (!usage.Recorded)
             {
-                // The task has failed for good (its error carries the budget's code) and this run's lease is gone.
-                throw new LlmRunStopped(AgentResult.Fail(new JsonObject
-                {
-                    ["message"] = $"{Name}: the task used {usage.TaskTokens} tokens, over its max_tokens of {usage.MaxTokens}",
-                    ["type"] = "TokenBudgetExceeded",
-                }, retryable: false));
+                // The task has failed for good (over its budget: its error carries the budget's code) or
+                // was canceled meanwhile; either way this run's lease is gone, and what it returns is dropped.
+                throw new LlmRunStopped(AgentResult.Fail(usage.BudgetExceeded
+                    ? $"{Name}: the task used {usage.TaskTokens} tokens, over its max_tokens of {usage.MaxTokens}"
+                    : $"{Name}: the task was stopped while the model answered", retryable: false,
+                    type: usage.BudgetExceeded ? "TokenBudgetExceeded" : "Canceled"));
             }
 
             var final = turn.ToolCalls.Count == 0;

@@ -33,11 +33,12 @@ internal static class QueuesCommand
                         await output.WriteLineAsync("no queues");
                         return ExitCodes.Ok;
                     }
-                    var table = new TextTable("QUEUE", "PAUSED", "LIMIT", "RATE/S", "READY", "SCHEDULED", "RUNNING", "WAITING", "OLDEST READY");
+                    var table = new TextTable("QUEUE", "PAUSED", "LIMIT", "RATE/S", "TOKENS/MIN", "READY", "SCHEDULED", "RUNNING", "WAITING", "OLDEST READY");
                     foreach (var q in queues)
                     {
                         table.Add(q.Queue, q.Paused ? "yes" : "no", q.ConcurrencyLimit?.ToString(CultureInfo.InvariantCulture) ?? "-",
                             q.RatePerSecond?.ToString("0.###", CultureInfo.InvariantCulture) ?? "-",
+                            q.TokensPerMinute?.ToString(CultureInfo.InvariantCulture) ?? "-",
                             q.Ready.ToString(CultureInfo.InvariantCulture), q.Scheduled.ToString(CultureInfo.InvariantCulture),
                             q.Running.ToString(CultureInfo.InvariantCulture), q.Waiting.ToString(CultureInfo.InvariantCulture),
                             q.OldestReadyAt is { } oldest ? ClientOutput.Time(oldest) : "-");

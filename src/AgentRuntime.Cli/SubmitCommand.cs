@@ -81,6 +81,11 @@ internal static class SubmitCommand
             HelpName = "iso-8601",
             CustomParser = ParseTimestamp,
         };
+        var maxTokens = new Option<int?>("--max-tokens")
+        {
+            Description = "Input plus output tokens its model calls may use, over all its runs; the call that passes it fails the task " +
+                          "(token_budget_exceeded): 1..1000000000. Default: none.",
+        };
         var wait = new Option<bool>("--wait", "-w")
         {
             Description = "Wait until the task finishes (LISTEN, no polling); exit 0 when it completed, 1 when it failed, was canceled or rejected.",
@@ -120,7 +125,7 @@ internal static class SubmitCommand
         var command = new Command("submit", "Submit a task to an agent; prints its id and session, or with --wait its outcome.")
         {
             target, input, session, idempotencyKey, priority, queue, runAt, maxAttempts, backoffSeconds, maxBackoffSeconds, runTimeout,
-            metadata, appName, userId, concurrencyKey, concurrencyLimit, fairnessKey, deadline, wait, waitTimeout, stream, json, connection,
+            metadata, appName, userId, concurrencyKey, concurrencyLimit, fairnessKey, deadline, maxTokens, wait, waitTimeout, stream, json, connection,
         };
         command.SetAction(async (parseResult, invocationToken) =>
         {
@@ -154,6 +159,7 @@ internal static class SubmitCommand
                 ConcurrencyLimit = parseResult.GetValue(concurrencyLimit),
                 FairnessKey = parseResult.GetValue(fairnessKey),
                 Deadline = parseResult.GetValue(deadline),
+                MaxTokens = parseResult.GetValue(maxTokens),
             };
             var waitFor = parseResult.GetValue(waitTimeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : (TimeSpan?)null;
 

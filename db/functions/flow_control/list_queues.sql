@@ -1,6 +1,6 @@
--- Every queue that has settings or unfinished steps: its settings and live counts (ready now,
--- scheduled for later, running, waiting) and the due time of its oldest ready step. For
--- operators: it counts the unfinished steps of every queue.
+-- Every queue that has settings or unfinished steps: its settings (tokens_per_minute last) and
+-- live counts (ready now, scheduled for later, running, waiting) and the due time of its oldest
+-- ready step. For operators: it counts the unfinished steps of every queue.
 create or replace function agent_runtime.list_queues()
 returns setof agent_runtime.queue_info
 language sql stable security definer
@@ -18,7 +18,8 @@ as $$
     group by s.queue
   )
   select coalesce(q.name, c.queue), coalesce(q.paused, false), q.concurrency_limit, q.rate_per_second,
-         coalesce(c.ready, 0), coalesce(c.scheduled, 0), coalesce(c.running, 0), coalesce(c.waiting, 0), c.oldest_ready_at
+         coalesce(c.ready, 0), coalesce(c.scheduled, 0), coalesce(c.running, 0), coalesce(c.waiting, 0), c.oldest_ready_at,
+         q.tokens_per_minute
   from agent_runtime.queues q
   full join counts c on c.queue = q.name
   order by 1

@@ -215,7 +215,7 @@ begin
   with fresh as (
     select e.ordinality as ord, e.id, e.target, e.version, e.input, e.session_id, e.existing, e.app, e.usr,
            e.queue, e.priority, e.run_at, e.max_attempts, e.backoff_seconds, e.max_backoff_seconds,
-           e.timeout, e.metadata, e.idempotency_key, e.concurrency_key, e.concurrency_limit, e.deadline,
+           e.timeout, e.metadata, e.idempotency_key, e.concurrency_key, e.concurrency_limit, e.deadline, e.max_tokens,
            coalesce(e.fairness_key, e.app) as fair_key,
            row_number() over (partition by e.app, e.idempotency_key order by e.ordinality) as nth
     from rows from (unnest(v_new), unnest(v_target), unnest(v_version), unnest(inputs), unnest(v_session),
@@ -225,10 +225,10 @@ begin
   ), inserted as (
     insert into agent_runtime.tasks as t
       (id, target, session_id, input, queue, priority, max_attempts, metadata, app_name, user_id, idempotency_key,
-       workflow_version, parent_step_id, spawn_index, deadline)
+       workflow_version, parent_step_id, spawn_index, deadline, max_tokens)
     select f.id, f.target, f.session_id, f.input, f.queue, f.priority, f.max_attempts, f.metadata,
            f.app, f.usr, f.idempotency_key, f.version, _submit_tasks.parent_step_id,
-           case when _submit_tasks.parent_step_id is not null then f.ord - 1 end, f.deadline
+           case when _submit_tasks.parent_step_id is not null then f.ord - 1 end, f.deadline, f.max_tokens
     from fresh f
     where f.idempotency_key is null or f.nth = 1
     order by f.ord

@@ -53,7 +53,9 @@ begin
       ('fairness_key', 'identifier', null, null, null,
        'The tenant the task counts against in fair share. Default: the task''s app.', null),
       ('deadline', 'timestamp', null, null, null,
-       'Then the task''s unfinished steps are canceled and it fails (deadline_exceeded). Default: none.', null)
+       'Then the task''s unfinished steps are canceled and it fails (deadline_exceeded). Default: none.', null),
+      ('max_tokens', 'integer', 1, 1000000000, null,
+       'Input plus output tokens its model calls may use, over all its runs (record_usage); the call that passes it fails the task (token_budget_exceeded). Default: none.', null)
   )
   select 'task', t.name, t.type, t.minimum, t.maximum, t.default_value, t.description from task t
   union all
@@ -68,7 +70,9 @@ begin
       ('rate_per_second', 'number', 0.001, 100000, null,
        'Claims beyond this rate wait (a token bucket, refilled continuously). Default: no limit.'),
       ('burst', 'number', 1, 1000000, null,
-       'The most tokens saved up. Default: the rate, at least 1.')
+       'The most tokens saved up. Default: the rate, at least 1.'),
+      ('tokens_per_minute', 'integer', 1, 1000000000, null,
+       'Model tokens its steps may use per minute, across all hosts (record_usage debits them): claims wait while a minute''s worth is used up. Default: no limit.')
   ) as q (name, type, minimum, maximum, default_value, description)
   union all
   select 'retry', r.name, r.type, r.minimum, r.maximum, r.default_value, r.description

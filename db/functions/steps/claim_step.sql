@@ -11,7 +11,9 @@
 -- its index finds work.
 --
 -- Which steps: _lock_claim_candidates (fair share across the tenants of each agent, paused
--- queues skipped) and _admit_claim_candidates (concurrency keys, queue limits and rates).
+-- queues skipped, and so are queues with less than one model token left: tokens_per_minute,
+-- read without a lock, _model_tokens) and _admit_claim_candidates (concurrency keys, queue
+-- limits and rates).
 --
 -- The plan does not depend on statistics (a fresh table, a stale ANALYZE, a million ready
 -- steps): for each agent and tenant, one range of steps_ready (agent, fair_key, priority desc,
@@ -100,9 +102,13 @@ begin
     perform agent_runtime._fire_schedules();
   end if;
 
-  -- LOCK the candidates (fair share across tenants, paused queues left alone), then keep those
-  -- that concurrency keys and queue limits admit
-  select array_agg(q.name) filter (where q.paused),
+  -- LOCK the candidates (fair share across tenants, paused queues and queues whose bucket of
+  -- model tokens is used up left alone), then keep those that concurrency keys and queue limits
+  -- admit
+  select array_agg(q.name) filter (where q.paused or case when q.tokens_per_minute is not null
+                                                            then agent_runtime._model_tokens(q.tokens_per_minute, q.model_tokens,
+                                                                                             q.model_tokens_at) < 1
+                                                            else false end),
          array_agg(q.name) filter (where q.concurrency_limit is not null or q.rate_per_second is not null)
     into v_paused, v_limited
   from agent_runtime.queues q;

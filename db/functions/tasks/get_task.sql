@@ -1,13 +1,16 @@
 -- A task with its steps (key, agent, status, attempts, output, error, dependencies, map
 -- element index), newest state, the workflow version it runs (NULL for an agent task), the step
 -- that spawned it (parent_step_id) and the children its steps spawned ([{task_id, step_id,
--- target, status}], oldest first), and its history: the task's messages (the events of its
+-- target, status}], oldest first), its history: the task's messages (the events of its
 -- session linked to it that have content), oldest first, each as get_session returns events;
 -- history_length keeps only the newest N (0: none; NULL: all). Each step lists its checkpoints
 -- ({name, attempt, size_bytes, created_at}, oldest first: their outputs can be large, and are
 -- the running step's to read, get_checkpoints); streamed_output sums up the streamed output
 -- ({last_seq, artifacts: [{artifact, step_id, attempt, chunks, size_bytes, first_seq, last_seq,
--- last}]}, each artifact's latest run per step; NULL when none), whose chunks read_output reads.
+-- last}]}, each artifact's latest run per step; NULL when none), whose chunks read_output reads;
+-- usage (record_usage): {"calls", "input_tokens", "output_tokens", "total_tokens", "max_tokens",
+-- "models": [{"model", "calls", "input_tokens", "output_tokens"}, ... by model]}, over all its
+-- steps, attempts and runs.
 create or replace function agent_runtime.get_task(task_id uuid, history_length integer default null)
 returns agent_runtime.task_details
 language plpgsql stable security definer
@@ -55,7 +58,19 @@ begin
                                  from agent_runtime.output_streams o
                                  where o.task_id = t.id))
           from agent_runtime.output_heads h
-          where h.task_id = t.id)
+          where h.task_id = t.id),
+         (select jsonb_build_object('calls', coalesce(sum(m.calls), 0), 'input_tokens', coalesce(sum(m.input_tokens), 0),
+                                    'output_tokens', coalesce(sum(m.output_tokens), 0),
+                                    'total_tokens', coalesce(sum(m.input_tokens + m.output_tokens), 0),
+                                    'max_tokens', t.max_tokens,
+                                    'models', coalesce(jsonb_agg(jsonb_build_object('model', m.model, 'calls', m.calls,
+                                                                                    'input_tokens', m.input_tokens,
+                                                                                    'output_tokens', m.output_tokens)
+                                                                 order by m.model), '[]'::jsonb))
+          from (select u.model, sum(u.calls) as calls, sum(u.input_tokens) as input_tokens, sum(u.output_tokens) as output_tokens
+                from agent_runtime.step_usage u
+                where u.task_id = t.id
+                group by u.model) m)
   into v_task
   from agent_runtime.tasks t
   left join lateral (

@@ -6,7 +6,7 @@ namespace AgentRuntime.Client;
 /// <summary>A queue's settings and live counts, as list_queues returns them.</summary>
 public sealed record QueueInfo(
     string Queue, bool Paused, int? ConcurrencyLimit, double? RatePerSecond,
-    long Ready, long Scheduled, long Running, long Waiting, DateTimeOffset? OldestReadyAt);
+    long Ready, long Scheduled, long Running, long Waiting, DateTimeOffset? OldestReadyAt, int? TokensPerMinute = null);
 
 /// <summary>A cron schedule, as list_schedules returns it.</summary>
 public sealed record ScheduleInfo(
@@ -21,7 +21,7 @@ public sealed class FlowControlClient(NpgsqlDataSource dataSource)
     public Task<IReadOnlyList<QueueInfo>> ListQueuesAsync(CancellationToken cancellationToken = default) =>
         _db.ListAsync(ListQueues, cancellationToken);
 
-    /// <summary>configure_queue: sets the given options (paused, concurrency_limit, rate_per_second, burst); returns the settings.</summary>
+    /// <summary>configure_queue: sets the given options (paused, concurrency_limit, rate_per_second, burst, tokens_per_minute); returns the settings.</summary>
     public async Task<JsonObject> ConfigureQueueAsync(string queue, JsonObject options, CancellationToken cancellationToken = default) =>
         ClientJson.Parse(await _db.ValueAsync<string>(ConfigureQueue, cancellationToken, Sql.Text(queue), Sql.Jsonb(options, "options")),
             "the queue")!.AsObject();
@@ -47,7 +47,7 @@ public sealed class FlowControlClient(NpgsqlDataSource dataSource)
         _db.ListAsync(ListSchedules, cancellationToken);
 
     private static readonly SqlCall<QueueInfo> ListQueues = SqlCall.Rows(
-        "list_queues()", "queue, paused, concurrency_limit, rate_per_second, ready, scheduled, running, waiting, oldest_ready_at",
+        "list_queues()", "queue, paused, concurrency_limit, rate_per_second, ready, scheduled, running, waiting, oldest_ready_at, tokens_per_minute",
         row => new QueueInfo(
             row.Get<string>("queue"),
             row.Get<bool>("paused"),
@@ -57,7 +57,8 @@ public sealed class FlowControlClient(NpgsqlDataSource dataSource)
             row.Get<long>("scheduled"),
             row.Get<long>("running"),
             row.Get<long>("waiting"),
-            row.Nullable<DateTimeOffset>("oldest_ready_at")));
+            row.Nullable<DateTimeOffset>("oldest_ready_at"),
+            row.Nullable<int>("tokens_per_minute")));
 
     private static readonly SqlCall ConfigureQueue = SqlCall.Function("configure_queue(queue, options)");
 

@@ -130,10 +130,11 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
             Sql.JsonbValue(chunk, "the chunk"), Sql.Boolean(last));
 
     /// <summary>
-    /// Records one model call's usage for the running attempt. Outcome <c>recorded</c>, or
-    /// <c>budget_exceeded</c> when the task's tokens (all attempts) passed its <c>max_tokens</c>: the
-    /// step and task have then failed for good and the lease is gone, so the caller stops. A lease
-    /// moved on throws <see cref="StaleLeaseException"/> (nothing written).
+    /// Records one model call's usage for the running attempt. Outcome <c>recorded</c>;
+    /// <c>budget_exceeded</c> when the task's tokens (all attempts) passed its <c>max_tokens</c> (the
+    /// step and task have then failed for good), or <c>canceled</c> (the task was stopped meanwhile):
+    /// the lease is gone then, and the caller stops. A lease moved on throws
+    /// <see cref="StaleLeaseException"/> (nothing written).
     /// </summary>
     public Task<UsageOutcome> RecordUsageAsync(
         long stepId, Guid leaseToken, string model, int inputTokens, int outputTokens, CancellationToken cancellationToken) =>

@@ -34,6 +34,9 @@ public sealed record SubmitOptions
     /// <summary>After this time the task's unfinished steps are canceled and it fails with deadline_exceeded.</summary>
     public DateTimeOffset? Deadline { get; init; }
 
+    /// <summary>Input plus output tokens its model calls may use over all its runs; past it the task fails (token_budget_exceeded).</summary>
+    public int? MaxTokens { get; init; }
+
     internal JsonObject ToJson()
     {
         var json = new JsonObject();
@@ -53,6 +56,7 @@ public sealed record SubmitOptions
         ClientJson.AddIfNotNull(json, "concurrency_limit", ConcurrencyLimit);
         ClientJson.AddIfNotNull(json, "fairness_key", FairnessKey);
         ClientJson.AddIfNotNull(json, "deadline", Deadline is { } deadline ? ClientJson.Timestamp(deadline) : null);
+        ClientJson.AddIfNotNull(json, "max_tokens", MaxTokens);
         return json;
     }
 }

@@ -286,7 +286,7 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
     private static readonly SqlCall<TaskDetails> GetTask = SqlCall.Rows(
         "get_task(task_id, history_length)",
         "task_id, session_id, target, status, input, output, error, queue, priority, attempts, max_attempts, metadata, app_name, " +
-        "user_id, idempotency_key, cancel_reason, created_at, updated_at, completed_at, steps, status_message, history",
+        "user_id, idempotency_key, cancel_reason, created_at, updated_at, completed_at, steps, status_message, history, usage",
         row => new TaskDetails(
             row.Get<Guid>("task_id"), row.Get<string>("session_id"), row.Get<string>("target"), row.Get<string>("status"),
             row.Json("input"), row.Json("output"), row.Json("error"), row.Get<string>("queue"), row.Get<int>("priority"),
@@ -294,7 +294,8 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
             row.Text("app_name"), row.Text("user_id"), row.Text("idempotency_key"), row.Text("cancel_reason"),
             row.Get<DateTimeOffset>("created_at"), row.Get<DateTimeOffset>("updated_at"), row.Nullable<DateTimeOffset>("completed_at"),
             row.Json("steps").Deserialize<List<StepInfo>>(ClientJson.Options)!,
-            row.Json("status_message"), row.Json("history") as JsonArray));
+            row.Json("status_message"), row.Json("history") as JsonArray,
+            row.Json("usage").Deserialize<TaskUsage>(ClientJson.Options)));
 
     private static readonly SqlCall<AppendedEvent> SendMessage = SqlCall.Rows(
         "send_message(task_id, message)", AppendedEvent.Columns, AppendedEvent.Read);

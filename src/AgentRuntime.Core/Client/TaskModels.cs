@@ -9,7 +9,8 @@ public sealed record SubmittedTask(Guid TaskId, string SessionId, string Status,
 /// <summary>
 /// A task as <c>get_task</c> returns it (<c>agent_runtime.task_details</c>). <paramref name="StatusMessage"/>
 /// is what an input-required or auth-required task waits for; <paramref name="History"/> the task's
-/// messages (events of its session), oldest first.
+/// messages (events of its session), oldest first; <paramref name="Usage"/> the tokens its model calls
+/// used (record_usage).
 /// </summary>
 public sealed record TaskDetails(
     Guid TaskId,
@@ -33,7 +34,23 @@ public sealed record TaskDetails(
     DateTimeOffset? CompletedAt,
     IReadOnlyList<StepInfo> Steps,
     JsonNode? StatusMessage = null,
-    JsonArray? History = null);
+    JsonArray? History = null,
+    TaskUsage? Usage = null);
+
+/// <summary>
+/// The usage of a task's model calls over all its steps, attempts and runs (<see cref="TaskDetails.Usage"/>),
+/// with its budget (<see cref="SubmitOptions.MaxTokens"/>; null: none) and the totals of each model.
+/// </summary>
+public sealed record TaskUsage(
+    long Calls,
+    long InputTokens,
+    long OutputTokens,
+    long TotalTokens,
+    int? MaxTokens,
+    IReadOnlyList<ModelUsage> Models);
+
+/// <summary>One model's calls and tokens in <see cref="TaskUsage.Models"/>.</summary>
+public sealed record ModelUsage(string Model, long Calls, long InputTokens, long OutputTokens);
 
 /// <summary>One element of <see cref="TaskDetails.Steps"/>.</summary>
 public sealed record StepInfo(

@@ -34,6 +34,9 @@ public static class ArErrorCodes
     public const string EmbeddingDimensionMismatch = "AR092";
     public const string MemoryDimensionsInUse = "AR093";
 
+    /// <summary>Never raised: the code in the error of a task whose model calls passed its max_tokens (record_usage).</summary>
+    public const string TokenBudgetExceeded = "AR100";
+
     public static IReadOnlyDictionary<string, string> Names { get; } = new Dictionary<string, string>
     {
         [InvalidArgument] = "invalid_argument",
@@ -64,5 +67,6 @@ public static class ArErrorCodes
         [MemoryNotFound] = "memory_not_found",
         [EmbeddingDimensionMismatch] = "embedding_dimension_mismatch",
         [MemoryDimensionsInUse] = "memory_dimensions_in_use",
+        [TokenBudgetExceeded] = "token_budget_exceeded",
     };
 }

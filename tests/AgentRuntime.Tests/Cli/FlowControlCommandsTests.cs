@@ -62,7 +62,7 @@ public sealed class FlowControlCommandsTests(DatabaseFixture db) : IClassFixture
         Assert.StartsWith("QUEUE", table.Lines[0]);
         var row = table.Lines.Single(l => l.StartsWith(queue + " ", StringComparison.Ordinal))
             .Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(new[] { queue, "yes", "-", "-", "1", "1", "0", "0" }, row[..8]);
+        Assert.Equal(new[] { queue, "yes", "-", "-", "-", "1", "1", "0", "0" }, row[..9]);
 
         var resumed = await RunAsync("resume", queue);
         Assert.Equal((0, $"queue {queue} resumed"), (resumed.Code, resumed.Out.Trim()));

@@ -99,6 +99,6 @@ public sealed class QueueTests(DatabaseFixture db) : IClassFixture<DatabaseFixtu
 
         var settings = await _rt.ScalarAsync<string>("select agent_runtime.configure_queue($1, '{\"concurrency_limit\": null}')::text", queue);
 
-        Assert.Equal("""{"burst": null, "queue": "QUEUE", "paused": false, "rate_per_second": 5, "concurrency_limit": null}""".Replace("QUEUE", queue), settings);
+        Assert.Equal("""{"burst": null, "queue": "QUEUE", "paused": false, "rate_per_second": 5, "concurrency_limit": null, "tokens_per_minute": null}""".Replace("QUEUE", queue), settings);
     }
 }

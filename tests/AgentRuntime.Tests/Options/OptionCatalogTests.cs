@@ -25,11 +25,11 @@ public sealed class OptionCatalogTests(DatabaseFixture db) : IClassFixture<Datab
         Assert.All(rows, r => Assert.False(string.IsNullOrWhiteSpace((string)r[3]!), $"{r[0]} option {r[1]} has no description"));
         Assert.Equal(
             ["app_name", "backoff_seconds", "concurrency_key", "concurrency_limit", "deadline", "fairness_key", "idempotency_key",
-             "max_attempts", "max_backoff_seconds", "metadata", "priority", "queue", "run_at", "timeout", "user_id"],
+             "max_attempts", "max_backoff_seconds", "max_tokens", "metadata", "priority", "queue", "run_at", "timeout", "user_id"],
             rows.Where(r => (string)r[0]! == "task").Select(r => (string)r[1]!).Order());
         Assert.Equal(["backoff_seconds", "max_attempts", "max_backoff_seconds", "timeout"],
             rows.Where(r => (string)r[0]! == "step").Select(r => (string)r[1]!).Order());
-        Assert.Equal(["burst", "concurrency_limit", "paused", "rate_per_second"],
+        Assert.Equal(["burst", "concurrency_limit", "paused", "rate_per_second", "tokens_per_minute"],
             rows.Where(r => (string)r[0]! == "queue").Select(r => (string)r[1]!).Order());
         Assert.Equal(["reset_checkpoints"], rows.Where(r => (string)r[0]! == "retry").Select(r => (string)r[1]!));
     }

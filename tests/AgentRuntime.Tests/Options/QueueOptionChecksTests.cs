@@ -67,6 +67,6 @@ public sealed class QueueOptionChecksTests(DatabaseFixture db) : IClassFixture<D
 
         var settings = await _rt.ScalarAsync<string>(Configure, queue, """{"paused": null, "burst": null, "concurrency_limit": 4.0}""");
 
-        Assert.Equal($$"""{"burst": null, "queue": "{{queue}}", "paused": false, "rate_per_second": 5, "concurrency_limit": 4}""", settings);
+        Assert.Equal($$"""{"burst": null, "queue": "{{queue}}", "paused": false, "rate_per_second": 5, "concurrency_limit": 4, "tokens_per_minute": null}""", settings);
     }
 }

@@ -91,6 +91,7 @@ public sealed class AttackScenario
                 ("delete_memory", "select agent_runtime.delete_memory(id) from attack_memory"),
                 ("add_session_to_memory", $"select * from agent_runtime.add_session_to_memory('attack-app', 'u', '{session}')"),
                 ("heartbeat", "select count(*) from agent_runtime.heartbeat('attack-worker', 60, (select array_agg(step_id) from attack_steps), (select array_agg(lease_token) from attack_steps))"),
+                ("record_usage", "select count(*) from attack_steps a, agent_runtime.record_usage(a.step_id, a.lease_token, 'attack-model', 10, 5) where a.n = 1"),
                 ("complete_step", """select agent_runtime.complete_step(step_id, lease_token, '{"ok":true}', '{"state_delta":{"k":2},"messages":[{"role":"agent","parts":[{"kind":"text","text":"done"}]}]}') from attack_steps where n = 1"""),
                 ("complete_steps", "select count(*) from attack_steps a, agent_runtime.complete_steps(array[a.step_id], array[a.lease_token], array['{}'::pg_catalog.jsonb]) where a.n = 2"),
                 ("fail_step", """select agent_runtime.fail_step(step_id, lease_token, '{"message":"x"}', true) from attack_steps where n = 3"""),

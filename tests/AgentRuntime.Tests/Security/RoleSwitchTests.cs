@@ -1,7 +1,9 @@
+using AgentRuntime.Client;
 using AgentRuntime.Tests.Artifacts;
 using AgentRuntime.Tests.Infrastructure;
 using AgentRuntime.Tests.Memory;
 using AgentRuntime.Tests.Support;
+using AgentRuntime.Tests.Usage;
 using AgentRuntime.Tests.Workflows;
 using Npgsql;
 
@@ -34,7 +36,8 @@ public sealed class RoleSwitchTests(DatabaseFixture db) : IClassFixture<Database
     }
 
     /// <summary>What tenant B owns, made by the superuser: the things a switched role must not reach.</summary>
-    private sealed record Victim(string App, Guid TaskId, string SessionId, Guid ConfigId, long MemoryId, Guid WaitingTask, string EventName);
+    private sealed record Victim(string App, Guid TaskId, string SessionId, Guid ConfigId, long MemoryId, Guid WaitingTask, string EventName,
+        ClaimedStep Running);
 
     /// <summary>A way to call as a login with a switched role.</summary>
     private sealed record Caller(string Label, Func<string, object?[], Task<List<object?[]>>> Rows);
@@ -52,7 +55,10 @@ public sealed class RoleSwitchTests(DatabaseFixture db) : IClassFixture<Database
         var workflow = await _flow.NewWorkflowAsync($$"""{"steps": [{"key": "paid", "wait_for": "{{eventName}}"}]}""");
         var waiting = await _flow.StartAsync(workflow, options: $$"""{"app_name":"{{app}}"}""");
         Assert.Equal("waiting", (await _flow.StepAsync(waiting, "paid")).Status);
-        return new Victim(app, task.TaskId, task.SessionId, config, memory, waiting, eventName);
+        var runningAgent = await Rt.NewAgentAsync();
+        await Rt.SubmitAsync(runningAgent, options: $$"""{"app_name":"{{app}}"}""");
+        var running = await Rt.ClaimOneAsync("b-worker", runningAgent, leaseSeconds: 3600);
+        return new Victim(app, task.TaskId, task.SessionId, config, memory, waiting, eventName, running);
     }
 
     /// <summary>The call fails with <paramref name="code"/> and no table of the schema changed.</summary>
@@ -99,6 +105,8 @@ public sealed class RoleSwitchTests(DatabaseFixture db) : IClassFixture<Database
             "select agent_runtime.schedule_task(name => 'stolen', cron => '* * * * *', target => $1, options => jsonb_build_object('app_name', $2::text))",
             agent, b.App);
         await RefusedAsync(caller, "AR070", "select agent_runtime.emit_event(name => $1, payload => '{\"forged\":1}', app_name => $2)", b.EventName, b.App);
+        // usage is a worker's to record (a bound worker is refused another tenant's step: UsageTenantTests)
+        await RefusedAsync(caller, "42501", UsageSql.Record, b.Running.StepId, b.Running.LeaseToken, "m", 1, 1);
 
         Assert.Empty(await caller.Rows(MemorySql.Search, [b.App, "u", MemorySql.Axis(3), "memory", 10, null]));
         Assert.Empty(await caller.Rows("select * from agent_runtime.list_sessions(app_name => $1)", [b.App]));

@@ -35,6 +35,7 @@ export const AR_ERROR_CODES = {
   AR091: 'memory_not_found',
   AR092: 'embedding_dimension_mismatch',
   AR093: 'memory_dimensions_in_use',
+  AR100: 'token_budget_exceeded',
 } as const;
 
 export type ArErrorCode = keyof typeof AR_ERROR_CODES;
@@ -110,6 +111,8 @@ const CLASSES: Record<ArErrorCode, ErrorClass> = {
   AR091: NotFoundError,
   AR092: InvalidArgumentError,
   AR093: MemoryDimensionsInUseError,
+  // never raised: the code in the error of a task that passed its max_tokens
+  AR100: AgentRuntimeError,
 };
 
 function isDatabaseError(error: unknown): error is DatabaseError {

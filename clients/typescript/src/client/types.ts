@@ -23,6 +23,7 @@ export interface SubmitOptions {
   concurrency_limit?: number;
   fairness_key?: string;
   deadline?: string | Date;
+  max_tokens?: number;
   metadata?: JsonObject;
   app_name?: string;
   user_id?: string;
