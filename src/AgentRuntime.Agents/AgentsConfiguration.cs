@@ -21,7 +21,13 @@ internal static partial class AgentsConfiguration
     private static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(1);
 
     private static readonly string[] LlmKeys =
-        ["Name", "Description", "Endpoint", "ApiKey", "Model", "SystemPrompt", "Prompt", "ResponseFormat", "Temperature", "MaxOutputTokens", "Timeout"];
+        [
+            "Name", "Description", "Endpoint", "ApiKey", "Model", "SystemPrompt", "Prompt", "ResponseFormat", "Temperature", "MaxOutputTokens",
+            "Timeout", "Tools", "McpServers", "MaxModelCalls",
+        ];
+
+    private static readonly string[] McpKeys = ["Name", "Command", "Arguments", "Environment", "WorkingDirectory", "Url"];
+    private const int MaxModelCallsLimit = 1000;
 
     private static readonly string[] HttpKeys = ["Name", "Description", "Url", "Headers", "Timeout"];
 
@@ -74,9 +80,10 @@ internal static partial class AgentsConfiguration
     {
         CheckKeys(entry, LlmKeys, "an LLM agent");
         var responseFormat = Optional(entry, "ResponseFormat");
+        var name = ReadName(entry, owners);
         return new LlmAgentOptions
         {
-            Name = ReadName(entry, owners),
+            Name = name,
             Description = ReadDescription(entry),
             Endpoint = RequiredUrl(entry, "Endpoint", "an http(s) URL of an OpenAI-compatible API, like http://127.0.0.1:8080/v1"),
             ApiKey = Optional(entry, "ApiKey") ?? "",
@@ -89,7 +96,129 @@ internal static partial class AgentsConfiguration
             Temperature = (float?)Number(entry, "Temperature", 0, 2),
             MaxOutputTokens = (int?)Number(entry, "MaxOutputTokens", 1, int.MaxValue, whole: true),
             Timeout = ReadTimeout(entry, LlmAgentOptions.DefaultTimeout),
+            Tools = ReadTools(entry, name),
+            McpServers = ReadMcpServers(entry),
+            MaxModelCalls = (int?)Number(entry, "MaxModelCalls", 1, MaxModelCallsLimit, whole: true) ?? LlmAgentOptions.DefaultMaxModelCalls,
         };
+    }
+
+    private static List<string> ReadTools(IConfigurationSection entry, string agentName)
+    {
+        var tools = new List<string>();
+        var toolNames = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var tool in List(entry, "Tools", "agent names, like [\"echo\", \"search\"]"))
+        {
+            var name = tool.Value?.Trim();
+            if (string.IsNullOrEmpty(name) || !AgentName().IsMatch(name))
+            {
+                throw new AgentConfigurationException(tool.Path, $"'{name}' is not a valid agent name ({NameRule})");
+            }
+
+            if (name == agentName)
+            {
+                throw new AgentConfigurationException(tool.Path, $"'{name}' is this agent itself, which would call itself without end");
+            }
+
+            // The model knows a tool by a name of A-Za-z0-9_- only: two agents must not come out the same.
+            if (toolNames.TryGetValue(LlmToolbox.ToolName(name), out var other))
+            {
+                throw new AgentConfigurationException(tool.Path, $"'{name}' has the same tool name as '{other}' ({LlmToolbox.ToolName(name)})");
+            }
+
+            toolNames[LlmToolbox.ToolName(name)] = name;
+            tools.Add(name);
+        }
+
+        return tools;
+    }
+
+    private static List<McpServerOptions> ReadMcpServers(IConfigurationSection entry)
+    {
+        var servers = new List<McpServerOptions>();
+        foreach (var server in List(entry, "McpServers", "Model Context Protocol servers"))
+        {
+            if (server.Value is not null)
+            {
+                throw new AgentConfigurationException(server.Path, "must be an object with the settings of one MCP server");
+            }
+
+            CheckKeys(server, McpKeys, "an MCP server");
+            var isListEntry = int.TryParse(server.Key, NumberStyles.None, CultureInfo.InvariantCulture, out _);
+            var name = Optional(server, "Name") ?? (isListEntry ? null : server.Key)
+                ?? throw Problem(server, "Name", "is required (names the server in messages)");
+            if (servers.Any(s => s.Name == name))
+            {
+                throw Problem(server, "Name", $"'{name}' names another MCP server of this agent");
+            }
+
+            var command = Optional(server, "Command");
+            var url = Optional(server, "Url");
+            if ((command is null) == (url is null))
+            {
+                throw new AgentConfigurationException(server.Path,
+                    "needs either Command (a program to start, spoken to over stdio) or Url (an http URL on this machine), not both");
+            }
+
+            Uri? endpoint = null;
+            if (url is not null)
+            {
+                endpoint = RequiredUrl(server, "Url", "an http(s) URL of an MCP server, like http://127.0.0.1:3001/mcp");
+                if (!SafeUrl.IsLoopback(endpoint))
+                {
+                    throw Problem(server, "Url", $"'{SafeUrl.Display(endpoint)}' is not on this machine: MCP servers are reached on loopback only " +
+                        "(127.0.0.1, ::1, localhost); start a remote server's tools through a local command instead");
+                }
+            }
+
+            if (command is null && (server.GetSection("Arguments").Exists() || server.GetSection("Environment").Exists() ||
+                                    server.GetSection("WorkingDirectory").Exists()))
+            {
+                throw new AgentConfigurationException(server.Path, "has Arguments, Environment or WorkingDirectory, which only a Command takes");
+            }
+
+            servers.Add(new McpServerOptions
+            {
+                Name = name,
+                Command = command,
+                Arguments = [.. List(server, "Arguments", "command-line arguments").Select(a => a.Value ?? "")],
+                Environment = ReadMap(server, "Environment", "variable names to values, like {\"API_TOKEN\": \"...\"}"),
+                WorkingDirectory = Optional(server, "WorkingDirectory"),
+                Url = endpoint,
+            });
+        }
+
+        return servers;
+    }
+
+    /// <summary>The entries of a list setting, in order.</summary>
+    private static IEnumerable<IConfigurationSection> List(IConfigurationSection entry, string key, string what)
+    {
+        var section = entry.GetSection(key);
+        if (!string.IsNullOrEmpty(section.Value))
+        {
+            throw new AgentConfigurationException(section.Path, $"must be a list of {what}, not a single value");
+        }
+
+        // Configuration orders a list's numeric keys as numbers.
+        return section.GetChildren();
+    }
+
+    private static Dictionary<string, string> ReadMap(IConfigurationSection entry, string key, string what)
+    {
+        var section = entry.GetSection(key);
+        if (!string.IsNullOrEmpty(section.Value))
+        {
+            throw new AgentConfigurationException(section.Path, $"must be a map of {what}");
+        }
+
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var item in section.GetChildren())
+        {
+            // The value is not quoted in messages: it may be a credential.
+            map[item.Key] = item.Value ?? throw new AgentConfigurationException(item.Path, "must be a text value");
+        }
+
+        return map;
     }
 
     private static HttpAgentOptions ReadHttp(IConfigurationSection entry, Dictionary<string, string> owners)

@@ -12,7 +12,8 @@ public static class AgentsServiceCollectionExtensions
     /// <c>extract_entities</c>, plus one <see cref="LlmAgent"/> per entry of <c>Llm</c> and one
     /// <see cref="HttpAgent"/> per entry of <c>Http</c> in <paramref name="agentsSection"/>. An LLM agent
     /// asks the <see cref="IChatClient"/> registered under its name (a keyed service) when there is one,
-    /// else the OpenAI-compatible endpoint it is configured with.
+    /// else the OpenAI-compatible endpoint it is configured with; the agents its <c>Tools</c> name are
+    /// looked up among the registered <see cref="IAgent"/>s.
     /// </summary>
     /// <remarks>
     /// Each section is a list (<c>"Llm": [{"Name": "writer", ...}]</c>) or a map keyed by agent name
@@ -38,8 +39,10 @@ public static class AgentsServiceCollectionExtensions
             foreach (var options in llm)
             {
                 // Another provider than an OpenAI-compatible endpoint: an IChatClient keyed by the agent's name.
+                // Its tools are found when a run first needs them: every agent is built by then.
                 services.AddSingleton<IAgent>(provider => new LlmAgent(options, provider.GetService<SessionClient>(),
-                    provider.GetKeyedService<IChatClient>(options.Name)));
+                    provider.GetKeyedService<IChatClient>(options.Name),
+                    name => provider.GetServices<IAgent>().FirstOrDefault(a => a.Name == name)));
             }
 
             foreach (var options in http)

@@ -7,10 +7,15 @@ public enum LlmResponseFormat
     Json,
 }
 
-/// <summary>One named LLM agent: an OpenAI-compatible chat-completions endpoint, a model and its prompts.</summary>
+/// <summary>
+/// One named LLM agent: an OpenAI-compatible chat-completions endpoint, a model, its prompts, and the
+/// tools the model may call (other agents, Model Context Protocol servers).
+/// </summary>
 public sealed record LlmAgentOptions
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(2);
+
+    public const int DefaultMaxModelCalls = 10;
 
     public required string Name { get; init; }
 
@@ -43,6 +48,15 @@ public sealed record LlmAgentOptions
 
     /// <summary>How long one request may take before it counts as a retryable failure.</summary>
     public TimeSpan Timeout { get; init; } = DefaultTimeout;
+
+    /// <summary>Registered agents the model may call as tools, by name (each run in this agent's run).</summary>
+    public IReadOnlyList<string> Tools { get; init; } = [];
+
+    /// <summary>Model Context Protocol servers whose tools the model may call.</summary>
+    public IReadOnlyList<McpServerOptions> McpServers { get; init; } = [];
+
+    /// <summary>The most model calls one run of a step makes; a model still asking for tools then fails the step for good.</summary>
+    public int MaxModelCalls { get; init; } = DefaultMaxModelCalls;
 
     // The synthesized ToString would print the API key into logs.
     public override string ToString() => $"LlmAgentOptions {{ Name = {Name}, Endpoint = {Endpoint}, Model = {Model} }}";

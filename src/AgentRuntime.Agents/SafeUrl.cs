@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace AgentRuntime.Agents;
 
 internal static class SafeUrl
@@ -7,4 +9,10 @@ internal static class SafeUrl
     /// a configured URL may carry a credential in either place.
     /// </summary>
     public static string Display(Uri url) => url.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
+
+    /// <summary>Whether the URL names this machine: <c>localhost</c> or a loopback address (127.0.0.0/8, ::1).</summary>
+    public static bool IsLoopback(Uri url) =>
+        url.IsAbsoluteUri
+        && (url.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+            || (IPAddress.TryParse(url.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address)));
 }

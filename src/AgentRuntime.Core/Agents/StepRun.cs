@@ -55,6 +55,13 @@ public sealed class StepRun(StepClient client, long stepId, Guid leaseToken)
         return client.AppendOutputAsync(StepId, LeaseToken, artifact, chunk, last, cancellationToken);
     }
 
+    /// <summary>Records one model call's usage (tokens) for this attempt; see <see cref="StepClient.RecordUsageAsync"/>.</summary>
+    public Task<UsageOutcome> RecordUsageAsync(string model, int inputTokens, int outputTokens, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(model);
+        return client.RecordUsageAsync(StepId, LeaseToken, model, inputTokens, outputTokens, cancellationToken);
+    }
+
     private async ValueTask<ConcurrentDictionary<string, JsonNode?>> CheckpointsAsync(CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _checkpoints) is { } loaded)

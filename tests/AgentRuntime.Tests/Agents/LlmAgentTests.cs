@@ -10,21 +10,6 @@ namespace AgentRuntime.Tests.Agents;
 
 public sealed class LlmAgentTests
 {
-    private static string Completion(string content, string finishReason = "stop") => new JsonObject
-    {
-        ["id"] = "chatcmpl-1",
-        ["object"] = "chat.completion",
-        ["created"] = 1767225600,
-        ["model"] = "stub-model-2026",
-        ["choices"] = new JsonArray(new JsonObject
-        {
-            ["index"] = 0,
-            ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = content },
-            ["finish_reason"] = finishReason,
-        }),
-        ["usage"] = new JsonObject { ["prompt_tokens"] = 21, ["completion_tokens"] = 5, ["total_tokens"] = 26 },
-    }.ToJsonString();
-
     private static LlmAgent Agent(StubHttpServer stub, Func<LlmAgentOptions, LlmAgentOptions>? configure = null)
     {
         var options = new LlmAgentOptions
@@ -47,7 +32,7 @@ public sealed class LlmAgentTests
     [Fact]
     public async Task Sends_the_rendered_prompts_to_the_chat_completions_endpoint_and_returns_the_reply()
     {
-        await using var stub = new StubHttpServer(_ => new StubResponse(200, Completion("Le conseil a approuvé 40 bus électriques.")));
+        await using var stub = new StubHttpServer(_ => ChatStream.Reply("Le conseil a approuvé 40 bus électriques."));
 
         var output = Steps.Completed(await Agent(stub, o => o with { Temperature = 0.2f, MaxOutputTokens = 200 }).InvokeAsync(Step(), CancellationToken.None));
 
@@ -60,6 +45,9 @@ public sealed class LlmAgentTests
         Assert.Equal(0.2, (double)body["temperature"]!, precision: 5);
         Assert.Equal(200, (int)body["max_completion_tokens"]!);
         Assert.Null(body["response_format"]);
+        Assert.True((bool)body["stream"]!);
+        Assert.True((bool)body["stream_options"]!["include_usage"]!);
+        Assert.Null(body["tools"]);
         Assert.True(JsonNode.DeepEquals(
             JsonNode.Parse("""
                 [
@@ -84,7 +72,7 @@ public sealed class LlmAgentTests
     [Fact]
     public async Task Renders_optional_blocks_objects_as_json_and_sends_the_api_key()
     {
-        await using var stub = new StubHttpServer(_ => new StubResponse(200, Completion("ok", "length")));
+        await using var stub = new StubHttpServer(_ => ChatStream.Reply("ok", finishReason: "length"));
         var agent = Agent(stub, o => o with
         {
             ApiKey = "sk-test",
@@ -108,7 +96,7 @@ public sealed class LlmAgentTests
     [Fact]
     public async Task A_resumed_step_can_use_what_it_was_given_after_yielding()
     {
-        await using var stub = new StubHttpServer(_ => new StubResponse(200, Completion("ok")));
+        await using var stub = new StubHttpServer(_ => ChatStream.Reply("ok"));
         var agent = Agent(stub, o => o with
         {
             SystemPrompt = null,
@@ -126,7 +114,7 @@ public sealed class LlmAgentTests
     [Fact]
     public async Task Json_mode_asks_for_a_json_object_and_parses_the_reply()
     {
-        await using var stub = new StubHttpServer(_ => new StubResponse(200, Completion("""{"title": "Buses", "points": ["40 buses", "3 tram lines"]}""")));
+        await using var stub = new StubHttpServer(_ => ChatStream.Reply("""{"title": "Buses", "points": ["40 buses", "3 tram lines"]}"""));
 
         var output = Steps.Completed(await Agent(stub, o => o with { ResponseFormat = LlmResponseFormat.Json }).InvokeAsync(Step(), CancellationToken.None));
 
@@ -139,7 +127,7 @@ public sealed class LlmAgentTests
     [Fact]
     public async Task Json_mode_accepts_a_reply_in_a_markdown_fence()
     {
-        await using var stub = new StubHttpServer(_ => new StubResponse(200, Completion("```json\n{\"ok\": true}\n```")));
+        await using var stub = new StubHttpServer(_ => ChatStream.Reply("```json\n{\"ok\": true}\n```"));
 
         var output = Steps.Completed(await Agent(stub, o => o with { ResponseFormat = LlmResponseFormat.Json }).InvokeAsync(Step(), CancellationToken.None));
 
@@ -149,7 +137,7 @@ public sealed class LlmAgentTests
     [Fact]
     public async Task Json_mode_with_a_reply_that_is_not_json_is_a_retryable_failure_with_a_clear_error()
     {
-        await using var stub = new StubHttpServer(_ => new StubResponse(200, Completion("Sure! Here is the JSON: {title: Buses")));
+        await using var stub = new StubHttpServer(_ => ChatStream.Reply("Sure! Here is the JSON: {title: Buses"));
 
         var result = await Agent(stub, o => o with { ResponseFormat = LlmResponseFormat.Json }).InvokeAsync(Step(), CancellationToken.None);
 
@@ -191,17 +179,27 @@ public sealed class LlmAgentTests
     }
 
     [Theory]
-    [InlineData("<html><body>Bad gateway</body></html>", "text/html", "the body is not JSON")]
-    [InlineData("""{"id": "chatcmpl-1", "object": "chat.completion", "cre""", "application/json", "the body is not JSON")]
-    [InlineData("""{"id": "x", "object": "chat.completion", "created": 1, "model": "m", "choices": []}""", "application/json", "it has no choices")]
-    [InlineData("""{"hello": "world"}""", "application/json", "it has no choices")]
-    [InlineData("""[1, 2]""", "application/json", "requires an element of type 'Object'")]
-    [InlineData("""null""", "application/json", "a required field is missing or null")]
-    [InlineData("""{"id": "x", "object": "chat.completion", "created": 1, "model": "m", "choices": [{"index": 0, "message": null, "finish_reason": "stop"}]}""", "application/json", "a required field is missing or null")]
-    [InlineData("""{"id": "x", "object": "chat.completion", "created": 1, "model": 5, "choices": []}""", "application/json", "requires an element of type 'String'")]
-    public async Task A_body_that_is_not_a_chat_completion_is_a_retryable_failure(string body, string contentType, string expected)
+    [InlineData("<html><body>Bad gateway</body></html>", "text/html")]
+    [InlineData("""{"id": "x", "object": "chat.completion", "created": 1, "model": "m", "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}]}""", "application/json")]
+    [InlineData("", "text/event-stream")]
+    public async Task A_body_that_is_not_a_stream_of_chunks_is_a_retryable_failure(string body, string contentType)
     {
         await using var stub = new StubHttpServer(_ => new StubResponse(200, body, contentType));
+
+        var failed = Steps.Failed(await Agent(stub).InvokeAsync(Step(), CancellationToken.None), retryable: true);
+
+        Assert.Equal("writer: the endpoint's reply is not a chat completion: it has no chunks (is it a stream of server-sent events?)", failed.Message());
+        Assert.Equal("LlmBadResponse", (string)failed.Error["type"]!);
+    }
+
+    [Theory]
+    [InlineData("<html><body>Bad gateway</body></html>", "a chunk is not JSON")]
+    [InlineData("""{"id": "chatcmpl-1", "object": "chat.completion.chunk", "cre""", "a chunk is not JSON")]
+    [InlineData("""[1, 2]""", "requires an element of type 'Object'")]
+    [InlineData("""{"id": "x", "object": "chat.completion.chunk", "created": 1, "model": 5, "choices": []}""", "requires an element of type 'String'")]
+    public async Task A_chunk_that_is_not_a_chat_completion_chunk_is_a_retryable_failure(string data, string expected)
+    {
+        await using var stub = new StubHttpServer(_ => new StubResponse(200, $"data: {data}\n\ndata: [DONE]\n\n", "text/event-stream"));
 
         var failed = Steps.Failed(await Agent(stub).InvokeAsync(Step(), CancellationToken.None), retryable: true);
 
@@ -213,7 +211,7 @@ public sealed class LlmAgentTests
     [Fact]
     public async Task A_prompt_naming_a_missing_value_fails_for_good_without_calling_the_model()
     {
-        await using var stub = new StubHttpServer(_ => new StubResponse(200, Completion("unused")));
+        await using var stub = new StubHttpServer(_ => ChatStream.Reply("unused"));
 
         var result = await Agent(stub).InvokeAsync(Step(new JsonObject { ["body"] = "no text field" }), CancellationToken.None);
 
@@ -226,7 +224,7 @@ public sealed class LlmAgentTests
     [Fact]
     public async Task Cancellation_propagates_to_the_caller()
     {
-        await using var stub = new StubHttpServer(_ => new StubResponse(200, Completion("late"), Delay: TimeSpan.FromSeconds(30)));
+        await using var stub = new StubHttpServer(_ => ChatStream.Reply("late") with { Delay = TimeSpan.FromSeconds(30) });
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Agent(stub).InvokeAsync(Step(), cancel.Token));
@@ -235,7 +233,7 @@ public sealed class LlmAgentTests
     [Fact]
     public async Task A_reply_slower_than_the_timeout_is_a_retryable_failure()
     {
-        await using var stub = new StubHttpServer(_ => new StubResponse(200, Completion("late"), Delay: TimeSpan.FromSeconds(30)));
+        await using var stub = new StubHttpServer(_ => ChatStream.Reply("late") with { Delay = TimeSpan.FromSeconds(30) });
 
         var result = await Agent(stub, o => o with { Timeout = TimeSpan.FromMilliseconds(300) }).InvokeAsync(Step(), CancellationToken.None);
 
@@ -272,7 +270,7 @@ public sealed class LlmAgentTests
         Assert.StartsWith("Prompt is not a valid Handlebars template: ", error.Message);
     }
 
-    /// <summary>A model of another provider: records what it is asked, answers with one response.</summary>
+    /// <summary>A model of another provider: records what it is asked, answers with one response (streamed as its updates).</summary>
     private sealed class RecordingChatClient(ChatResponse response) : IChatClient
     {
         public List<(List<ChatMessage> Messages, ChatOptions? Options)> Calls { get; } = [];
@@ -284,8 +282,11 @@ public sealed class LlmAgentTests
         }
 
         public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
-            IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-            throw new NotSupportedException();
+            IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            Calls.Add(([.. messages], options));
+            return response.ToChatResponseUpdates().ToAsyncEnumerable();
+        }
 
         public object? GetService(Type serviceType, object? serviceKey = null) => null;
 

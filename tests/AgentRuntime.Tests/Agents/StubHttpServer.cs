@@ -8,8 +8,14 @@ namespace AgentRuntime.Tests.Agents;
 /// <summary>A request the stub received.</summary>
 public sealed record StubRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers, string Body);
 
-/// <summary>What the stub answers: a status, a body and its content type, optionally after a delay.</summary>
-public sealed record StubResponse(int Status, string Body, string ContentType = "application/json", TimeSpan Delay = default);
+/// <summary>
+/// What the stub answers: a status, a body and its content type, optionally after a delay. A streamed
+/// answer (<see cref="Chunks"/>) is sent in those pieces, each flushed, with chunked transfer encoding.
+/// </summary>
+public sealed record StubResponse(int Status, string Body, string ContentType = "application/json", TimeSpan Delay = default)
+{
+    public IReadOnlyList<string>? Chunks { get; init; }
+}
 
 /// <summary>
 /// An HTTP server on 127.0.0.1 and a free port that records each request and answers with the responder's
@@ -18,11 +24,17 @@ public sealed record StubResponse(int Status, string Body, string ContentType = 
 public sealed class StubHttpServer : IAsyncDisposable
 {
     private readonly HttpListener _listener = new();
-    private readonly Func<StubRequest, StubResponse> _respond;
+    private readonly Func<StubRequest, Task<StubResponse>> _respond;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
 
     public StubHttpServer(Func<StubRequest, StubResponse> respond)
+        : this(request => Task.FromResult(respond(request)))
+    {
+    }
+
+    /// <summary>A stub whose answers may wait (for the test to release them).</summary>
+    public StubHttpServer(Func<StubRequest, Task<StubResponse>> respond)
     {
         _respond = respond;
         Port = StartOnFreePort(_listener);
@@ -103,12 +115,26 @@ public sealed class StubHttpServer : IAsyncDisposable
             .ToDictionary(k => k!, k => context.Request.Headers[k]!, StringComparer.OrdinalIgnoreCase);
         var request = new StubRequest(context.Request.HttpMethod, context.Request.Url!.AbsolutePath, headers, body);
         Requests.Enqueue(request);
-        var response = _respond(request);
         try
         {
+            var response = await _respond(request).WaitAsync(_stopping.Token);
             if (response.Delay > TimeSpan.Zero)
             {
                 await Task.Delay(response.Delay, _stopping.Token);
+            }
+
+            if (response.Chunks is { } chunks)
+            {
+                context.Response.StatusCode = response.Status;
+                context.Response.ContentType = response.ContentType;
+                context.Response.SendChunked = true;
+                foreach (var chunk in chunks)
+                {
+                    await context.Response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(chunk), _stopping.Token);
+                    await context.Response.OutputStream.FlushAsync(_stopping.Token);
+                }
+                context.Response.Close();
+                return;
             }
 
             var bytes = Encoding.UTF8.GetBytes(response.Body);
