@@ -435,7 +435,7 @@ public sealed class ClientCommandsTests(DatabaseFixture db) : IClassFixture<Data
         // included): wait until the earlier event is past that horizon, so it is history.
         await _rt.EventsReadableAsync();
         var output = new SharedWriter();
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(3));
 
         var watch = RunWithAsync(db.ConnectionString, ["watch"], output, stop.Token);
         // It starts after the newest event once it is set up: submit until it prints one.

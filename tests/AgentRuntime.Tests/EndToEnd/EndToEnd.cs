@@ -8,7 +8,7 @@ namespace AgentRuntime.Tests.EndToEnd;
 /// <summary>Shared pieces of the end-to-end tests that drive real host processes.</summary>
 public static class EndToEnd
 {
-    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
     /// <summary>Settings for one host process: fast polling so tests do not wait on timers.</summary>
     public static Dictionary<string, string> HostEnvironment(string connectionString, string workerId,
