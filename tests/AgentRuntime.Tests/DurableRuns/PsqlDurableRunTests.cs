@@ -26,7 +26,7 @@ public sealed class PsqlDurableRunTests(DatabaseFixture db, ITestOutputHelper ou
         Assert.Matches(new Regex(@"^status\s*\|\s*completed\s*$", RegexOptions.Multiline), result.StdOut);
         Assert.Contains("the stale run is refused", result.StdErr);
         var task = Assert.Single(await db.DataSource.RowsAsync(
-            "select task_id, attempts, output::text from agent_runtime.tasks where target = 'sql_writer'"));
+            "select g.task_id, g.attempts, g.output::text from agent_runtime.tasks t, agent_runtime.get_task(t.id) g where t.target = 'sql_writer'"));
         Assert.Equal(2, task[1]);
         Flow.AssertJson("""{"outline": {"points": ["checkpoints", "streamed output", "retries"]}}""", Flow.Parse((string)task[2]!));
         var chunks = await db.DataSource.RowsAsync(

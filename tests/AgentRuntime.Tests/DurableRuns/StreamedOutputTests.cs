@@ -19,6 +19,7 @@ public sealed class StreamedOutputTests(DatabaseFixture db) : IClassFixture<Data
     {
         var counter = new RunCounter();
         var client = new TaskClient(db.DataSource);
+        await _rt.RegisterAgentAsync("streams");
         var task = await client.SubmitAsync("streams", options: new SubmitOptions { MaxAttempts = 2, BackoffSeconds = 0 });
         // Following starts before a host runs the task: every chunk arrives through the watch.
         var watched = new List<OutputChunk>();
@@ -61,7 +62,7 @@ public sealed class StreamedOutputTests(DatabaseFixture db) : IClassFixture<Data
         var context = claimed.Context;
 
         Assert.Equal(1L, await context.AppendOutputAsync("notes", "one"));
-        Assert.Equal(2L, await context.AppendOutputAsync("notes", new JsonArray(1, 2), last: true));
+        Assert.Equal(2L, await context.AppendOutputAsync("table", new JsonArray(1, 2), last: true));
         await _rt.CompleteAsync(claimed.StepId, claimed.LeaseToken);
 
         var chunks = new List<OutputChunk>();
