@@ -201,14 +201,15 @@ public sealed class LlmAgent : IAgent
         if (run is not null)
         {
             var usage = await run.RecordUsageAsync(turn.Model ?? _options.Model, Tokens(turn.InputTokens), Tokens(turn.OutputTokens), cancellationToken);
-            if (!usage.Recorded)
+            if (usage.Outcome != "recorded")
             {
+                var overBudget = usage.Outcome == "budget_exceeded";
                 // The task has failed for good (over its budget: its error carries the budget's code) or
                 // was canceled meanwhile; either way this run's lease is gone, and what it returns is dropped.
-                throw new LlmRunStopped(AgentResult.Fail(usage.BudgetExceeded
+                throw new LlmRunStopped(AgentResult.Fail(overBudget
                     ? $"{Name}: the task used {usage.TaskTokens} tokens, over its max_tokens of {usage.MaxTokens}"
                     : $"{Name}: the task was stopped while the model answered", retryable: false,
-                    type: usage.BudgetExceeded ? "TokenBudgetExceeded" : "Canceled"));
+                    type: overBudget ? "TokenBudgetExceeded" : "Canceled"));
             }
 
         }

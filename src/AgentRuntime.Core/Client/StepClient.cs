@@ -141,18 +141,6 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
         _db.ValueAsync<long>(AppendOutput, cancellationToken, Sql.Bigint(stepId), Sql.Uuid(leaseToken), Sql.Text(artifact),
             Sql.JsonbValue(chunk, "the chunk"), Sql.Boolean(last));
 
-    /// <summary>
-    /// Records one model call's usage for the running attempt. Outcome <c>recorded</c>;
-    /// <c>budget_exceeded</c> when the task's tokens (all attempts) passed its <c>max_tokens</c> (the
-    /// step and task have then failed for good), or <c>canceled</c> (the task was stopped meanwhile):
-    /// the lease is gone then, and the caller stops. A lease moved on throws
-    /// <see cref="StaleLeaseException"/> (nothing written).
-    /// </summary>
-    public Task<UsageOutcome> RecordUsageAsync(
-        long stepId, Guid leaseToken, string model, int inputTokens, int outputTokens, CancellationToken cancellationToken) =>
-        _db.SingleAsync(RecordUsage, cancellationToken, Sql.Bigint(stepId), Sql.Uuid(leaseToken), Sql.Text(model),
-            Sql.Integer(inputTokens), Sql.Integer(outputTokens));
-
     private static readonly SqlCall RegisterAgent = SqlCall.Function("register_agent(name, description, input_schema)");
 
     private static readonly SqlCall RegisterWorker = SqlCall.Function("register_worker(worker_id, agents, info)");
@@ -189,10 +177,6 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
     private static readonly SqlCall<Checkpoint> GetCheckpoints = SqlCall.Rows(
         "get_checkpoints(step_id, lease_token)", "name, output, attempt, created_at",
         row => new Checkpoint(row.Get<string>("name"), row.Json("output"), row.Get<int>("attempt"), row.Get<DateTimeOffset>("created_at")));
-
-    private static readonly SqlCall<UsageOutcome> RecordUsage = SqlCall.Rows(
-        "record_usage(step_id, lease_token, model, input_tokens, output_tokens)", "outcome, task_tokens, max_tokens",
-        row => new UsageOutcome(row.Get<string>("outcome"), row.Get<long>("task_tokens"), row.Nullable<int>("max_tokens")));
 
     private static readonly SqlCall AppendOutput = SqlCall.Function("append_output(step_id, lease_token, artifact, chunk, last)");
 
