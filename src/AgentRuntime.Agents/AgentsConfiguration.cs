@@ -102,7 +102,10 @@ internal static partial class AgentsConfiguration
         };
     }
 
-    private static List<string> ReadTools(IConfigurationSection entry, string agentName)
+    // None: the shared empty list, as in options built in code, so that equal options compare equal.
+    private static IReadOnlyList<T> ListOrNone<T>(List<T> items) => items.Count == 0 ? Array.Empty<T>() : items;
+
+    private static IReadOnlyList<string> ReadTools(IConfigurationSection entry, string agentName)
     {
         var tools = new List<string>();
         var toolNames = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -129,10 +132,10 @@ internal static partial class AgentsConfiguration
             tools.Add(name);
         }
 
-        return tools;
+        return ListOrNone(tools);
     }
 
-    private static List<McpServerOptions> ReadMcpServers(IConfigurationSection entry)
+    private static IReadOnlyList<McpServerOptions> ReadMcpServers(IConfigurationSection entry)
     {
         var servers = new List<McpServerOptions>();
         foreach (var server in List(entry, "McpServers", "Model Context Protocol servers"))
@@ -187,7 +190,7 @@ internal static partial class AgentsConfiguration
             });
         }
 
-        return servers;
+        return ListOrNone(servers);
     }
 
     /// <summary>The entries of a list setting, in order.</summary>

@@ -201,24 +201,28 @@ public sealed class LlmAgent : IAgent
         if (run is not null)
         {
             var usage = await run.RecordUsageAsync(turn.Model ?? _options.Model, Tokens(turn.InputTokens), Tokens(turn.OutputTokens), cancellationToken);
-            if (!usage.Recorded)
+            if (usage.Outcome != "recorded")
             {
+                var overBudget = usage.Outcome == "budget_exceeded";
                 // The task has failed for good (over its budget: its error carries the budget's code) or
                 // was canceled meanwhile; either way this run's lease is gone, and what it returns is dropped.
-                throw new LlmRunStopped(AgentResult.Fail(usage.BudgetExceeded
+                throw new LlmRunStopped(AgentResult.Fail(overBudget
                     ? $"{Name}: the task used {usage.TaskTokens} tokens, over its max_tokens of {usage.MaxTokens}"
                     : $"{Name}: the task was stopped while the model answered", retryable: false,
-                    type: usage.BudgetExceeded ? "TokenBudgetExceeded" : "Canceled"));
+                    type: overBudget ? "TokenBudgetExceeded" : "Canceled"));
             }
 
-            var final = turn.ToolCalls.Count == 0;
-            if (pending is not null || final)
-            {
-                await run.AppendOutputAsync(ResponseArtifact, JsonValue.Create(pending ?? ""), last: final, cancellationToken);
-            }
         }
 
-        return turn.ToJson();
+        // A final answer that is not the JSON asked for is not recorded: the retry asks the model again.
+        var final = turn.ToolCalls.Count == 0;
+        var invalid = final ? InvalidJson(turn) : null;
+        if (run is not null && (pending is not null || final))
+        {
+            await run.AppendOutputAsync(ResponseArtifact, JsonValue.Create(pending ?? ""), last: final && invalid is null, cancellationToken);
+        }
+
+        return invalid is null ? turn.ToJson() : throw new LlmRunStopped(invalid);
     }
 
     private static int Tokens(long? count) => (int)Math.Clamp(count ?? 0, 0, int.MaxValue);
@@ -281,24 +285,37 @@ public sealed class LlmAgent : IAgent
         ResponseFormat = _options.ResponseFormat == LlmResponseFormat.Json ? ChatResponseFormat.Json : null,
     };
 
+    /// <summary>In JSON mode, the failure of a reply that is not JSON; else null.</summary>
+    private AgentResult? InvalidJson(ModelTurn turn)
+    {
+        if (_options.ResponseFormat != LlmResponseFormat.Json)
+        {
+            return null;
+        }
+
+        try
+        {
+            JsonNode.Parse(StripCodeFence(turn.Text));
+            return null;
+        }
+        catch (JsonException e)
+        {
+            return AgentResult.Fail(new JsonObject
+            {
+                ["message"] = $"{Name}: model reply is not valid JSON: {e.Message}",
+                ["type"] = "LlmInvalidJson",
+                ["reply"] = Truncate(turn.Text),
+            });
+        }
+    }
+
     private AgentResult Complete(ModelTurn turn, long inputTokens, long outputTokens)
     {
         var output = new JsonObject();
         if (_options.ResponseFormat == LlmResponseFormat.Json)
         {
-            try
-            {
-                output["json"] = JsonNode.Parse(StripCodeFence(turn.Text));
-            }
-            catch (JsonException e)
-            {
-                return AgentResult.Fail(new JsonObject
-                {
-                    ["message"] = $"{Name}: model reply is not valid JSON: {e.Message}",
-                    ["type"] = "LlmInvalidJson",
-                    ["reply"] = Truncate(turn.Text),
-                });
-            }
+            // Checked before the call was recorded (InvalidJson).
+            output["json"] = JsonNode.Parse(StripCodeFence(turn.Text));
         }
 
         output["text"] = turn.Text;

@@ -54,6 +54,27 @@ describe('durable runs', () => {
     expect((await client.readOutput(task.task_id, { afterSeq: 1, maxChunks: 1 })).map((c) => c.seq)).toEqual([2]);
   });
 
+  it('retryTask keeps the checkpoints of the re-run step unless resetCheckpoints', async () => {
+    const name = unique('ts-retry');
+    await client.registerAgent(name);
+    const task = await client.submitTask(name, {}, { max_attempts: 1 });
+    const names: string[][] = [];
+    const runAndFail = async () => {
+      const [step] = (await client.claimSteps('ts-retry', [name])).steps;
+      names.push((await client.getCheckpoints(step!.step_id, step!.lease_token)).map((c) => c.name));
+      await client.saveCheckpoint(step!.step_id, step!.lease_token, 'plan', step!.attempt);
+      await client.failStep(step!.step_id, step!.lease_token, { message: 'no' }, false);
+    };
+
+    await runAndFail();
+    await client.retryTask(task.task_id);
+    await runAndFail();
+    await client.retryTask(task.task_id, { resetCheckpoints: true });
+    await runAndFail();
+
+    expect(names).toEqual([[], ['plan'], []]);
+  });
+
   it('ctx.step runs a recorded step once across a retry, and ctx.appendOutput streams every attempt in order', async () => {
     const name = unique('ts-steps');
     const ran: string[] = [];

@@ -3,8 +3,9 @@
 -- requeue_step (the interrupted run is no attempt) and yield_step (the run resumes later). Each
 -- open run of an artifact gets a closing chunk, JSON null with last = true, numbered in the
 -- task's sequence like any chunk, so that a reader starts the artifact over with the next run's
--- chunks (read_output). An interrupted run makes no artifact. Takes the task's output head after
--- the steps (and the task) the caller locked; notifies agent_runtime_task_output.
+-- chunks (read_output). An interrupted run makes no artifact. Locks, after the steps the caller
+-- locked, the tasks of the runs (yield_step has not locked its task yet), then their output
+-- heads: the order of every transition. Notifies agent_runtime_task_output.
 create or replace function agent_runtime._close_output_runs(step_ids bigint[])
 returns void
 language plpgsql volatile
@@ -14,6 +15,11 @@ declare
   v_run record;
   v_seq bigint;
 begin
+  perform from agent_runtime.tasks t
+  where t.id in (select o.task_id from agent_runtime.output_streams o where o.step_id = any (step_ids) and not o.ended)
+  order by t.id
+  for no key update;
+
   for v_run in
     select o.step_id, o.artifact, o.task_id, o.attempt
     from agent_runtime.output_streams o

@@ -56,7 +56,7 @@ public sealed class StepRun(StepClient client, long stepId, Guid leaseToken)
     }
 
     /// <summary>Records one model call's usage (tokens) for this attempt; see <see cref="StepClient.RecordUsageAsync"/>.</summary>
-    public Task<UsageOutcome> RecordUsageAsync(string model, int inputTokens, int outputTokens, CancellationToken cancellationToken)
+    public Task<RecordedUsage> RecordUsageAsync(string model, int inputTokens, int outputTokens, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(model);
         return client.RecordUsageAsync(StepId, LeaseToken, model, inputTokens, outputTokens, cancellationToken);

@@ -22,16 +22,3 @@ public sealed record OutputChunk(long Seq, string Artifact, JsonNode? Chunk, int
     [JsonIgnore]
     public string? Text => Chunk is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 }
-
-/// <summary>
-/// What <c>record_usage</c> answered: <paramref name="Outcome"/> <c>recorded</c>;
-/// <c>budget_exceeded</c> when <paramref name="TaskTokens"/> (input and output, all attempts) passed
-/// <paramref name="MaxTokens"/>: the task has failed for good; or <c>canceled</c>: the task was
-/// stopped meanwhile. Either way the lease is gone and the run must stop.
-/// </summary>
-public sealed record UsageOutcome(string Outcome, long TaskTokens, int? MaxTokens)
-{
-    public bool Recorded => Outcome == "recorded";
-
-    public bool BudgetExceeded => Outcome == "budget_exceeded";
-}

@@ -19,6 +19,12 @@ public sealed record StepFailure(long StepId, Guid LeaseToken, JsonObject Error,
 /// <summary>The steps a claim took, and how long until something next becomes due (null: nothing is scheduled).</summary>
 public sealed record Claim(IReadOnlyList<ClaimedStep> Steps, TimeSpan? UntilDue);
 
+/// <summary>
+/// What <c>record_usage</c> returned: <paramref name="Outcome"/> is recorded, budget_exceeded or canceled
+/// (the run must stop for either of the last two); the task's tokens so far and its max_tokens (null: none).
+/// </summary>
+public sealed record RecordedUsage(string Outcome, long TaskTokens, int? MaxTokens);
+
 /// <summary>The worker side of the SQL API: each method is one call of an agent_runtime function.</summary>
 public sealed class StepClient(NpgsqlDataSource dataSource)
 {
@@ -90,6 +96,12 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
     public Task<IReadOnlyList<StepOutcome>> ReleaseAsync(IReadOnlyList<ClaimedStep> steps, CancellationToken cancellationToken) =>
         _db.ListAsync(ReleaseSteps, cancellationToken, Sql.BigintArray(steps.Select(s => s.StepId)), Sql.UuidArray(steps.Select(s => s.LeaseToken)));
 
+    /// <summary>Records the usage of one model call of a running step (record_usage).</summary>
+    public Task<RecordedUsage> RecordUsageAsync(
+        long stepId, Guid leaseToken, string model, int inputTokens, int outputTokens, CancellationToken cancellationToken) =>
+        _db.SingleAsync(RecordUsage, cancellationToken, Sql.Bigint(stepId), Sql.Uuid(leaseToken), Sql.Text(model),
+            Sql.Integer(inputTokens), Sql.Integer(outputTokens));
+
     /// <summary>
     /// Extends the leases of <paramref name="steps"/>, each matched by its lease token; returns
     /// those to abandon, with the reason (canceled, lease_lost).
@@ -129,18 +141,6 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
         _db.ValueAsync<long>(AppendOutput, cancellationToken, Sql.Bigint(stepId), Sql.Uuid(leaseToken), Sql.Text(artifact),
             Sql.JsonbValue(chunk, "the chunk"), Sql.Boolean(last));
 
-    /// <summary>
-    /// Records one model call's usage for the running attempt. Outcome <c>recorded</c>;
-    /// <c>budget_exceeded</c> when the task's tokens (all attempts) passed its <c>max_tokens</c> (the
-    /// step and task have then failed for good), or <c>canceled</c> (the task was stopped meanwhile):
-    /// the lease is gone then, and the caller stops. A lease moved on throws
-    /// <see cref="StaleLeaseException"/> (nothing written).
-    /// </summary>
-    public Task<UsageOutcome> RecordUsageAsync(
-        long stepId, Guid leaseToken, string model, int inputTokens, int outputTokens, CancellationToken cancellationToken) =>
-        _db.SingleAsync(RecordUsage, cancellationToken, Sql.Bigint(stepId), Sql.Uuid(leaseToken), Sql.Text(model),
-            Sql.Integer(inputTokens), Sql.Integer(outputTokens));
-
     private static readonly SqlCall RegisterAgent = SqlCall.Function("register_agent(name, description, input_schema)");
 
     private static readonly SqlCall RegisterWorker = SqlCall.Function("register_worker(worker_id, agents, info)");
@@ -165,6 +165,10 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
     private static readonly SqlCall<StepOutcome> ReleaseSteps = SqlCall.Rows(
         "release_steps(step_ids, lease_tokens)", "step_id, outcome", row => ReadOutcome(row, "outcome"));
 
+    private static readonly SqlCall<RecordedUsage> RecordUsage = SqlCall.Rows(
+        "record_usage(step_id, lease_token, model, input_tokens, output_tokens)", "outcome, task_tokens, max_tokens",
+        row => new RecordedUsage(row.Get<string>("outcome"), row.Get<long>("task_tokens"), row.Nullable<int>("max_tokens")));
+
     private static readonly SqlCall<StepOutcome> Heartbeat = SqlCall.Rows(
         "heartbeat(worker_id, lease_seconds, step_ids, lease_tokens)", "step_id, reason", row => ReadOutcome(row, "reason"));
 
@@ -173,10 +177,6 @@ public sealed class StepClient(NpgsqlDataSource dataSource)
     private static readonly SqlCall<Checkpoint> GetCheckpoints = SqlCall.Rows(
         "get_checkpoints(step_id, lease_token)", "name, output, attempt, created_at",
         row => new Checkpoint(row.Get<string>("name"), row.Json("output"), row.Get<int>("attempt"), row.Get<DateTimeOffset>("created_at")));
-
-    private static readonly SqlCall<UsageOutcome> RecordUsage = SqlCall.Rows(
-        "record_usage(step_id, lease_token, model, input_tokens, output_tokens)", "outcome, task_tokens, max_tokens",
-        row => new UsageOutcome(row.Get<string>("outcome"), row.Get<long>("task_tokens"), row.Nullable<int>("max_tokens")));
 
     private static readonly SqlCall AppendOutput = SqlCall.Function("append_output(step_id, lease_token, artifact, chunk, last)");
 

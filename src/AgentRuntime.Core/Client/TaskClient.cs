@@ -80,7 +80,15 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
 
     /// <summary>Re-runs a failed or canceled task.</summary>
     public Task RetryAsync(Guid taskId, CancellationToken cancellationToken = default) =>
-        _db.ExecuteAsync(RetryTask, cancellationToken, Sql.Uuid(taskId));
+        RetryAsync(taskId, resetCheckpoints: false, cancellationToken);
+
+    /// <summary>
+    /// Re-runs a failed or canceled task. Its re-run steps reuse the checkpoints their earlier runs
+    /// recorded, unless <paramref name="resetCheckpoints"/>: then those are deleted and the work runs anew.
+    /// </summary>
+    public Task RetryAsync(Guid taskId, bool resetCheckpoints, CancellationToken cancellationToken = default) =>
+        _db.ExecuteAsync(RetryTask, cancellationToken, Sql.Uuid(taskId),
+            Sql.Jsonb(resetCheckpoints ? new JsonObject { ["reset_checkpoints"] = true } : null, "options"));
 
     /// <summary>
     /// Waits until the task is finished (completed, failed, canceled or rejected) and returns it;
@@ -329,7 +337,7 @@ public sealed class TaskClient(NpgsqlDataSource dataSource)
 
     private static readonly SqlCall CancelTask = SqlCall.Function("cancel_task(task_id, reason)");
 
-    private static readonly SqlCall RetryTask = SqlCall.Function("retry_task(task_id)");
+    private static readonly SqlCall RetryTask = SqlCall.Function("retry_task(task_id, options)");
 
     private static readonly SqlCall<RuntimeEvent> ReadEvents = SqlCall.Rows(
         "read_events(after_position, max_events, task_id, from_start)",

@@ -143,7 +143,7 @@ public sealed class AgentsConfigurationTests
     [InlineData("""{"Llm": [{"Name": "writer", "Endpoint": "http://h/v1", "Model": "m", "Prompt": "p", "Timeout": "30"}]}""",
         "Agents:Llm:0:Timeout '30' must be a time span over zero and up to a day, like 00:00:30, and '30' means 30 days")]
     [InlineData("""{"Llm": [{"Name": "writer", "Endpoint": "http://h/v1", "Model": "m", "Prompt": "p", "Promt": "typo"}]}""",
-        "Agents:Llm:0:Promt is not a setting of an LLM agent (known: Name, Description, Endpoint, ApiKey, Model, SystemPrompt, Prompt, ResponseFormat, Temperature, MaxOutputTokens, Timeout)")]
+        "Agents:Llm:0:Promt is not a setting of an LLM agent (known: Name, Description, Endpoint, ApiKey, Model, SystemPrompt, Prompt, ResponseFormat, Temperature, MaxOutputTokens, Timeout, Tools, McpServers, MaxModelCalls)")]
     [InlineData("""{"Llm": [{"Endpoint": "http://h/v1", "Model": "m", "Prompt": "p"}]}""",
         "Agents:Llm:0:Name is required (the agent name tasks target)")]
     [InlineData("""{"Llm": [{"Name": "my writer", "Endpoint": "http://h/v1", "Model": "m", "Prompt": "p"}]}""",

@@ -97,7 +97,9 @@ public sealed class StubHttpServer : IAsyncDisposable
             {
                 context = await _listener.GetContextAsync();
             }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException && _stopping.IsCancellationRequested)
+            // Stopped before the loop first waited, the listener refuses to wait at all (InvalidOperationException).
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException
+                                      && _stopping.IsCancellationRequested)
             {
                 return;
             }

@@ -409,6 +409,32 @@ public sealed class ClientCommandsTests(DatabaseFixture db) : IClassFixture<Data
             "select data ->> 'reason' from agent_runtime.events where task_id = $1 and type = 'task.canceled'", taskId));
     }
 
+    [Fact]
+    public async Task Retry_keeps_the_checkpoints_of_the_rerun_steps_unless_told_to_reset_them()
+    {
+        var agent = await _rt.NewAgentAsync();
+        var taskId = Field(await RunAsync("submit", agent, "--max-attempts", "1"), "task_id");
+        var steps = new StepClient(db.DataSource);
+        async Task<IReadOnlyList<Checkpoint>> RunAndFailAsync()
+        {
+            var step = await _rt.ClaimOneAsync("cli-worker", agent);
+            var checkpoints = await steps.GetCheckpointsAsync(step.StepId, step.LeaseToken, CancellationToken.None);
+            await step.Context.RunStepAsync("plan", _ => Task.FromResult(step.Context.Attempt), CancellationToken.None);
+            await _rt.FailAsync(step.StepId, step.LeaseToken, retryable: false);
+            return checkpoints;
+        }
+
+        Assert.Empty(await RunAndFailAsync());
+        var kept = await RunAsync("retry", taskId.ToString());
+        var afterRetry = await RunAndFailAsync();
+        var reset = await RunAsync("retry", taskId.ToString(), "--reset-checkpoints");
+        var afterReset = await RunAndFailAsync();
+
+        Assert.Equal((0, 0), (kept.Code, reset.Code));
+        Assert.Equal(["plan"], afterRetry.Select(c => c.Name));
+        Assert.Empty(afterReset);
+    }
+
     [Theory]
     [InlineData("submit", "some-agent")]
     [InlineData("get", "0b6f6c8e-3c1a-4a57-9a53-2f1de5a0a7f1")]

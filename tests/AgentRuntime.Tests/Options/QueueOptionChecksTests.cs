@@ -25,7 +25,7 @@ public sealed class QueueOptionChecksTests(DatabaseFixture db) : IClassFixture<D
         var ranges = (await _rt.RowsAsync("select name, type, minimum, maximum from agent_runtime.option_catalog() " +
                                           "where scope = 'queue' and minimum is not null"))
             .Select(r => ((string)r[0]!, (string)r[1]!, (decimal)r[2]!, (decimal)r[3]!)).ToList();
-        Assert.Equal(3, ranges.Count);
+        Assert.Equal(4, ranges.Count);
 
         foreach (var (name, type, minimum, maximum) in ranges)
         {

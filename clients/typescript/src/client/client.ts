@@ -118,8 +118,10 @@ export class AgentRuntimeClient {
     return row!.n;
   }
 
-  async retryTask(taskId: string): Promise<void> {
-    await this.db.query('select agent_runtime.retry_task(task_id => $1::uuid)', [taskId]);
+  /** Re-runs a failed or canceled task; its re-run steps reuse their checkpoints unless `resetCheckpoints`. */
+  async retryTask(taskId: string, options: { resetCheckpoints?: boolean } = {}): Promise<void> {
+    await this.db.query('select agent_runtime.retry_task(task_id => $1::uuid, options => $2::jsonb)',
+      [taskId, options.resetCheckpoints ? jsonb({ reset_checkpoints: true }) : null]);
   }
 
   async sendMessage(taskId: string, message: JsonObject): Promise<AppendedEvent> {

@@ -63,6 +63,18 @@ export interface TaskDetails {
   workflow_version: number | null;
   parent_step_id: number | null;
   children: JsonObject[];
+  /** The tokens its model calls used (record_usage), over all its steps, attempts and runs. */
+  usage: TaskUsage;
+}
+
+export interface TaskUsage {
+  calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
+  /** The task's budget (submit option max_tokens), or null. */
+  max_tokens: number | null;
+  models: { model: string; calls: number; input_tokens: number; output_tokens: number }[];
 }
 
 export interface TaskSummary {
@@ -255,6 +267,7 @@ export interface QueueInfo {
   running: number;
   waiting: number;
   oldest_ready_at: Date | null;
+  tokens_per_minute: number | null;
 }
 
 export interface LockGrant {
