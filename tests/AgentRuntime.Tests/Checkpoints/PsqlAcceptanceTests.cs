@@ -21,7 +21,7 @@ public sealed class PsqlAcceptanceTests(DatabaseFixture db) : IClassFixture<Data
             \pset tuples_only on
             select task_id from agent_runtime.submit_task('{{agent}}', '{}', options => '{"backoff_seconds": 0}') \gset
             select step_id, lease_token from agent_runtime.claim_step('psql-1', array['{{agent}}'], 1, 1) \gset
-            select 'saved=' || agent_runtime.save_checkpoint(:step_id, :'lease_token', 'model-call-1', '{"text": "Paris"}');
+            select 'saved=' || agent_runtime.save_checkpoint(:step_id, :'lease_token', 'model-call-1', '{"text": "Paris"}')::text;
             select pg_sleep(1.5);
             select step_id as next_step, lease_token as next_token, attempt from agent_runtime.claim_step('psql-2', array['{{agent}}'], 1, 60) \gset
             select 'attempt=' || :attempt;
