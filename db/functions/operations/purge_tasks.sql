@@ -4,7 +4,8 @@
 -- locks short; nothing it does makes a claim wait.
 --
 -- With a task go its steps, its events (read_events no longer returns them), its session events
--- (its messages), its push configs, deliveries and feedback, and its child tasks
+-- (its messages), its checkpoints and streamed output, its push configs, deliveries and
+-- feedback, and its child tasks
 -- (tasks.parent_step_id), with all of theirs. Children are never purged on their own: a parent
 -- reads its children when they finish, so a child goes with its root task. A task is purged
 -- only when every task of its tree is finished and no step of it is still running (a canceled
@@ -107,7 +108,8 @@ begin
   end if;
 
   -- MUTATE: the tasks' events and session events (no foreign key leads to them: they go by
-  -- task_id), then the tasks, whose steps, children, push configs, deliveries and feedback cascade
+  -- task_id), then the tasks, whose steps, checkpoints, output, children, push configs,
+  -- deliveries and feedback cascade
   delete from agent_runtime.events e using unnest(v_tasks) as p(id) where e.task_id = p.id;
   delete from agent_runtime.session_events e using unnest(v_tasks) as p(id) where e.task_id = p.id;
   with gone as (

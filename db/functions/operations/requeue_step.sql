@@ -3,7 +3,8 @@
 --   ready    (a retry after a failed attempt, or a run_at in the future): due now;
 --   running  (its worker hangs, or is gone and no claim settles the lease): the lease is taken
 --            away and the step is ready now; the interrupted run does not count as an attempt,
---            its worker's reports are refused as stale (AR020) and its heartbeat says lease_lost.
+--            its worker's reports are refused as stale (AR020) and its heartbeat says lease_lost;
+--            the artifacts it was streaming are closed (_close_output_runs).
 -- Everything else is refused with AR033: a step of a finished task (retry_task re-runs failed and
 -- canceled tasks), a pending step (it waits for the steps it depends on), a waiting step (it
 -- waits for a message, an event, its timer or its children, which wake it), a finished step.
@@ -56,6 +57,9 @@ begin
       lease_token = case when s.status = 'running' then null else s.lease_token end,
       lease_expires_at = null, updated_at = now()
   where s.id = requeue_step.step_id;
+  if v_step.status = 'running' then
+    perform agent_runtime._close_output_runs(array[v_step.id]);
+  end if;
   insert into agent_runtime.events (type, task_id, step_id, worker_id, data)
   values ('step.ready', v_step.task_id, v_step.id, case when v_step.status = 'running' then v_step.leased_by end,
           jsonb_build_object('agent', v_step.agent, 'key', v_step.key, 'reason', 'requeued', 'from', v_step.status));

@@ -2,13 +2,15 @@
 -- step's task and returns its seq: per task, from 1, without gaps (the appends of a task's
 -- parallel steps are numbered one after the other, and an append that rolls back gives its number
 -- back). A chunk that is a JSON string is text; any other JSON value is data; the chunks of one
--- run of an artifact are all text or all data. Extends the lease as a heartbeat does
+-- run of an artifact are all text or all data, but for a last chunk that is JSON null, which
+-- ends the run and adds nothing to it (the closing chunk of an interrupted run,
+-- _close_output_runs). Extends the lease as a heartbeat does
 -- (_lock_running_step). Every append notifies channel agent_runtime_task_output with the task's
 -- tag (_task_tag) when it commits: listeners re-read with read_output after the last seq they saw.
 --
 -- A run of an artifact is the chunks a step appends to it in one attempt, up to the one with
--- last = true; a chunk of another attempt, or one after last, starts a new run (readers start
--- that artifact over: read_output). With last = true the run's chunks become a version of the
+-- last = true; a chunk of another attempt, or one after a last one, starts a new run (readers
+-- start that artifact over: read_output). With last = true the run's chunks become a version of the
 -- artifact of that name in the task's session (a "user:" name: its user's), as a step's artifacts
 -- effect saves it (linked to the task, so A2A GetTask lists it; event artifact.saved): text
 -- chunks concatenated, text/plain; data chunks as a JSON array, application/json; metadata
@@ -38,6 +40,7 @@ declare
   v_step agent_runtime.steps;
   v_stream agent_runtime.output_streams;
   v_is_text boolean := jsonb_typeof(append_output.chunk) = 'string';
+  v_closing boolean := append_output.chunk = 'null'::jsonb and append_output.last;
   v_bytes bigint;
   v_continues boolean;
   v_run_bytes bigint;
@@ -57,7 +60,8 @@ begin
   end if;
   perform agent_runtime._check_size(append_output.chunk, 'chunk', 65536);
   -- What the chunk adds to its artifact: its UTF-8 text, or its JSON text and a separator
-  v_bytes := case when v_is_text then octet_length(convert_to(append_output.chunk #>> '{}', 'UTF8'))
+  v_bytes := case when v_closing then 0
+                  when v_is_text then octet_length(convert_to(append_output.chunk #>> '{}', 'UTF8'))
                   else octet_length(append_output.chunk::text) + 2 end;
 
   -- LOCK
@@ -67,7 +71,7 @@ begin
   from agent_runtime.output_streams o
   where o.step_id = v_step.id and o.artifact = append_output.artifact;
   v_continues := found and not v_stream.ended and v_stream.attempt = v_step.attempt;
-  if v_continues and v_stream.is_text <> v_is_text then
+  if v_continues and v_stream.is_text <> v_is_text and not v_closing then
     raise exception using errcode = 'AR001',
       message = format('artifact %s is streaming %s chunks in this run, got a %s chunk', agent_runtime._quote(append_output.artifact),
                        case when v_stream.is_text then 'text' else 'data' end, case when v_is_text then 'text' else 'data' end),
@@ -107,7 +111,8 @@ begin
   values (v_step.id, append_output.artifact, v_step.task_id, v_step.attempt, v_is_text, v_seq, v_seq, 1, v_bytes,
           append_output.last, v_bytes)
   on conflict on constraint output_streams_pkey do update
-  set attempt = excluded.attempt, is_text = excluded.is_text, last_seq = excluded.last_seq, ended = excluded.ended,
+  set attempt = excluded.attempt, last_seq = excluded.last_seq, ended = excluded.ended,
+      is_text = case when v_continues and v_closing then o.is_text else excluded.is_text end,
       first_seq = case when v_continues then o.first_seq else excluded.first_seq end,
       chunks = case when v_continues then o.chunks + 1 else 1 end,
       bytes = case when v_continues then o.bytes + excluded.bytes else excluded.bytes end,
@@ -115,12 +120,13 @@ begin
   returning o.* into v_stream;
 
   if append_output.last then
-    select case when v_stream.is_text then convert_to(string_agg(c.chunk #>> '{}', '' order by c.seq), 'UTF8')
-                else convert_to(jsonb_agg(c.chunk order by c.seq)::text, 'UTF8') end
+    select case when v_stream.is_text then convert_to(coalesce(string_agg(c.chunk #>> '{}', '' order by c.seq), ''), 'UTF8')
+                else convert_to(coalesce(jsonb_agg(c.chunk order by c.seq), '[]'::jsonb)::text, 'UTF8') end
       into v_content
     from agent_runtime.output_chunks c
     where c.task_id = v_step.task_id and c.seq between v_stream.first_seq and v_seq
-      and c.step_id = v_step.id and c.artifact = append_output.artifact;
+      and c.step_id = v_step.id and c.artifact = append_output.artifact
+      and not (c.last and c.chunk = 'null'::jsonb);
     perform agent_runtime._check_artifact_content(v_content, format('artifact %s', agent_runtime._quote(append_output.artifact)));
     select ss.* into v_owner
     from agent_runtime.tasks t

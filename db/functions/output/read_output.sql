@@ -7,11 +7,12 @@
 --
 -- What a reader sees when a run is retried: the chunks of the earlier run stay (a sequence never
 -- changes), and the new run appends its own, of its attempt, after them. A reader keeps, per
--- artifact, the chunks of its current run only: when a chunk of an artifact has another attempt
--- than the artifact's previous chunk, or follows its chunk with last = true, the artifact starts
--- over with it (what was shown of it is replaced). retry_task numbers a step's attempts from 1
--- again; its runs' chunks follow the task's status going back to submitted. The artifact that a
--- run's last chunk makes (append_output) holds that run's chunks only.
+-- artifact, the chunks of its current run only: when a chunk of an artifact follows that
+-- artifact's last chunk (last = true), or has another attempt than its previous chunk, the
+-- artifact starts over with it (what was shown of it is replaced). A last chunk that is JSON null
+-- adds nothing: it closes a run that was interrupted where the next run keeps the attempt number
+-- (yield_step, requeue_step, retry_task: _close_output_runs), and such a run makes no artifact.
+-- The artifact that a run's last chunk makes (append_output) holds that run's chunks only.
 --
 -- The tenant rule is get_task's: a task of another app is not found (AR011). Refused: AR001
 -- (task_id or after_seq missing, after_seq below 0, max_chunks not from 1 to 1000).

@@ -6,9 +6,11 @@
 -- auth-required with the payload as its status message. A timer, or resume_at given with
 -- input-required/auth-required as a deadline, makes the step claimable again at that time;
 -- its next run receives the payload (claim_step's resumed_from). A yield does not use up an
--- attempt. Returns the outcome: yielded, canceled (the task was canceled; the step stops),
--- duplicate (this lease already yielded), already_completed or already_failed; a stale
--- lease or an unknown step is an error.
+-- attempt, so the artifacts the run was streaming and did not end are closed
+-- (_close_output_runs): the next run, of the same attempt, starts them over. Returns the
+-- outcome: yielded, canceled (the task was canceled; the step stops), duplicate (this lease
+-- already yielded), already_completed or already_failed; a stale lease or an unknown step is
+-- an error.
 create or replace function agent_runtime.yield_step(
   step_id bigint,
   lease_token uuid,
@@ -70,6 +72,7 @@ begin
   end if;
 
   -- MUTATE
+  perform agent_runtime._close_output_runs(array[v_step.id]);
   update agent_runtime.steps s
   set status = 'waiting', attempt = s.attempt - 1, lease_expires_at = null,
       wait_reason = yield_step.reason, yield_payload = yield_step.payload, yielded_at = now(),

@@ -5,10 +5,10 @@
 -- rejected. Children that a re-run step spawned before are detached from it: it spawns anew.
 -- The re-run steps keep their checkpoints (save_checkpoint), which their runs then reuse, unless
 -- options say {"reset_checkpoints": true} (option_catalog, scope 'retry'): then those steps'
--- checkpoints are deleted and the work runs anew; the streamed output stays either way
--- (read_output). Steps are locked before the task, as everywhere. Refused: AR011 (no such task,
--- or one of another app), AR031 (not failed or canceled), AR003 (an unknown option), AR001 (an
--- option of the wrong type).
+-- checkpoints are deleted and the work runs anew. The streamed output stays, the artifacts left
+-- open closed (_close_output_runs), since attempts count from 1 again. Steps are locked before
+-- the task, as everywhere. Refused: AR011 (no such task, or one of another app), AR031 (not
+-- failed or canceled), AR003 (an unknown option), AR001 (an option of the wrong type).
 create or replace function agent_runtime.retry_task(task_id uuid, options jsonb default null)
 returns void
 language plpgsql volatile security definer
@@ -43,6 +43,8 @@ begin
       completed_at = null, updated_at = now()
   where t.id = retry_task.task_id;
 
+  perform agent_runtime._close_output_runs(array(select s.id from agent_runtime.steps s
+                                                  where s.task_id = retry_task.task_id and s.status <> 'completed'));
   if v_reset then
     delete from agent_runtime.step_checkpoints c
     using agent_runtime.steps s

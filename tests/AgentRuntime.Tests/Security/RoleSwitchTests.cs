@@ -71,6 +71,7 @@ public sealed class RoleSwitchTests(DatabaseFixture db) : IClassFixture<Database
         await RefusedAsync(caller, "AR011", "select agent_runtime.get_task(task_id => $1)", b.TaskId);
         await RefusedAsync(caller, "AR011", "select agent_runtime.get_a2a_task(task_id => $1)", b.TaskId);
         await RefusedAsync(caller, "AR011", "select * from agent_runtime.task_timeline(task_id => $1)", b.TaskId);
+        await RefusedAsync(caller, "AR011", "select * from agent_runtime.read_output(task_id => $1)", b.TaskId);
         await RefusedAsync(caller, "AR011", "select agent_runtime.cancel_task(task_id => $1)", b.TaskId);
         await RefusedAsync(caller, "AR011", "select agent_runtime.retry_task(task_id => $1)", b.TaskId);
         await RefusedAsync(caller, "AR011", "select agent_runtime.send_message(task_id => $1, message => $2::jsonb)", b.TaskId, message);
