@@ -33,14 +33,21 @@ internal static class OutputArtifact
 {
     public static string Id(string taskId, string artifact) => $"{taskId}/output/{artifact}";
 
-    /// <summary>The chunk as an artifact of one part (a JSON string: a text part; any other JSON: a data part), in the SQL API's (0.3) shape.</summary>
+    /// <summary>
+    /// The chunk as an artifact in the SQL API's (0.3) shape: one part, text for a JSON string, data
+    /// for any other JSON; none for JSON null, the last chunk that closes a run and adds nothing.
+    /// </summary>
     public static JsonObject Of(string taskId, OutputChunk chunk) => new()
     {
         ["artifactId"] = Id(taskId, chunk.Artifact),
         ["name"] = chunk.Artifact,
-        ["parts"] = new JsonArray(chunk.Chunk is JsonValue value && value.GetValueKind() == System.Text.Json.JsonValueKind.String
-            ? new JsonObject { ["kind"] = "text", ["text"] = value.DeepClone() }
-            : new JsonObject { ["kind"] = "data", ["data"] = chunk.Chunk?.DeepClone() }),
+        ["parts"] = chunk.Chunk switch
+        {
+            null => new JsonArray(),
+            JsonValue value when value.GetValueKind() == System.Text.Json.JsonValueKind.String =>
+                new JsonArray(new JsonObject { ["kind"] = "text", ["text"] = value.DeepClone() }),
+            var data => new JsonArray(new JsonObject { ["kind"] = "data", ["data"] = data.DeepClone() }),
+        },
     };
 
     /// <summary>The event's metadata: the chunk's sequence (read_output's, for resuming) and attempt.</summary>

@@ -128,6 +128,31 @@ public sealed class A2aOutputStreamTests(DatabaseFixture db) : IClassFixture<Dat
     }
 
     [Fact]
+    public async Task After_retry_task_the_interrupted_run_is_closed_without_a_part_and_the_new_run_starts_the_artifact_again()
+    {
+        var agent = await _rt.NewAgentAsync("rerun");
+        await using var server = await InProcessA2a.StartAsync(db.ConnectionString);
+        using var rpc = new A2aRpc($"{server.Url}/agents/{agent}");
+        var id = (string)(await rpc.CallAsync("SendMessage", A2aRpc.Send(A2aRpc.Text("run twice"), returnImmediately: true))).Result!["task"]!["id"]!;
+        var first = await _rt.ClaimOneAsync("test-worker", agent);
+        await _rt.AppendAsync(first, "answer", "\"old, unfinished\"");
+        Assert.Equal("failed", await _rt.FailAsync(first.StepId, first.LeaseToken, retryable: false));
+        await _rt.ExecAsync("select agent_runtime.retry_task($1)", Guid.Parse(id));
+        var second = await _rt.ClaimOneAsync("test-worker", agent);
+        Assert.Equal(first.Context.Attempt, second.Context.Attempt);
+        await _rt.AppendAsync(second, "answer", "\"new \"");
+        using var stream = await rpc.OpenStreamAsync("SubscribeToTask", new JsonObject { ["id"] = id });
+        await _rt.AppendAsync(second, "answer", "\"run\"", last: true);
+        await _rt.CompleteAsync(second.StepId, second.LeaseToken);
+
+        var updates = OutputWorker.OutputUpdates(await RestAsync(stream));
+        Assert.Equal([1L, 2, 3, 4], updates.Select(OutputWorker.Seq));
+        Assert.Equal([false, true, false, true], updates.Select(u => (bool)u["append"]!));
+        Assert.Equal([false, true, false, true], updates.Select(u => (bool)u["lastChunk"]!));
+        Assert.Equal([1, 0, 1, 1], updates.Select(u => u["artifact"]!["parts"]!.AsArray().Count));
+    }
+
+    [Fact]
     public async Task SubscribeToTask_replays_the_output_from_the_first_chunk_or_after_the_sequence_its_metadata_names()
     {
         var agent = await _rt.NewAgentAsync("resumer");
