@@ -16,19 +16,7 @@ public sealed class LlmSessionStateTests(DatabaseFixture db) : IClassFixture<Dat
     [Fact]
     public async Task The_llm_prompt_is_rendered_over_the_session_state()
     {
-        await using var stub = new StubHttpServer(_ => new StubResponse(200, new JsonObject
-        {
-            ["id"] = "chatcmpl-1",
-            ["object"] = "chat.completion",
-            ["created"] = 1767225600,
-            ["model"] = "stub-model",
-            ["choices"] = new JsonArray(new JsonObject
-            {
-                ["index"] = 0,
-                ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = "Hello Ada!" },
-                ["finish_reason"] = "stop",
-            }),
-        }.ToJsonString()));
+        await using var stub = new StubHttpServer(_ => ChatStream.Reply("Hello Ada!"));
         var builder = AgentRuntimeHost.CreateBuilder(db.ConnectionString, new Dictionary<string, string?>
         {
             ["Worker:WorkerId"] = "llm-host",
