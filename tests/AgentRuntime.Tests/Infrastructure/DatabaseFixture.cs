@@ -46,13 +46,18 @@ public sealed class DatabaseFixture : IAsyncLifetime
             TemplateDatabase.CloneLock.Release();
         }
         ConnectionString = Server.ConnectionStringFor(DatabaseName);
-        _dataSource = NpgsqlDataSource.Create(ConnectionString);
+        _dataSource = CreateDataSource(_ => { });
     }
 
-    /// <summary>A data source on this database with extra settings (e.g. another Username).</summary>
+    /// <summary>
+    /// A data source on this database with extra settings (e.g. another Username). Its commands may
+    /// run for as long as a starved machine needs (a ceiling, not a timing): the tests' own
+    /// statements must not fail where the product would merely be slow. <see cref="ConnectionString"/>
+    /// keeps Npgsql's defaults, since hosts and CLIs under test take it as it is.
+    /// </summary>
     public NpgsqlDataSource CreateDataSource(Action<NpgsqlConnectionStringBuilder> configure)
     {
-        var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString) { CommandTimeout = 300 };
         configure(builder);
         return NpgsqlDataSource.Create(builder.ConnectionString);
     }
